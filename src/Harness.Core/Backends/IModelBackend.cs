@@ -1,0 +1,39 @@
+using Harness.Core.Models;
+
+namespace Harness.Core.Backends;
+
+/// <summary>A model runtime (llama.cpp, ONNX Runtime, a test fake) that can load a model into a session.</summary>
+public interface IModelBackend
+{
+    /// <summary>Stable name recorded in every run, e.g. <c>llamasharp</c>.</summary>
+    string Name { get; }
+
+    /// <summary>Loads <paramref name="model"/> from the local file <paramref name="modelPath"/>.</summary>
+    /// <exception cref="ModelLoadException">The file is missing, corrupt or not loadable by this backend.</exception>
+    Task<IModelSession> LoadAsync(ModelEntry model, string modelPath, CancellationToken cancellationToken);
+}
+
+/// <summary>A loaded model with one reusable native context. Not thread-safe: one request at a time.</summary>
+public interface IModelSession : ITextGenerator, IAsyncDisposable
+{
+    /// <summary>Facts about the load: time, memory, effective settings, library versions.</summary>
+    ModelLoadInfo LoadInfo { get; }
+}
+
+/// <summary>Generate-until: greedy or seeded sampling up to a stop sequence or token budget.</summary>
+public interface ITextGenerator
+{
+    Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>Optional ability: sum of continuation token log-probabilities given a context (lm-eval style).</summary>
+public interface ILogLikelihoodScorer
+{
+    Task<LogLikelihoodResult> ScoreContinuationsAsync(LogLikelihoodRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>A model could not be loaded; the message names the model and the reason.</summary>
+public sealed class ModelLoadException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A request failed inside the backend (decode error, context overflow, NaN logits).</summary>
+public sealed class BackendException(string message, Exception? inner = null) : Exception(message, inner);

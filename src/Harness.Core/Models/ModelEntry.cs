@@ -1,0 +1,41 @@
+using System.Collections.Immutable;
+
+namespace Harness.Core.Models;
+
+public enum ModelFormat { Gguf, Onnx }
+
+/// <summary><c>auto</c>: the GGUF's own chat template (plain text when it has none); <c>none</c>: plain text for base models.</summary>
+public enum ChatTemplateMode { Auto, None }
+
+/// <summary>
+/// Backend settings for one model. All explicit: the manifest loader fills documented defaults and the
+/// effective values are recorded in run.json.
+/// </summary>
+/// <param name="Threads">Generation threads (and batch threads).</param>
+/// <param name="BatchSize">Logical batch size for prompt processing.</param>
+/// <param name="GpuLayers">Layers offloaded to the GPU; 0 on CPU builds.</param>
+public sealed record BackendOptions(
+    int ContextSize,
+    int Threads,
+    int BatchSize,
+    int GpuLayers,
+    ChatTemplateMode ChatTemplate);
+
+/// <summary>Where a model's bytes come from: a local path (relative to the manifest) or an http(s) URL with its sha256.</summary>
+public sealed record ModelSource(string? Path, Uri? Url, string? Sha256);
+
+/// <summary>One entry of <c>models.manifest</c>.</summary>
+/// <param name="Line">1-based line of the entry in the manifest, for error messages.</param>
+/// <param name="Metadata">Free-form provenance (recipe, seed, training-data hash, measured accuracy), shown and recorded, never interpreted.</param>
+public sealed record ModelEntry(
+    string Id,
+    ModelFormat Format,
+    ModelSource Source,
+    BackendOptions Backend,
+    string? Description,
+    ImmutableSortedDictionary<string, string> Metadata,
+    int Line);
+
+/// <summary>A loaded <c>models.manifest</c>.</summary>
+/// <param name="FilePath">Absolute path of the manifest; relative model paths resolve against its folder.</param>
+public sealed record ModelManifest(string FilePath, ImmutableArray<ModelEntry> Models, string ContentSha256);

@@ -1,0 +1,51 @@
+using System.Collections.Immutable;
+using Harness.Core.Models;
+using Harness.Core.Suites;
+
+namespace Harness.Core.Runs;
+
+/// <summary>
+/// <c>results/&lt;run-id&gt;/run.json</c>: what was asked for and on what machine. Written before the first
+/// item; a resume reads it back and continues exactly this plan.
+/// </summary>
+public sealed record RunManifest(
+    int SchemaVersion,
+    string RunId,
+    DateTimeOffset CreatedAt,
+    string ManifestPath,
+    string ManifestSha256,
+    ImmutableArray<RunModel> Models,
+    ImmutableArray<RunSuite> Suites,
+    HostFacts Host,
+    ImmutableSortedDictionary<string, string> Versions)
+{
+    public const int CurrentSchemaVersion = 1;
+}
+
+/// <summary>A model as planned: its manifest entry, the resolved file and its sha256.</summary>
+public sealed record RunModel(ModelEntry Entry, string ResolvedPath, string FileSha256, long FileSizeBytes);
+
+/// <summary>A suite as planned, with every setting that decides its scores.</summary>
+public sealed record RunSuite(
+    string Name,
+    int Version,
+    SuiteKind Kind,
+    string Directory,
+    string ContentSha256,
+    RequestKind Request,
+    GenerationSettings Generation,
+    ImmutableArray<ScorerSpec> Scorers,
+    Requirement? Requirement,
+    int ItemCount);
+
+/// <summary>The machine a run happened on.</summary>
+public sealed record HostFacts(
+    string CpuModel,
+    ImmutableArray<string> CpuFeatures,
+    int LogicalCores,
+    long TotalMemoryBytes,
+    string OperatingSystem,
+    string Architecture,
+    string DotnetVersion,
+    bool DebugBuild,
+    string HostName);

@@ -1,0 +1,84 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+
+namespace Harness.Core.Suites;
+
+/// <summary><c>fixed</c>: the job has a bar, the cheapest model that provably clears it wins. <c>open</c>: more capability keeps paying.</summary>
+public enum SuiteKind { Fixed, Open }
+
+/// <summary>How an item is put to the model.</summary>
+public enum RequestKind
+{
+    /// <summary>Generate text until a stop sequence or the token budget.</summary>
+    Generate,
+    /// <summary>Rank the item's choices by the log-likelihood of each as a continuation.</summary>
+    LogLikelihood,
+}
+
+/// <summary>A task suite loaded from <c>tasks/&lt;name&gt;/suite.yaml</c> and its <c>items.jsonl</c>.</summary>
+/// <param name="Directory">Folder the suite was loaded from (scorer arguments that name files resolve against it).</param>
+/// <param name="ContentSha256">Hash of suite.yaml and items.jsonl bytes, recorded in run.json.</param>
+public sealed record Suite(
+    string Name,
+    int Version,
+    SuiteKind Kind,
+    string Description,
+    RequestKind Request,
+    PromptTemplate Prompt,
+    GenerationSettings Generation,
+    ImmutableArray<ScorerSpec> Scorers,
+    Requirement? Requirement,
+    ImmutableArray<SuiteItem> Items,
+    string Directory,
+    string ContentSha256);
+
+/// <summary>One evaluation item. <paramref name="Fields"/> feed <c>{{field}}</c> substitution.</summary>
+/// <param name="Target">The reference answer (string form), if any.</param>
+/// <param name="Choices">For log-likelihood items: the candidate continuations; <paramref name="Target"/> is one of them.</param>
+public sealed record SuiteItem(
+    string Id,
+    ImmutableSortedDictionary<string, JsonElement> Fields,
+    string? Target,
+    ImmutableArray<string> Choices);
+
+/// <param name="Template">User-turn text with <c>{{field}}</c> placeholders.</param>
+/// <param name="System">Optional system message (chat templates only; prepended to plain text otherwise).</param>
+/// <param name="FewShot">Worked examples rendered before the item with the same template, each followed by its target.</param>
+/// <param name="FewShotSeparator">Text between examples in the plain (template-free) rendering.</param>
+public sealed record PromptTemplate(
+    string Template,
+    string? System,
+    ImmutableArray<SuiteItem> FewShot,
+    string FewShotSeparator);
+
+/// <summary>Decoding settings. Explicit and recorded; defaults are documented in docs/suite-format.md.</summary>
+/// <param name="Temperature">0 means greedy (argmax).</param>
+/// <param name="Seed">Sampler seed; recorded even when greedy.</param>
+public sealed record GenerationSettings(
+    int MaxTokens,
+    ImmutableArray<string> Stop,
+    double Temperature,
+    int Seed);
+
+/// <summary>A scorer by registered name, with its arguments as written in the suite.</summary>
+public sealed record ScorerSpec(string Name, ImmutableSortedDictionary<string, JsonElement> Arguments);
+
+/// <summary>The bar of a fixed-requirement suite.</summary>
+/// <param name="MinPassRate">Pass rate the model must provably clear (lower confidence bound), in [0, 1].</param>
+/// <param name="Confidence">Two-sided confidence level of the interval, e.g. 0.95.</param>
+/// <param name="MaxP95Latency">Optional ceiling on the 95th percentile of per-item latency.</param>
+/// <param name="MaxJoulesPerItem">Optional ceiling on energy per item.</param>
+public sealed record Requirement(
+    double MinPassRate,
+    double Confidence,
+    TimeSpan? MaxP95Latency,
+    double? MaxJoulesPerItem);
+
+/// <summary>An error in a suite or manifest file, with the file and 1-based line.</summary>
+public sealed class InputFileException(string filePath, int? line, string problem)
+    : Exception(line is null ? $"{filePath}: {problem}" : $"{filePath}:{line}: {problem}")
+{
+    public string FilePath { get; } = filePath;
+    public int? Line { get; } = line;
+    public string Problem { get; } = problem;
+}
