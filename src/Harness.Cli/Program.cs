@@ -1,1 +1,3 @@
-Console.WriteLine("x");
+using Harness.Cli;
+
+return await HarnessApp.RunAsync(args);

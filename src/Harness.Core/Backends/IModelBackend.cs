@@ -37,3 +37,9 @@ public sealed class ModelLoadException(string message, Exception? inner = null) 
 
 /// <summary>A request failed inside the backend (decode error, context overflow, NaN logits).</summary>
 public sealed class BackendException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The session itself is gone (its worker process died: a native abort, an out-of-memory kill). No further
+/// request can succeed; the model's run ends with a recorded failure while other models go on.
+/// </summary>
+public sealed class SessionLostException(string message, Exception? inner = null) : Exception(message, inner);

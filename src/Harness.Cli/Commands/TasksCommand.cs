@@ -1,0 +1,66 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using Harness.Core.Serialization;
+using Harness.Core.Suites;
+using Harness.Tasks;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Harness.Cli.Commands;
+
+internal class TasksSettings : CommandSettings
+{
+    [CommandOption("--tasks <DIR>")]
+    [Description("Folder holding the suites. Default: tasks")]
+    public string Tasks { get; init; } = "tasks";
+}
+
+internal sealed class TasksListSettings : TasksSettings
+{
+    [CommandOption("--json")]
+    public bool Json { get; init; }
+}
+
+/// <summary>The suites that a run would evaluate.</summary>
+internal sealed class TasksCommand : Command<TasksListSettings>
+{
+    protected override int Execute(CommandContext context, TasksListSettings settings, CancellationToken cancellationToken)
+    {
+        var suites = SuiteLoader.LoadAll(settings.Tasks);
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(suites.Select(s => new
+            {
+                s.Name, s.Version, s.Kind, s.Request, s.Description, Items = s.Items.Length, s.Generation,
+                Scorers = s.Scorers.Select(x => x.Name), s.Requirement, s.Directory, s.ContentSha256,
+            }), HarnessJson.IndentedOptions));
+            return ExitCodes.Success;
+        }
+
+        var table = new Table().AddColumns("suite", "version", "kind", "request", "items", "scorers", "requirement");
+        foreach (var s in suites)
+        {
+            var r = s.Requirement;
+            var requirement = r is null ? "-" : string.Create(CultureInfo.InvariantCulture,
+                $"pass >= {r.MinPassRate:P0} at {r.Confidence:P0}{(r.MaxP95Latency is { } l ? $", p95 <= {l.TotalMilliseconds:F0} ms" : "")}{(r.MaxJoulesPerItem is { } j ? $", <= {j:G} J/item" : "")}");
+            table.AddRow(Markup.Escape(s.Name), s.Version.ToString(CultureInfo.InvariantCulture), s.Kind.ToString().ToLowerInvariant(),
+                s.Request.ToString().ToLowerInvariant(), s.Items.Length.ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(string.Join(", ", s.Scorers.Select(x => x.Name))), Markup.Escape(requirement));
+        }
+
+        AnsiConsole.Write(table);
+        return ExitCodes.Success;
+    }
+}
+
+/// <summary>Rewrites the shipped suites from their generators; the files are byte-identical unless a generator changed.</summary>
+internal sealed class TasksGenerateCommand : Command<TasksSettings>
+{
+    protected override int Execute(CommandContext context, TasksSettings settings, CancellationToken cancellationToken)
+    {
+        TaskWriter.WriteAll(settings.Tasks);
+        AnsiConsole.MarkupLineInterpolated($"wrote {TaskWriter.Generators().Length} suites under {Path.GetFullPath(settings.Tasks)}");
+        return ExitCodes.Success;
+    }
+}

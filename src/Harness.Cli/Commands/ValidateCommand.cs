@@ -1,0 +1,43 @@
+using System.ComponentModel;
+using Harness.Core.Models;
+using Harness.Core.Scoring;
+using Harness.Core.Suites;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Harness.Cli.Commands;
+
+internal sealed class ValidateSettings : CommandSettings
+{
+    [CommandOption("--models <FILE>")]
+    [Description("Model manifest. Default: models.manifest")]
+    public string Manifest { get; init; } = "models.manifest";
+
+    [CommandOption("--tasks <DIR>")]
+    [Description("Folder holding the suites. Default: tasks")]
+    public string Tasks { get; init; } = "tasks";
+}
+
+/// <summary>Every problem of the manifest and of every suite at once, as file:line, so a user fixes them in one pass.</summary>
+internal sealed class ValidateCommand : Command<ValidateSettings>
+{
+    protected override int Execute(CommandContext context, ValidateSettings settings, CancellationToken cancellationToken)
+    {
+        var manifest = new ManifestLoader().Validate(settings.Manifest);
+        var suites = SuiteValidator.ValidateAll(settings.Tasks, ScorerRegistry.Default.Factories);
+        var errors = manifest.Errors.AddRange(suites);
+        foreach (var error in errors)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]{error.Message}[/]");
+        }
+
+        if (errors.IsEmpty)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[green]ok[/]: {settings.Manifest} ({manifest.Manifest!.Models.Length} models) and the suites under {settings.Tasks}");
+            return ExitCodes.Success;
+        }
+
+        AnsiConsole.MarkupLineInterpolated($"{errors.Length} problem(s) found.");
+        return ExitCodes.BadInput;
+    }
+}

@@ -1,0 +1,28 @@
+using Harness.Core.Backends;
+using Harness.Core.Downloads;
+using Harness.Core.Suites;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Harness.Cli;
+
+/// <summary>Turns failures into one readable line and an exit code; a stack trace only for our own bugs.</summary>
+internal static class ErrorReporter
+{
+    public static int Report(Exception exception)
+    {
+        switch (exception)
+        {
+            case OperationCanceledException:
+                AnsiConsole.MarkupLine("[yellow]Cancelled.[/] Finished items are recorded; continue with [bold]harness run --resume <run folder>[/].");
+                return ExitCodes.Cancelled;
+            case InputFileException or ModelResolutionException or ModelLoadException or CommandAppException:
+                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
+                return ExitCodes.BadInput;
+            default:
+                AnsiConsole.MarkupLine("[red]unexpected error[/] (a bug in harness; please report it with this trace):");
+                AnsiConsole.WriteException(exception, ExceptionFormats.ShortenEverything);
+                return ExitCodes.UnexpectedError;
+        }
+    }
+}

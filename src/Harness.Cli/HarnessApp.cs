@@ -1,0 +1,63 @@
+using Harness.Cli.Commands;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Harness.Cli;
+
+/// <summary>The command tree. Kept apart from Program so tests can run the CLI in-process.</summary>
+internal static class HarnessApp
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        using var cancellation = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            // First Ctrl+C stops cleanly (the item in flight is not recorded); a second one kills the process.
+            e.Cancel = !cancellation.IsCancellationRequested;
+            cancellation.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            var app = Build();
+            return await app.RunAsync(args, cancellation.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    public static CommandApp Build()
+    {
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("harness");
+            config.PropagateExceptions();
+            config.AddCommand<RunCommand>("run")
+                .WithDescription("Evaluate models on task suites and write results/<run-id>/ (store, run.json, report.md, report.json).")
+                .WithExample("run")
+                .WithExample("run", "--models", "models.manifest", "--suite", "tasks/arith", "--model", "tiny-bigram")
+                .WithExample("run", "--resume", "results/20261129-010203-abc123");
+            config.AddCommand<ValidateCommand>("validate")
+                .WithDescription("Check the manifest and every suite; print each problem as file:line.");
+            config.AddCommand<ModelsCommand>("models")
+                .WithDescription("List the manifest's models with facts read from their GGUF headers.");
+            config.AddBranch<TasksSettings>("tasks", tasks =>
+            {
+                tasks.SetDescription("List the task suites, or regenerate the shipped ones.");
+                tasks.SetDefaultCommand<TasksCommand>();
+                tasks.AddCommand<TasksGenerateCommand>("generate")
+                    .WithDescription("Regenerate the shipped suites deterministically into the tasks folder.");
+            });
+            config.AddCommand<ReportCommand>("report")
+                .WithDescription("Rebuild report.md and report.json of a run from its stored records.");
+            config.AddCommand<ForgeCommand>("forge")
+                .WithDescription("Build one of the project's own tiny models from a recipe.");
+            config.AddCommand<WorkerCommand>("worker").IsHidden();
+            config.SetExceptionHandler((ex, _) => ErrorReporter.Report(ex));
+        });
+        return app;
+    }
+}

@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Text.Json;
+using Harness.Cli.Running;
+using Harness.Core.Reports;
+using Harness.Core.Serialization;
+using Harness.Core.Verdicts;
+using Spectre.Console;
+
+namespace Harness.Cli.Output;
+
+/// <summary>The end-of-run summary: verdict tables for people, or one JSON document for machines.</summary>
+internal static class SummaryWriter
+{
+    public static void WriteTables(IAnsiConsole console, RunResult result)
+    {
+        var report = result.Report;
+        foreach (var suite in report.FixedSuites)
+        {
+            var requirement = suite.Requirement;
+            var table = new Table()
+                .Title(Invariant($"[bold]{Markup.Escape(suite.Suite)}[/] v{suite.Version} · fixed · bar {requirement.MinPassRate:P0} at {requirement.Confidence:P0} confidence"))
+                .AddColumns("model", "pass rate [interval]", "verdict", "p50 / p95 latency", "gen tok/s");
+            foreach (var row in suite.Rows)
+            {
+                var v = row.Verdict;
+                var rate = v.PassRate is { } p ? Invariant($"{p.Rate:P1} [{p.Interval.Lower:P1}, {p.Interval.Upper:P1}]") : "-";
+                table.AddRow(
+                    Markup.Escape(row.ModelId), rate, VerdictMarkup(v),
+                    Invariant($"{Ms(v.P50Latency)} / {Ms(v.P95Latency)}"),
+                    row.Performance.MeanGenerationTokensPerSecond is { } tps ? Invariant($"{tps:F0}") : "-");
+            }
+
+            console.Write(table);
+        }
+
+        foreach (var suite in report.OpenSuites)
+        {
+            var table = new Table()
+                .Title(Invariant($"[bold]{Markup.Escape(suite.Suite)}[/] v{suite.Version} · open"))
+                .AddColumns("rank", "model", "mean score [interval]", "p95 latency");
+            foreach (var row in suite.Rows)
+            {
+                var s = row.Score;
+                var interval = s.Interval is { } i ? Invariant($" [{i.Lower:F3}, {i.Upper:F3}]") : "";
+                table.AddRow(Invariant($"{row.Rank}"), Markup.Escape(row.ModelId), Invariant($"{s.Mean:F3}{interval}"), Ms(row.Performance.P95Latency));
+            }
+
+            console.Write(table);
+        }
+
+        foreach (var model in report.Models.Where(m => m.Failure is not null))
+        {
+            console.MarkupLineInterpolated($"[red]{model.ModelId}: {model.Status}[/] {model.Failure}");
+        }
+
+        console.MarkupLineInterpolated($"Results: [link]{result.RunDirectory}[/] (report.md, report.json, run.json, store.sqlite)");
+    }
+
+    public static string ToJson(RunResult result) => JsonSerializer.Serialize(new
+    {
+        runDirectory = result.RunDirectory,
+        outcomes = result.Outcomes,
+        report = result.Report,
+    }, HarnessJson.IndentedOptions);
+
+    private static string VerdictMarkup(FixedSuiteVerdict verdict) => verdict.Kind switch
+    {
+        VerdictKind.Sufficient => "[green]sufficient[/]",
+        VerdictKind.Insufficient => "[red]insufficient[/]",
+        _ => verdict.AdditionalItemsNeeded is { } more
+            ? Invariant($"[yellow]undecided[/] (~{more} more items)")
+            : "[yellow]undecided[/]",
+    };
+
+    private static string Ms(TimeSpan? value) => value is { } v ? Invariant($"{v.TotalMilliseconds:F0} ms") : "-";
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

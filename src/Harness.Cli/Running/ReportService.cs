@@ -1,0 +1,54 @@
+using Harness.Core.Reports;
+using Harness.Core.Runs;
+using Harness.Core.Serialization;
+using Harness.Store.Sqlite;
+
+namespace Harness.Cli.Running;
+
+/// <summary>Rebuilds report.md and report.json from run.json and the store alone.</summary>
+internal static class ReportService
+{
+    public static IReadOnlyList<IReportWriter> Writers { get; } = [new MarkdownReportWriter(), new JsonReportWriter()];
+
+    public static async Task<RunReport> RebuildAsync(string runDirectory, CancellationToken cancellationToken)
+    {
+        runDirectory = Path.GetFullPath(runDirectory);
+        if (!File.Exists(RunManifestFile.PathIn(runDirectory)))
+        {
+            throw new Core.Suites.InputFileException(runDirectory, null, $"not a run folder: it has no {RunManifestFile.FileName}");
+        }
+
+        var manifest = await RunManifestFile.ReadAsync(runDirectory, cancellationToken);
+        var store = await SqliteRunStore.OpenAsync(runDirectory, cancellationToken);
+        await using (store)
+        {
+            return await WriteAsync(runDirectory, manifest, store, cancellationToken);
+        }
+    }
+
+    public static async Task<RunReport> WriteAsync(string runDirectory, RunManifest manifest, IRunStore store, CancellationToken cancellationToken)
+    {
+        var models = await store.ReadModelsAsync(cancellationToken);
+        var items = new List<ItemRecord>();
+        await foreach (var item in store.ReadItemsAsync(cancellationToken))
+        {
+            items.Add(item);
+        }
+
+        var report = RunReportBuilder.Build(manifest, models, items);
+        foreach (var writer in Writers)
+        {
+            // Written beside and renamed, so a reader never sees half a report.
+            var target = Path.Combine(runDirectory, writer.FileName);
+            var temporary = target + ".tmp";
+            await using (var stream = File.Create(temporary))
+            {
+                await writer.WriteAsync(report, stream, cancellationToken);
+            }
+
+            File.Move(temporary, target, overwrite: true);
+        }
+
+        return report;
+    }
+}

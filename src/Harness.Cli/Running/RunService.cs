@@ -1,0 +1,180 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Harness.Core.Backends;
+using Harness.Core.Downloads;
+using Harness.Core.Environment;
+using Harness.Core.Models;
+using Harness.Core.Reports;
+using Harness.Core.Runs;
+using Harness.Core.Scoring;
+using Harness.Core.Serialization;
+using Harness.Core.Suites;
+using Harness.Store.Sqlite;
+
+namespace Harness.Cli.Running;
+
+/// <summary>What the user asked for, frozen once from the command line.</summary>
+/// <param name="SuiteDirectories">Empty: every suite under <paramref name="TasksDirectory"/>.</param>
+/// <param name="ModelIds">Empty: every model of the manifest.</param>
+internal sealed record NewRunOptions(
+    string ManifestPath,
+    string TasksDirectory,
+    ImmutableArray<string> SuiteDirectories,
+    ImmutableArray<string> ModelIds,
+    string ResultsDirectory);
+
+internal sealed record RunResult(string RunDirectory, RunManifest Manifest, IReadOnlyList<ModelOutcome> Outcomes, RunReport Report);
+
+/// <summary>
+/// Plans a run (or reads back the plan of one being resumed), runs it through the coordinator and rebuilds
+/// the reports from the store. Everything that decides a score is in run.json before the first item.
+/// </summary>
+internal sealed class RunService(IModelBackend backend, ModelResolver resolver, TimeProvider timeProvider)
+{
+    public async Task<RunResult> StartAsync(NewRunOptions options, IRunObserver? observer, IProgress<DownloadProgress>? downloads, CancellationToken cancellationToken)
+    {
+        var manifest = new ManifestLoader().Load(options.ManifestPath);
+        var suites = options.SuiteDirectories.IsEmpty
+            ? SuiteLoader.LoadAll(options.TasksDirectory)
+            : [.. options.SuiteDirectories.Select(SuiteLoader.Load)];
+        if (suites.IsEmpty)
+        {
+            throw new InputFileException(options.TasksDirectory, null, "no suite found (a suite is a folder with suite.yaml)");
+        }
+
+        var entries = SelectModels(manifest, options.ModelIds);
+        var prepared = Prepare(suites);
+        var createdAt = timeProvider.GetUtcNow();
+        var runId = string.Create(CultureInfo.InvariantCulture, $"{createdAt:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}");
+        var runDirectory = Path.GetFullPath(Path.Combine(options.ResultsDirectory, runId));
+        Directory.CreateDirectory(runDirectory);
+
+        var (models, failures) = await ResolveAllAsync(entries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken);
+        var runManifest = new RunManifest(
+            RunManifest.CurrentSchemaVersion, runId, createdAt, manifest.FilePath, manifest.ContentSha256,
+            [.. models, .. failures.Select(f => f.Model)],
+            [.. suites.Select(ToRunSuite)],
+            HostProbe.Probe(),
+            BuildVersions(backend));
+        await RunManifestFile.WriteAsync(runManifest, runDirectory, cancellationToken);
+        return await ExecuteAsync(runDirectory, runManifest, models, failures, prepared, observer, cancellationToken);
+    }
+
+    public async Task<RunResult> ResumeAsync(string runDirectory, IRunObserver? observer, IProgress<DownloadProgress>? downloads, CancellationToken cancellationToken)
+    {
+        runDirectory = Path.GetFullPath(runDirectory);
+        var runManifest = await RunManifestFile.ReadAsync(runDirectory, cancellationToken);
+        var suites = runManifest.Suites.Select(planned =>
+        {
+            var suite = SuiteLoader.Load(planned.Directory);
+            if (!string.Equals(suite.ContentSha256, planned.ContentSha256, StringComparison.Ordinal))
+            {
+                throw new InputFileException(Path.Combine(planned.Directory, "suite.yaml"), null,
+                    $"suite '{planned.Name}' changed since run {runManifest.RunId} started (sha256 {planned.ContentSha256} -> {suite.ContentSha256}); start a new run to evaluate the new version");
+            }
+
+            return suite;
+        }).ToImmutableArray();
+
+        var manifestDirectory = Path.GetDirectoryName(runManifest.ManifestPath)!;
+        var expected = runManifest.Models.ToDictionary(m => m.Entry.Id, m => m.FileSha256, StringComparer.Ordinal);
+        var (models, failures) = await ResolveAllAsync([.. runManifest.Models.Select(m => m.Entry)], manifestDirectory, expected, downloads, cancellationToken);
+        return await ExecuteAsync(runDirectory, runManifest, models, failures, Prepare(suites), observer, cancellationToken);
+    }
+
+    private async Task<RunResult> ExecuteAsync(
+        string runDirectory, RunManifest runManifest, IReadOnlyList<RunModel> models, IReadOnlyList<ResolutionFailure> failures,
+        IReadOnlyList<PreparedSuite> suites, IRunObserver? observer, CancellationToken cancellationToken)
+    {
+        var store = await SqliteRunStore.OpenAsync(runDirectory, cancellationToken);
+        await using (store)
+        {
+            var outcomes = new List<ModelOutcome>();
+            foreach (var failure in failures)
+            {
+                await store.RecordModelAsync(
+                    new ModelRunRecord(failure.Model.Entry.Id, ModelRunStatus.LoadFailed, null, null, failure.Message, timeProvider.GetUtcNow()),
+                    cancellationToken);
+                var outcome = new ModelOutcome(failure.Model.Entry.Id, ModelRunStatus.LoadFailed, 0, failure.Message);
+                outcomes.Add(outcome);
+                observer?.ModelFinished(outcome);
+            }
+
+            outcomes.AddRange(await new RunCoordinator(backend, store, timeProvider).RunAsync(models, suites, observer, cancellationToken));
+            var report = await ReportService.WriteAsync(runDirectory, runManifest, store, cancellationToken);
+            return new RunResult(runDirectory, runManifest, outcomes, report);
+        }
+    }
+
+    private sealed record ResolutionFailure(RunModel Model, string Message);
+
+    private async Task<(IReadOnlyList<RunModel> Models, IReadOnlyList<ResolutionFailure> Failures)> ResolveAllAsync(
+        ImmutableArray<ModelEntry> entries, string manifestDirectory, IReadOnlyDictionary<string, string>? expectedSha256,
+        IProgress<DownloadProgress>? downloads, CancellationToken cancellationToken)
+    {
+        var models = new List<RunModel>();
+        var failures = new List<ResolutionFailure>();
+        foreach (var entry in entries)
+        {
+            try
+            {
+                var model = await resolver.ResolveAsync(entry, manifestDirectory, downloads, cancellationToken);
+                if (expectedSha256 is not null && expectedSha256.TryGetValue(entry.Id, out var expected) && expected.Length > 0
+                    && !string.Equals(expected, model.FileSha256, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new ModelResolutionException(entry.Id,
+                        $"model '{entry.Id}': {model.ResolvedPath} changed since the run started (sha256 {expected} -> {model.FileSha256})");
+                }
+
+                models.Add(model);
+            }
+            catch (ModelResolutionException ex)
+            {
+                // A missing file or a wrong checksum fails this model only; the others still run.
+                failures.Add(new ResolutionFailure(new RunModel(entry, "", "", 0), ex.Message));
+            }
+        }
+
+        return (models, failures);
+    }
+
+    private static ImmutableArray<ModelEntry> SelectModels(ModelManifest manifest, ImmutableArray<string> ids)
+    {
+        if (ids.IsEmpty)
+        {
+            return manifest.Models;
+        }
+
+        var unknown = ids.Where(id => manifest.Models.All(m => m.Id != id)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new InputFileException(manifest.FilePath, null,
+                $"no model with id {string.Join(", ", unknown.Select(u => $"'{u}'"))}; known: {string.Join(", ", manifest.Models.Select(m => m.Id))}");
+        }
+
+        return [.. manifest.Models.Where(m => ids.Contains(m.Id))];
+    }
+
+    private static ImmutableArray<PreparedSuite> Prepare(ImmutableArray<Suite> suites) =>
+        [.. suites.Select(suite =>
+        {
+            try
+            {
+                return new PreparedSuite(suite, [.. suite.Scorers.Select(spec => ScorerRegistry.Default.Create(spec, suite.Directory))]);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new InputFileException(Path.Combine(suite.Directory, "suite.yaml"), null, ex.Message);
+            }
+        })];
+
+    private static RunSuite ToRunSuite(Suite suite) => new(
+        suite.Name, suite.Version, suite.Kind, suite.Directory, suite.ContentSha256, suite.Request,
+        suite.Generation, suite.Scorers, suite.Requirement, suite.Items.Length);
+
+    private static ImmutableSortedDictionary<string, string> BuildVersions(IModelBackend backend) =>
+        ImmutableSortedDictionary<string, string>.Empty
+            .Add("harness", typeof(RunService).Assembly.GetName().Version?.ToString() ?? "unknown")
+            .Add("backend", backend.Name)
+            .AddRange(BackendVersions.Known);
+}

@@ -1,0 +1,210 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Harness.Core.Backends;
+using Harness.Core.Models;
+
+namespace Harness.Cli.Workers;
+
+/// <summary>How to start a worker: the program and the arguments before <c>worker</c>.</summary>
+internal sealed record WorkerLaunch(string FileName, ImmutableArray<string> Arguments)
+{
+    /// <summary>The running harness itself (apphost, or <c>dotnet harness.dll</c>).</summary>
+    public static WorkerLaunch CurrentProcess()
+    {
+        var processPath = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program is running");
+        var isDotnetHost = Path.GetFileNameWithoutExtension(processPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
+        return isDotnetHost
+            ? new WorkerLaunch(processPath, [typeof(WorkerLaunch).Assembly.Location, "worker"])
+            : new WorkerLaunch(processPath, ["worker"]);
+    }
+}
+
+/// <summary>
+/// A backend decorator that runs the real backend in a child process per model. A native abort or an
+/// out-of-memory kill there surfaces here as <see cref="SessionLostException"/> with the exit status and the
+/// last lines the worker wrote to stderr.
+/// </summary>
+internal sealed class WorkerProcessBackend(WorkerLaunch launch, string backendName) : IModelBackend
+{
+    public string Name => backendName;
+
+    public async Task<IModelSession> LoadAsync(ModelEntry model, string modelPath, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(launch.FileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in launch.Arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start) ?? throw new ModelLoadException($"model '{model.Id}': could not start a worker process ({launch.FileName})");
+        var session = new WorkerSession(model.Id, process);
+        try
+        {
+            var response = await session.SendAsync(new WorkerRequest(WorkerRequestKind.Load, model, modelPath), cancellationToken).ConfigureAwait(false);
+            session.Loaded(response.Loaded ?? throw new ModelLoadException($"model '{model.Id}': the worker answered the load without load facts"));
+            return session;
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+}
+
+/// <summary>The parent's handle on one worker process. One request at a time, like every session.</summary>
+internal sealed class WorkerSession : IModelSession, ILogLikelihoodScorer, IReportsPeakMemory
+{
+    private const int StderrLinesKept = 30;
+    private readonly string _modelId;
+    private readonly Process _process;
+    private readonly Queue<string> _stderrTail = new();
+    private readonly Task _stderrPump;
+    private ModelLoadInfo? _loadInfo;
+
+    public WorkerSession(string modelId, Process process)
+    {
+        _modelId = modelId;
+        _process = process;
+        _stderrPump = Task.Run(PumpStderrAsync);
+    }
+
+    public ModelLoadInfo LoadInfo => _loadInfo ?? throw new InvalidOperationException("the model is not loaded");
+
+    public long? PeakResidentMemoryBytes { get; private set; }
+
+    internal void Loaded(ModelLoadInfo info) => _loadInfo = info;
+
+    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(new WorkerRequest(WorkerRequestKind.Generate, Generate: request), cancellationToken).ConfigureAwait(false);
+        return response.Generated ?? throw Protocol("a generation answer without a result");
+    }
+
+    public async Task<LogLikelihoodResult> ScoreContinuationsAsync(LogLikelihoodRequest request, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(new WorkerRequest(WorkerRequestKind.LogLikelihood, LogLikelihood: request), cancellationToken).ConfigureAwait(false);
+        return response.Scored ?? throw Protocol("a log-likelihood answer without a result");
+    }
+
+    internal async Task<WorkerResponse> SendAsync(WorkerRequest request, CancellationToken cancellationToken)
+    {
+        string? line;
+        try
+        {
+            await _process.StandardInput.WriteLineAsync(WorkerJson.Serialize(request).AsMemory(), cancellationToken).ConfigureAwait(false);
+            await _process.StandardInput.FlushAsync(cancellationToken).ConfigureAwait(false);
+            line = await _process.StandardOutput.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException) when (!cancellationToken.IsCancellationRequested)
+        {
+            line = null;
+        }
+
+        if (line is null)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            throw await LostAsync().ConfigureAwait(false);
+        }
+
+        WorkerResponse response;
+        try
+        {
+            response = WorkerJson.Deserialize<WorkerResponse>(line);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw Protocol($"an unreadable answer ({ex.Message})");
+        }
+
+        PeakResidentMemoryBytes = Math.Max(PeakResidentMemoryBytes ?? 0, response.PeakResidentMemoryBytes ?? 0);
+        if (response.Ok)
+        {
+            return response;
+        }
+
+        var message = response.Error ?? "unknown error";
+        throw response.ErrorKind switch
+        {
+            WorkerErrorKind.Load => new ModelLoadException(message),
+            WorkerErrorKind.Backend => new BackendException(message),
+            _ => Protocol(message),
+        };
+    }
+
+    private async Task<SessionLostException> LostAsync()
+    {
+        // The worker closed its channel: give it a moment to finish dying so the exit status is known.
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+            await _stderrPump.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
+        {
+            // Still running but mute: reported as lost below, and killed on dispose.
+        }
+
+        var status = _process.HasExited ? DescribeExit(_process.ExitCode) : "stopped answering";
+        string tail;
+        lock (_stderrTail)
+        {
+            tail = string.Join(Environment.NewLine, _stderrTail.Where(l => !string.IsNullOrWhiteSpace(l)).TakeLast(8));
+        }
+
+        var message = $"model '{_modelId}': worker process {status}";
+        return new SessionLostException(tail.Length == 0 ? message : $"{message}; its last output:{Environment.NewLine}{tail}");
+    }
+
+    internal static string DescribeExit(int exitCode) => exitCode switch
+    {
+        134 => "aborted (SIGABRT, exit 134: a native assertion such as GGML_ASSERT failed)",
+        137 => "was killed (SIGKILL, exit 137: often the out-of-memory killer)",
+        139 => "crashed (SIGSEGV, exit 139: a native memory fault)",
+        _ when exitCode > 128 && exitCode < 160 => $"died from signal {exitCode - 128} (exit {exitCode})",
+        _ => $"exited with code {exitCode}",
+    };
+
+    private BackendException Protocol(string problem) => new($"model '{_modelId}': worker protocol error: {problem}");
+
+    private async Task PumpStderrAsync()
+    {
+        while (await _process.StandardError.ReadLineAsync().ConfigureAwait(false) is { } line)
+        {
+            lock (_stderrTail)
+            {
+                _stderrTail.Enqueue(line);
+                if (_stderrTail.Count > StderrLinesKept)
+                {
+                    _stderrTail.Dequeue();
+                }
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            _process.StandardInput.Close();
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,36 @@
+using System.Text.Json;
+using Harness.Core.Backends;
+using Harness.Core.Models;
+using Harness.Core.Serialization;
+
+namespace Harness.Cli.Workers;
+
+/// <summary>What the parent asks a worker: one JSON object per line on the worker's stdin.</summary>
+internal sealed record WorkerRequest(
+    WorkerRequestKind Kind,
+    ModelEntry? Model = null,
+    string? ModelPath = null,
+    GenerationRequest? Generate = null,
+    LogLikelihoodRequest? LogLikelihood = null);
+
+internal enum WorkerRequestKind { Load, Generate, LogLikelihood }
+
+internal enum WorkerErrorKind { Load, Backend, Protocol }
+
+/// <summary>A worker's answer: one JSON object per line on the protocol channel. Every answer carries the worker's peak RSS.</summary>
+internal sealed record WorkerResponse(
+    bool Ok,
+    WorkerErrorKind? ErrorKind = null,
+    string? Error = null,
+    ModelLoadInfo? Loaded = null,
+    GenerationResult? Generated = null,
+    LogLikelihoodResult? Scored = null,
+    long? PeakResidentMemoryBytes = null);
+
+internal static class WorkerJson
+{
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, HarnessJson.Options);
+
+    public static T Deserialize<T>(string line) =>
+        JsonSerializer.Deserialize<T>(line, HarnessJson.Options) ?? throw new JsonException("empty message");
+}

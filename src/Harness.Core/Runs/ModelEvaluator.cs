@@ -1,0 +1,131 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Harness.Core.Backends;
+using Harness.Core.Scoring;
+using Harness.Core.Suites;
+
+namespace Harness.Core.Runs;
+
+/// <summary>
+/// Runs every not-yet-recorded item of the given suites through one model session, scores it and commits
+/// the record before asking for the next. The store is the only state: a resume simply runs this again.
+/// </summary>
+public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
+{
+    /// <summary>Name of the length-normalised accuracy recorded beside the primary score of log-likelihood items.</summary>
+    public const string NormalizedChoiceScorer = "acc_norm";
+
+    /// <exception cref="SessionLostException">The session died; items recorded so far stay recorded.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the item in flight is not recorded.</exception>
+    public async Task EvaluateAsync(
+        string modelId,
+        IModelSession session,
+        IReadOnlyList<PreparedSuite> suites,
+        IProgress<EvaluationProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        var recorded = await store.GetRecordedKeysAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var prepared in suites)
+        {
+            var suite = prepared.Suite;
+            var pending = suite.Items.Where(i => !recorded.Contains(new ItemKey(modelId, suite.Name, i.Id))).ToList();
+            var completed = suite.Items.Length - pending.Count;
+            progress?.Report(new EvaluationProgress(modelId, suite.Name, completed, suite.Items.Length, null));
+            foreach (var item in pending)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var record = await EvaluateItemAsync(modelId, session, prepared, item, cancellationToken).ConfigureAwait(false);
+                await store.AppendItemAsync(record, cancellationToken).ConfigureAwait(false);
+                progress?.Report(new EvaluationProgress(modelId, suite.Name, ++completed, suite.Items.Length, record));
+            }
+        }
+    }
+
+    private async Task<ItemRecord> EvaluateItemAsync(
+        string modelId, IModelSession session, PreparedSuite prepared, SuiteItem item, CancellationToken cancellationToken)
+    {
+        var suite = prepared.Suite;
+        var key = new ItemKey(modelId, suite.Name, item.Id);
+        var prompt = PromptRenderer.Render(suite, item);
+        try
+        {
+            return suite.Request switch
+            {
+                RequestKind.Generate => await GenerateAsync(key, session, prepared, item, prompt, cancellationToken).ConfigureAwait(false),
+                RequestKind.LogLikelihood => await RankChoicesAsync(key, session, prepared, item, prompt, cancellationToken).ConfigureAwait(false),
+                _ => throw new UnreachableException(),
+            };
+        }
+        catch (BackendException ex)
+        {
+            // One bad item (NaN logits, a prompt longer than the context) must not end the model's run:
+            // it is recorded as failed, counts as not passed, and the reason is kept as evidence.
+            return new ItemRecord(key, ItemStatus.Failed, prompt.PlainText, "", null, [], [], false,
+                new ItemMetrics(0, 0, new RequestTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero)),
+                ex.Message, timeProvider.GetUtcNow());
+        }
+    }
+
+    private async Task<ItemRecord> GenerateAsync(
+        ItemKey key, IModelSession session, PreparedSuite prepared, SuiteItem item, RenderedPrompt prompt, CancellationToken cancellationToken)
+    {
+        var result = await session.GenerateAsync(new GenerationRequest(prompt, prepared.Suite.Generation), cancellationToken).ConfigureAwait(false);
+        var scores = ScoreAll(prepared.Scorers, item, result.Text);
+        return new ItemRecord(key, ItemStatus.Scored, result.PromptText, result.Text, result.FinishReason, [], scores,
+            scores[0].Passed, new ItemMetrics(result.PromptTokens, result.GeneratedTokens, result.Timings), null, timeProvider.GetUtcNow());
+    }
+
+    private async Task<ItemRecord> RankChoicesAsync(
+        ItemKey key, IModelSession session, PreparedSuite prepared, SuiteItem item, RenderedPrompt prompt, CancellationToken cancellationToken)
+    {
+        if (session is not ILogLikelihoodScorer scorer)
+        {
+            throw new BackendException($"the backend of model '{key.ModelId}' cannot score log-likelihoods, which suite '{key.Suite}' needs");
+        }
+
+        var result = await scorer.ScoreContinuationsAsync(new LogLikelihoodRequest(prompt, item.Choices), cancellationToken).ConfigureAwait(false);
+        var choices = result.Continuations;
+        var best = ArgMax(choices, c => c.LogProbability);
+        // lm-eval's acc_norm: log-likelihood per byte of the continuation, so long choices are not penalised.
+        var bestNormalized = ArgMax(choices, c => c.LogProbability / Math.Max(1, c.ByteCount));
+        var scores = ScoreAll(prepared.Scorers, item, choices[best].Continuation);
+        var normalizedPassed = choices[bestNormalized].Continuation == item.Target;
+        scores = scores.Add(new Score(NormalizedChoiceScorer, normalizedPassed ? 1 : 0, choices[bestNormalized].Continuation,
+            normalizedPassed ? 1 : 0, choices[bestNormalized].Continuation, null));
+        var continuationTokens = choices.Sum(c => c.TokenCount);
+        return new ItemRecord(key, ItemStatus.Scored, result.PromptText, choices[best].Continuation, null, choices, scores,
+            scores[0].Passed, new ItemMetrics(result.PromptTokens + continuationTokens, 0, result.Timings), null, timeProvider.GetUtcNow());
+    }
+
+    private static ImmutableArray<Score> ScoreAll(ImmutableArray<IScorer> scorers, SuiteItem item, string output)
+    {
+        var input = new ScoringInput(item, output);
+        var builder = ImmutableArray.CreateBuilder<Score>(scorers.Length + 1);
+        foreach (var scorer in scorers)
+        {
+            builder.Add(scorer.Score(input));
+        }
+
+        return builder.ToImmutable();
+    }
+
+    // First maximum wins, so ties resolve to the earlier choice deterministically.
+    private static int ArgMax(ImmutableArray<ContinuationScore> choices, Func<ContinuationScore, double> value)
+    {
+        if (choices.IsDefaultOrEmpty)
+        {
+            throw new BackendException("the backend returned no continuation scores");
+        }
+
+        var best = 0;
+        for (var i = 1; i < choices.Length; i++)
+        {
+            if (value(choices[i]) > value(choices[best]))
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+}

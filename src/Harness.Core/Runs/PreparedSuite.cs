@@ -1,0 +1,12 @@
+using System.Collections.Immutable;
+using Harness.Core.Scoring;
+using Harness.Core.Suites;
+
+namespace Harness.Core.Runs;
+
+/// <summary>A suite with its scorers built once, shared read-only by every model of a run.</summary>
+public sealed record PreparedSuite(Suite Suite, ImmutableArray<IScorer> Scorers);
+
+/// <summary>Where a model's evaluation stands, reported after every item.</summary>
+/// <param name="Completed">Items with a record for this (model, suite), including those from earlier attempts.</param>
+public sealed record EvaluationProgress(string ModelId, string Suite, int Completed, int Total, ItemRecord? LastItem);

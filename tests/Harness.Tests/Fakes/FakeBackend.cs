@@ -1,0 +1,92 @@
+using System.Collections.Immutable;
+using Harness.Core.Backends;
+using Harness.Core.Models;
+
+namespace Harness.Tests.Fakes;
+
+/// <summary>
+/// A hand-written backend for unit tests: answers come from a function of the prompt, and failures are
+/// scripted per model (load failure, session lost after N requests, backend error on a prompt).
+/// </summary>
+internal sealed class FakeBackend(Func<RenderedPrompt, string> answer) : IModelBackend
+{
+    public string Name => "fake";
+
+    public HashSet<string> FailToLoad { get; } = [];
+
+    /// <summary>Model id -> number of successful requests after which the session is lost.</summary>
+    public Dictionary<string, int> LoseSessionAfter { get; } = [];
+
+    /// <summary>Prompts (plain text) whose request fails with a backend error.</summary>
+    public HashSet<string> FailOnPrompt { get; } = [];
+
+    /// <summary>Log-probability of each continuation: by default a function of the answer text.</summary>
+    public Func<RenderedPrompt, string, double>? LogProbability { get; init; }
+
+    public int Loads { get; private set; }
+
+    public int Requests { get; private set; }
+
+    public Task<IModelSession> LoadAsync(ModelEntry model, string modelPath, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (FailToLoad.Contains(model.Id))
+        {
+            throw new ModelLoadException($"model '{model.Id}': {modelPath} is not a GGUF file");
+        }
+
+        Loads++;
+        return Task.FromResult<IModelSession>(new Session(this, model.Id));
+    }
+
+    private sealed class Session(FakeBackend backend, string modelId) : IModelSession, ILogLikelihoodScorer
+    {
+        private int _served;
+
+        public ModelLoadInfo LoadInfo { get; } = new("fake", TimeSpan.FromMilliseconds(5), 1234, 4096, "none",
+            ImmutableSortedDictionary<string, string>.Empty.Add("threads", "1"),
+            ImmutableSortedDictionary<string, string>.Empty.Add("fake", "1"));
+
+        public Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken)
+        {
+            Admit(request.Prompt, cancellationToken);
+            var text = backend.answer(request.Prompt);
+            return Task.FromResult(new GenerationResult(text, FinishReason.StopSequence, request.Prompt.PlainText,
+                request.Prompt.PlainText.Length, text.Length, Timings(text.Length)));
+        }
+
+        public Task<LogLikelihoodResult> ScoreContinuationsAsync(LogLikelihoodRequest request, CancellationToken cancellationToken)
+        {
+            Admit(request.Prompt, cancellationToken);
+            var preferred = backend.answer(request.Prompt);
+            var scores = request.Continuations
+                .Select(c => new ContinuationScore(c,
+                    backend.LogProbability?.Invoke(request.Prompt, c) ?? (c == preferred ? -0.1 : -5.0),
+                    c.Length, System.Text.Encoding.UTF8.GetByteCount(c), c == preferred))
+                .ToImmutableArray();
+            return Task.FromResult(new LogLikelihoodResult(request.Prompt.PlainText, request.Prompt.PlainText.Length, scores, Timings(0)));
+        }
+
+        private void Admit(RenderedPrompt prompt, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (backend.LoseSessionAfter.TryGetValue(modelId, out var limit) && _served >= limit)
+            {
+                throw new SessionLostException($"model '{modelId}': worker process aborted (SIGABRT, exit 134)");
+            }
+
+            _served++;
+            backend.Requests++;
+            if (backend.FailOnPrompt.Contains(prompt.PlainText))
+            {
+                throw new BackendException($"model '{modelId}' produced non-finite logits");
+            }
+        }
+
+        private static RequestTimings Timings(int generated) => new(
+            TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(8), TimeSpan.FromMilliseconds(2 * generated),
+            TimeSpan.FromMilliseconds(10 + (2 * generated)));
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,50 @@
+using Harness.Core.Runs;
+
+namespace Harness.Tests.Fakes;
+
+/// <summary>An <see cref="IRunStore"/> in memory, with the same duplicate-key rule as the SQLite store.</summary>
+internal sealed class InMemoryRunStore : IRunStore
+{
+    private readonly List<ItemRecord> _items = [];
+    private readonly List<ModelRunRecord> _models = [];
+
+    public IReadOnlyList<ItemRecord> Items => _items;
+
+    public IReadOnlyList<ModelRunRecord> ModelHistory => _models;
+
+    public Task AppendItemAsync(ItemRecord record, CancellationToken cancellationToken)
+    {
+        if (_items.Any(i => i.Key == record.Key))
+        {
+            throw new InvalidOperationException($"item {record.Key} is already recorded");
+        }
+
+        _items.Add(record);
+        return Task.CompletedTask;
+    }
+
+    public Task RecordModelAsync(ModelRunRecord record, CancellationToken cancellationToken)
+    {
+        _models.Add(record);
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlySet<ItemKey>> GetRecordedKeysAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlySet<ItemKey>>(_items.Select(i => i.Key).ToHashSet());
+
+    public async IAsyncEnumerable<ItemRecord> ReadItemsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var item in _items.ToList())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return item;
+        }
+
+        await Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<ModelRunRecord>> ReadModelsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<ModelRunRecord>>(_models.GroupBy(m => m.ModelId).Select(g => g.Last()).ToList());
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

@@ -1,0 +1,169 @@
+using Harness.Core.Backends;
+using Harness.Core.Runs;
+using Harness.Tests.Fakes;
+
+namespace Harness.Tests.Runs;
+
+public sealed class RunCoordinatorTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
+
+    // The fake model adds correctly only when a + b < 10, so 5 of 10 addition items pass.
+    private static string Adder(RenderedPrompt prompt)
+    {
+        var parts = prompt.PlainText.TrimEnd('=').Split('+');
+        if (parts.Length != 2)
+        {
+            return "";
+        }
+
+        var sum = int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture) + int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+        return sum < 10 ? sum.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?";
+    }
+
+    [Fact]
+    public async Task Records_every_item_with_prompt_output_score_and_metrics()
+    {
+        var store = new InMemoryRunStore();
+        var coordinator = new RunCoordinator(new FakeBackend(Adder), store, new FixedClock(Start));
+
+        var outcomes = await coordinator.RunAsync([TestSuites.Model("m1")], [TestSuites.Prepare(TestSuites.Addition(10))], null, CancellationToken.None);
+
+        Assert.Equal(ModelRunStatus.Completed, Assert.Single(outcomes).Status);
+        Assert.Equal(10, store.Items.Count);
+        var first = store.Items[0];
+        Assert.Equal(new ItemKey("m1", "add", "add-000"), first.Key);
+        Assert.Equal("0+1=", first.PromptText);
+        Assert.Equal("1", first.RawOutput);
+        Assert.True(first.Passed);
+        Assert.Equal("1", first.Scores[0].Answer);
+        Assert.Equal(Start, first.CompletedAt);
+        Assert.Equal(4, first.Metrics.PromptTokens);
+        Assert.Equal(5, store.Items.Count(i => i.Passed));
+        Assert.Equal(ModelRunStatus.Completed, store.ModelHistory[^1].Status);
+    }
+
+    [Fact]
+    public async Task A_model_that_fails_to_load_is_recorded_and_the_next_model_still_runs()
+    {
+        var store = new InMemoryRunStore();
+        var backend = new FakeBackend(Adder) { FailToLoad = { "broken" } };
+        var coordinator = new RunCoordinator(backend, store, new FixedClock(Start));
+
+        var outcomes = await coordinator.RunAsync(
+            [TestSuites.Model("broken"), TestSuites.Model("good")], [TestSuites.Prepare(TestSuites.Addition(3))], null, CancellationToken.None);
+
+        Assert.Equal(ModelRunStatus.LoadFailed, outcomes[0].Status);
+        Assert.Contains("broken", outcomes[0].Failure, StringComparison.Ordinal);
+        Assert.Equal(ModelRunStatus.Completed, outcomes[1].Status);
+        Assert.All(store.Items, i => Assert.Equal("good", i.Key.ModelId));
+        var models = await store.ReadModelsAsync(CancellationToken.None);
+        Assert.Equal(ModelRunStatus.LoadFailed, models.Single(m => m.ModelId == "broken").Status);
+    }
+
+    [Fact]
+    public async Task A_lost_session_keeps_the_items_recorded_before_it_and_the_run_goes_on()
+    {
+        var store = new InMemoryRunStore();
+        var backend = new FakeBackend(Adder) { LoseSessionAfter = { ["crashy"] = 4 } };
+        var coordinator = new RunCoordinator(backend, store, new FixedClock(Start));
+
+        var outcomes = await coordinator.RunAsync(
+            [TestSuites.Model("crashy"), TestSuites.Model("good")], [TestSuites.Prepare(TestSuites.Addition(10))], null, CancellationToken.None);
+
+        Assert.Equal(ModelRunStatus.Crashed, outcomes[0].Status);
+        Assert.Equal(4, outcomes[0].ItemsRecordedNow);
+        Assert.Contains("SIGABRT", outcomes[0].Failure, StringComparison.Ordinal);
+        Assert.Equal(4, store.Items.Count(i => i.Key.ModelId == "crashy"));
+        Assert.Equal(10, store.Items.Count(i => i.Key.ModelId == "good"));
+    }
+
+    [Fact]
+    public async Task Resume_runs_only_unrecorded_items_and_ends_equal_to_an_uninterrupted_run()
+    {
+        var suites = new[] { TestSuites.Prepare(TestSuites.Addition(10)), TestSuites.Prepare(TestSuites.Choice(6)) };
+        var models = new[] { TestSuites.Model("m1"), TestSuites.Model("m2") };
+
+        var uninterrupted = new InMemoryRunStore();
+        await new RunCoordinator(new FakeBackend(Adder), uninterrupted, new FixedClock(Start)).RunAsync(models, suites, null, CancellationToken.None);
+
+        // First attempt: cancelled after 13 items (mid-way through m1's second suite).
+        var store = new InMemoryRunStore();
+        using var cts = new CancellationTokenSource();
+        var observer = new CancelAfter(13, cts);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            new RunCoordinator(new FakeBackend(Adder), store, new FixedClock(Start)).RunAsync(models, suites, observer, cts.Token));
+        Assert.Equal(13, store.Items.Count);
+
+        var resumedBackend = new FakeBackend(Adder);
+        await new RunCoordinator(resumedBackend, store, new FixedClock(Start)).RunAsync(models, suites, null, CancellationToken.None);
+
+        Assert.Equal(32 - 13, resumedBackend.Requests);
+        Assert.Equal(
+            uninterrupted.Items.OrderBy(i => i.Key.ToString(), StringComparer.Ordinal).Select(Summary),
+            store.Items.OrderBy(i => i.Key.ToString(), StringComparer.Ordinal).Select(Summary));
+
+        // A second resume finds nothing to do and loads no model.
+        var idle = new FakeBackend(Adder);
+        await new RunCoordinator(idle, store, new FixedClock(Start)).RunAsync(models, suites, null, CancellationToken.None);
+        Assert.Equal(0, idle.Loads);
+    }
+
+    [Fact]
+    public async Task A_backend_error_on_one_item_is_recorded_as_failed_and_not_passed()
+    {
+        var store = new InMemoryRunStore();
+        var backend = new FakeBackend(Adder) { FailOnPrompt = { "1+2=" } };
+
+        await new RunCoordinator(backend, store, new FixedClock(Start)).RunAsync(
+            [TestSuites.Model("m1")], [TestSuites.Prepare(TestSuites.Addition(3))], null, CancellationToken.None);
+
+        var failed = Assert.Single(store.Items, i => i.Status == ItemStatus.Failed);
+        Assert.Equal("add-001", failed.Key.ItemId);
+        Assert.False(failed.Passed);
+        Assert.Contains("non-finite", failed.Error, StringComparison.Ordinal);
+        Assert.Equal(2, store.Items.Count(i => i.Status == ItemStatus.Scored));
+    }
+
+    [Fact]
+    public async Task Log_likelihood_items_pick_the_most_likely_choice_and_record_normalised_accuracy()
+    {
+        var store = new InMemoryRunStore();
+        // Raw log-probabilities favour the short " odd"; per byte, " even" wins on even items.
+        var backend = new FakeBackend(_ => "") { LogProbability = (_, c) => c == " odd" ? -2.0 : -2.4 };
+
+        await new RunCoordinator(backend, store, new FixedClock(Start)).RunAsync(
+            [TestSuites.Model("m1")], [TestSuites.Prepare(TestSuites.Choice(4))], null, CancellationToken.None);
+
+        Assert.All(store.Items, i => Assert.Equal(" odd", i.RawOutput));
+        Assert.All(store.Items, i => Assert.Equal(2, i.Choices.Length));
+        var even = store.Items.Single(i => i.Key.ItemId == "c-000");
+        Assert.False(even.Passed);
+        var norm = Assert.Single(even.Scores, s => s.Scorer == ModelEvaluator.NormalizedChoiceScorer);
+        Assert.Equal(1.0, norm.Value);
+        Assert.Equal(" even", norm.Answer);
+    }
+
+    private static string Summary(ItemRecord r) => $"{r.Key}|{r.RawOutput}|{r.Passed}|{r.Status}";
+
+    private sealed class CancelAfter(int items, CancellationTokenSource cts) : IRunObserver
+    {
+        private int _seen;
+
+        public void ModelStarting(RunModel model, int pendingItems)
+        {
+        }
+
+        public void ModelFinished(ModelOutcome outcome)
+        {
+        }
+
+        public void ItemCompleted(EvaluationProgress progress)
+        {
+            if (progress.LastItem is not null && ++_seen == items)
+            {
+                cts.Cancel();
+            }
+        }
+    }
+}
