@@ -41,7 +41,8 @@ public sealed class MarkdownReportWriter : IReportWriter
 
         if (!report.Versions.IsEmpty)
         {
-            Line($"- Versions: {string.Join(", ", report.Versions.Select(v => $"{v.Key} {v.Value}"))}");
+            // Ordinal order: the dictionary's own comparer may be culture-sensitive after a JSON round trip.
+            Line($"- Versions: {string.Join(", ", report.Versions.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key} {v.Value}"))}");
         }
 
         Line($"- Report schema: {report.ReportSchemaVersion.ToString(CultureInfo.InvariantCulture)}");
