@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Text;
+using Harness.Core.Runs;
+using Harness.Core.Statistics;
+using Harness.Core.Suites;
+using Harness.Core.Verdicts;
+
+namespace Harness.Core.Reports;
+
+/// <summary>report.md: a human-readable summary. Every number is formatted with the invariant culture.</summary>
+public sealed class MarkdownReportWriter : IReportWriter
+{
+    public string FileName => "report.md";
+
+    public async Task WriteAsync(RunReport report, Stream destination, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        string text = Render(report);
+        byte[] bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text);
+        await destination.WriteAsync(bytes, cancellationToken);
+        await destination.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>The whole document as a string, with <c>\n</c> line ends on every platform.</summary>
+    public static string Render(RunReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var md = new StringBuilder();
+        void Line(string text = "") => md.Append(text).Append('\n');
+
+        Line($"# Harness report: run {Cell(report.RunId)}");
+        Line();
+        Line($"- Created: {report.CreatedAt.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC");
+        HostFacts host = report.Host;
+        Line(Inv($"- Host: {host.HostName}, {host.CpuModel}, {host.LogicalCores} logical cores, {Bytes(host.TotalMemoryBytes)} memory"));
+        Line($"- OS: {host.OperatingSystem} ({host.Architecture}), .NET {host.DotnetVersion}");
+        if (!host.CpuFeatures.IsDefaultOrEmpty)
+        {
+            Line($"- CPU features: {string.Join(' ', host.CpuFeatures)}");
+        }
+
+        if (!report.Versions.IsEmpty)
+        {
+            // Ordinal order: the dictionary's own comparer may be culture-sensitive after a JSON round trip.
+            Line($"- Versions: {string.Join(", ", report.Versions.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key} {v.Value}"))}");
+        }
+
+        Line($"- Report schema: {report.ReportSchemaVersion.ToString(CultureInfo.InvariantCulture)}");
+        if (host.DebugBuild)
+        {
+            Line();
+            Line("> **Warning:** Harness ran as a Debug build; latency and throughput are not representative.");
+        }
+
+        Line();
+        Line("## Models");
+        Line();
+        Line("| model | status | file size | load time | peak memory | backend | items |");
+        Line("|---|---|---:|---:|---:|---|---:|");
+        foreach (ModelSummary model in report.Models)
+        {
+            Line(Row(
+                model.ModelId,
+                model.Status is { } status ? Name(status) : "not started",
+                Bytes(model.FileSizeBytes),
+                model.LoadInfo is { } load ? Ms(load.LoadTime) : "–",
+                Bytes(model.PeakResidentMemoryBytes),
+                model.LoadInfo?.Backend ?? "–",
+                model.ItemsRecorded.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        foreach (FixedSuiteReport suite in report.FixedSuites)
+        {
+            Line();
+            Line(Inv($"## {Cell(suite.Suite)} (fixed, v{suite.Version}, {suite.ItemCount} items)"));
+            Line();
+            Line(RequirementLine(suite.Requirement));
+            Line();
+            if (suite.Rows.IsEmpty)
+            {
+                Line("No model has items on this suite yet.");
+                continue;
+            }
+
+            Line("| model | pass rate [interval] | flexible | verdict | p50 / p95 latency | gen tok/s | peak memory |");
+            Line("|---|---|---:|---|---:|---:|---:|");
+            foreach (FixedSuiteRow row in suite.Rows)
+            {
+                FixedSuiteVerdict verdict = row.Verdict;
+                Line(Row(
+                    row.ModelId,
+                    verdict.PassRate is { } rate
+                        ? Inv($"{Percent(rate.Rate)} ({rate.Successes}/{rate.Trials}) [{Percent(rate.Interval.Lower)}, {Percent(rate.Interval.Upper)}]")
+                        : "–",
+                    verdict.FlexiblePassRate is { } flexible ? Percent(flexible) : "–",
+                    $"**{Name(verdict.Kind)}**",
+                    Latencies(row.Performance),
+                    Number(row.Performance.MeanGenerationTokensPerSecond, "0.0"),
+                    Bytes(row.PeakResidentMemoryBytes)));
+            }
+
+            Line();
+            foreach (FixedSuiteRow row in suite.Rows)
+            {
+                Line($"- {Cell(row.ModelId)}: {string.Join("; ", row.Verdict.Reasons)}");
+            }
+        }
+
+        foreach (OpenSuiteReport suite in report.OpenSuites)
+        {
+            Line();
+            Line(Inv($"## {Cell(suite.Suite)} (open, v{suite.Version}, {suite.ItemCount} items)"));
+            Line();
+            if (suite.Rows.IsEmpty)
+            {
+                Line("No model has items on this suite yet.");
+                continue;
+            }
+
+            double confidence = suite.Rows[0].Score.Confidence;
+            Line(Inv($"Ranked by mean primary score; interval: Student-t at {Percent(confidence, "0")} confidence."));
+            Line();
+            Line("| rank | model | mean [interval] | n | p50 / p95 latency | gen tok/s | peak memory |");
+            Line("|---:|---|---|---:|---:|---:|---:|");
+            foreach (OpenSuiteRow row in suite.Rows)
+            {
+                MeanEstimate score = row.Score;
+                string interval = score.Interval is { } i ? Inv($" [{Fixed(i.Lower)}, {Fixed(i.Upper)}]") : " [n < 2]";
+                Line(Row(
+                    row.Rank.ToString(CultureInfo.InvariantCulture),
+                    row.ModelId,
+                    Fixed(score.Mean) + interval,
+                    score.Count.ToString(CultureInfo.InvariantCulture),
+                    Latencies(row.Performance),
+                    Number(row.Performance.MeanGenerationTokensPerSecond, "0.0"),
+                    Bytes(row.PeakResidentMemoryBytes)));
+            }
+        }
+
+        var failed = report.Models
+            .Where(m => m.Status is ModelRunStatus.LoadFailed or ModelRunStatus.Crashed || m.Failure is not null)
+            .ToArray();
+        if (failed.Length > 0)
+        {
+            Line();
+            Line("## Failed models");
+            Line();
+            foreach (ModelSummary model in failed)
+            {
+                string status = model.Status is { } s ? Name(s) : "not started";
+                Line($"- {Cell(model.ModelId)} ({status}): {Cell(model.Failure ?? "no reason recorded")}");
+            }
+        }
+
+        return md.ToString();
+    }
+
+    private static string RequirementLine(Requirement requirement)
+    {
+        var parts = new List<string>
+        {
+            Inv($"pass rate ≥ {Percent(requirement.MinPassRate)} at {Percent(requirement.Confidence, "0.#")} confidence (Wilson lower bound)"),
+        };
+        if (requirement.MaxP95Latency is { } latency)
+        {
+            parts.Add($"p95 latency ≤ {Ms(latency)}");
+        }
+
+        if (requirement.MaxJoulesPerItem is { } joules)
+        {
+            parts.Add(Inv($"energy ≤ {joules:0.###} J/item"));
+        }
+
+        return "Requirement: " + string.Join(", ", parts) + ".";
+    }
+
+    private static string Latencies(PerformanceSummary performance) =>
+        performance.P50Latency is { } p50 && performance.P95Latency is { } p95
+            ? Inv($"{Number(p50.TotalMilliseconds, "0")} / {Number(p95.TotalMilliseconds, "0")} ms")
+            : "–";
+
+    private static string Row(params string[] cells) => "| " + string.Join(" | ", cells.Select(Cell)) + " |";
+
+    // A '|' inside a cell would split the table; a newline would end it.
+    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");
+
+    private static string Name<T>(T value) where T : struct, Enum
+    {
+        string name = value.ToString();
+        return char.ToLowerInvariant(name[0]) + name[1..];
+    }
+
+    private static string Percent(double value, string format = "0.0") =>
+        (value * 100).ToString(format, CultureInfo.InvariantCulture) + "%";
+
+    private static string Fixed(double value) => value.ToString("0.000", CultureInfo.InvariantCulture);
+
+    private static string Number(double? value, string format) =>
+        value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "–";
+
+    private static string Ms(TimeSpan value) => value.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + " ms";
+
+    private static string Bytes(long? bytes)
+    {
+        if (bytes is not { } b)
+        {
+            return "–";
+        }
+
+        const double KiB = 1024.0;
+        return b switch
+        {
+            >= 1L << 30 => (b / (KiB * KiB * KiB)).ToString("0.00", CultureInfo.InvariantCulture) + " GiB",
+            >= 1L << 20 => (b / (KiB * KiB)).ToString("0.0", CultureInfo.InvariantCulture) + " MiB",
+            >= 1L << 10 => (b / KiB).ToString("0.0", CultureInfo.InvariantCulture) + " KiB",
+            _ => b.ToString(CultureInfo.InvariantCulture) + " B",
+        };
+    }
+
+    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

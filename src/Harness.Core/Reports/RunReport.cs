@@ -1,0 +1,54 @@
+using System.Collections.Immutable;
+using Harness.Core.Backends;
+using Harness.Core.Runs;
+using Harness.Core.Statistics;
+using Harness.Core.Suites;
+using Harness.Core.Verdicts;
+
+namespace Harness.Core.Reports;
+
+/// <summary>
+/// Everything a report shows, computed from run.json and the stored records only (never from a live run),
+/// so a report can be rebuilt at any time. Serialized as report.json.
+/// </summary>
+public sealed record RunReport(
+    int ReportSchemaVersion,
+    string RunId,
+    DateTimeOffset CreatedAt,
+    HostFacts Host,
+    ImmutableSortedDictionary<string, string> Versions,
+    ImmutableArray<ModelSummary> Models,
+    ImmutableArray<FixedSuiteReport> FixedSuites,
+    ImmutableArray<OpenSuiteReport> OpenSuites)
+{
+    public const int CurrentSchemaVersion = 1;
+}
+
+/// <summary>One model's run, from its newest <see cref="ModelRunRecord"/>.</summary>
+/// <param name="Status">Null when the run has no record for the model (it never started).</param>
+/// <param name="ItemsRecorded">Item records across all suites.</param>
+public sealed record ModelSummary(
+    string ModelId,
+    ModelRunStatus? Status,
+    ModelLoadInfo? LoadInfo,
+    long? PeakResidentMemoryBytes,
+    long FileSizeBytes,
+    string? Failure,
+    int ItemsRecorded);
+
+/// <summary>Throughput and latency of one (model, suite) over its scored items; null where nothing was measured.</summary>
+public sealed record PerformanceSummary(
+    TimeSpan? P50Latency,
+    TimeSpan? P95Latency,
+    double? MeanGenerationTokensPerSecond,
+    double? MeanPromptTokensPerSecond,
+    TimeSpan? MeanTimeToFirstToken);
+
+public sealed record FixedSuiteRow(string ModelId, FixedSuiteVerdict Verdict, PerformanceSummary Performance, long? PeakResidentMemoryBytes);
+
+public sealed record FixedSuiteReport(string Suite, int Version, Requirement Requirement, int ItemCount, ImmutableArray<FixedSuiteRow> Rows);
+
+public sealed record OpenSuiteRow(int Rank, string ModelId, MeanEstimate Score, PerformanceSummary Performance, long? PeakResidentMemoryBytes);
+
+/// <param name="Rows">Best first.</param>
+public sealed record OpenSuiteReport(string Suite, int Version, int ItemCount, ImmutableArray<OpenSuiteRow> Rows);

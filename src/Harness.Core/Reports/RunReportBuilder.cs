@@ -1,0 +1,115 @@
+using System.Collections.Immutable;
+using Harness.Core.Runs;
+using Harness.Core.Statistics;
+using Harness.Core.Suites;
+using Harness.Core.Verdicts;
+
+namespace Harness.Core.Reports;
+
+/// <summary>Builds a <see cref="RunReport"/> from stored records. Pure: same inputs, same report.</summary>
+public static class RunReportBuilder
+{
+    public static RunReport Build(RunManifest manifest, IReadOnlyList<ModelRunRecord> models, IReadOnlyList<ItemRecord> items)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(models);
+        ArgumentNullException.ThrowIfNull(items);
+
+        // The newest record per model wins, as in the store; the caller may pass the full history.
+        var newest = models
+            .GroupBy(m => m.ModelId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
+        var itemsByModelSuite = items
+            .GroupBy(i => (i.Key.ModelId, i.Key.Suite))
+            .ToDictionary(g => g.Key, g => (IReadOnlyCollection<ItemRecord>)g.ToArray());
+        // Manifest order, so tables read in the order the user listed the models.
+        ImmutableArray<string> modelOrder = manifest.Models.Select(m => m.Entry.Id).ToImmutableArray();
+
+        var summaries = manifest.Models
+            .Select(m =>
+            {
+                newest.TryGetValue(m.Entry.Id, out ModelRunRecord? record);
+                return new ModelSummary(
+                    m.Entry.Id,
+                    record?.Status,
+                    record?.LoadInfo,
+                    record?.PeakResidentMemoryBytes,
+                    m.FileSizeBytes,
+                    record?.Failure,
+                    items.Count(i => i.Key.ModelId == m.Entry.Id));
+            })
+            .ToImmutableArray();
+
+        long? PeakMemory(string modelId) => newest.TryGetValue(modelId, out ModelRunRecord? r) ? r.PeakResidentMemoryBytes : null;
+
+        var fixedSuites = ImmutableArray.CreateBuilder<FixedSuiteReport>();
+        var openSuites = ImmutableArray.CreateBuilder<OpenSuiteReport>();
+        foreach (RunSuite suite in manifest.Suites)
+        {
+            if (suite.Kind == SuiteKind.Fixed)
+            {
+                Requirement requirement = suite.Requirement
+                    ?? throw new InvalidOperationException($"run.json: fixed suite '{suite.Name}' has no requirement.");
+                var rows = modelOrder
+                    .Where(id => itemsByModelSuite.ContainsKey((id, suite.Name)))
+                    .Select(id =>
+                    {
+                        IReadOnlyCollection<ItemRecord> own = itemsByModelSuite[(id, suite.Name)];
+                        // Energy is not measured yet, so no J/item goes in; the verdict says so.
+                        FixedSuiteVerdict verdict = VerdictCalculator.Decide(id, suite.Name, requirement, own, joulesPerItem: null);
+                        return new FixedSuiteRow(id, verdict, Summarize(own), PeakMemory(id));
+                    })
+                    .ToImmutableArray();
+                fixedSuites.Add(new FixedSuiteReport(suite.Name, suite.Version, requirement, suite.ItemCount, rows));
+            }
+            else
+            {
+                var suiteItems = items.Where(i => i.Key.Suite == suite.Name && modelOrder.Contains(i.Key.ModelId)).ToArray();
+                var rows = VerdictCalculator.Rank(suite.Name, suiteItems)
+                    .Select(s => new OpenSuiteRow(
+                        s.Rank, s.ModelId, s.Score, Summarize(itemsByModelSuite[(s.ModelId, suite.Name)]), PeakMemory(s.ModelId)))
+                    .ToImmutableArray();
+                openSuites.Add(new OpenSuiteReport(suite.Name, suite.Version, suite.ItemCount, rows));
+            }
+        }
+
+        return new RunReport(
+            RunReport.CurrentSchemaVersion,
+            manifest.RunId,
+            manifest.CreatedAt,
+            manifest.Host,
+            manifest.Versions,
+            summaries,
+            fixedSuites.ToImmutable(),
+            openSuites.ToImmutable());
+    }
+
+    /// <summary>Latency percentiles and mean rates over scored items; rates only from items whose phase took time.</summary>
+    public static PerformanceSummary Summarize(IReadOnlyCollection<ItemRecord> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ItemRecord[] scored = items.Where(i => i.Status == ItemStatus.Scored).ToArray();
+        if (scored.Length == 0)
+        {
+            return new PerformanceSummary(null, null, null, null, null);
+        }
+
+        TimeSpan[] totals = scored.Select(i => i.Metrics.Timings.Total).ToArray();
+        double[] generation = scored
+            .Where(i => i.Metrics.Timings.Generation > TimeSpan.Zero)
+            .Select(i => i.Metrics.GenerationTokensPerSecond)
+            .ToArray();
+        double[] prompt = scored
+            .Where(i => i.Metrics.Timings.PromptEvaluation > TimeSpan.Zero)
+            .Select(i => i.Metrics.PromptTokensPerSecond)
+            .ToArray();
+        double meanTtftTicks = scored.Average(i => (double)i.Metrics.Timings.TimeToFirstToken.Ticks);
+
+        return new PerformanceSummary(
+            Estimators.Quantile(totals, 0.50),
+            Estimators.Quantile(totals, 0.95),
+            generation.Length == 0 ? null : generation.Average(),
+            prompt.Length == 0 ? null : prompt.Average(),
+            TimeSpan.FromTicks((long)Math.Round(meanTtftTicks, MidpointRounding.AwayFromZero)));
+    }
+}

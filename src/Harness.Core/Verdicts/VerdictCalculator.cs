@@ -1,0 +1,233 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Harness.Core.Runs;
+using Harness.Core.Statistics;
+using Harness.Core.Suites;
+
+namespace Harness.Core.Verdicts;
+
+/// <summary>Turns stored item records into verdicts (fixed suites) and rankings (open suites). Pure.</summary>
+public static class VerdictCalculator
+{
+    /// <summary>Confidence of the mean-score interval on open suites, which carry no requirement of their own.</summary>
+    public const double OpenSuiteConfidence = 0.95;
+
+    /// <summary>More items than this are not worth suggesting; the estimate says "cannot decide" instead.</summary>
+    public const int MaxItemsSearched = 1_000_000;
+
+    /// <summary>
+    /// Decides one (model, fixed suite). <paramref name="items"/> must all belong to that pair.
+    /// </summary>
+    /// <param name="joulesPerItem">Measured energy per item; null while energy is not measured.</param>
+    public static FixedSuiteVerdict Decide(
+        string modelId,
+        string suite,
+        Requirement requirement,
+        IReadOnlyCollection<ItemRecord> items,
+        double? joulesPerItem)
+    {
+        ArgumentNullException.ThrowIfNull(requirement);
+        ArgumentNullException.ThrowIfNull(items);
+        CheckBelongs(modelId, suite, items);
+
+        int n = items.Count;
+        int passed = items.Count(IsPass);
+        ImmutableArray<TimeSpan> latencies = ScoredLatencies(items);
+        TimeSpan? p50 = latencies.IsEmpty ? null : Estimators.Quantile(latencies, 0.50);
+        TimeSpan? p95 = latencies.IsEmpty ? null : Estimators.Quantile(latencies, 0.95);
+
+        if (n == 0)
+        {
+            return new FixedSuiteVerdict(
+                modelId, suite, requirement, VerdictKind.Undecided, 0, 0, null, null, null, null, joulesPerItem, null,
+                ["no items recorded"]);
+        }
+
+        ProportionEstimate rate = Estimators.Wilson(passed, n, requirement.Confidence);
+        double flexible = (double)items.Count(IsFlexiblePass) / n;
+        string interval = Inv($"{Percent(rate.Interval.Lower)}–{Percent(rate.Interval.Upper)}");
+        string confidence = Percent(requirement.Confidence, 0);
+        string bar = Percent(requirement.MinPassRate);
+
+        var reasons = ImmutableArray.CreateBuilder<string>();
+        bool broken = false;
+
+        bool rateBelow = rate.Interval.Upper < requirement.MinPassRate;
+        bool rateAbove = rate.Interval.Lower >= requirement.MinPassRate;
+        if (rateBelow)
+        {
+            broken = true;
+            reasons.Add(Inv($"pass rate {passed}/{n}: the {confidence} upper bound {Percent(rate.Interval.Upper)} is below the bar {bar}"));
+        }
+        else if (rateAbove)
+        {
+            reasons.Add(Inv($"pass rate {passed}/{n}: the {confidence} lower bound {Percent(rate.Interval.Lower)} clears the bar {bar}"));
+        }
+        else
+        {
+            reasons.Add(Inv($"pass rate {passed}/{n}: the {confidence} interval {interval} contains the bar {bar}"));
+        }
+
+        bool latencyHolds = true;
+        if (requirement.MaxP95Latency is { } maxP95)
+        {
+            if (p95 is null)
+            {
+                latencyHolds = false;
+                reasons.Add("p95 latency not measured: no item was scored");
+            }
+            else if (p95 > maxP95)
+            {
+                latencyHolds = false;
+                broken = true;
+                reasons.Add(Inv($"p95 latency {Ms(p95.Value)} exceeds the ceiling {Ms(maxP95)}"));
+            }
+            else
+            {
+                reasons.Add(Inv($"p95 latency {Ms(p95.Value)} is within the ceiling {Ms(maxP95)}"));
+            }
+        }
+
+        EnergyCheck energy = CheckEnergy(requirement.MaxJoulesPerItem, joulesPerItem);
+        if (energy.Reason is not null)
+        {
+            reasons.Add(energy.Reason);
+        }
+
+        broken |= energy.Broken;
+
+        VerdictKind kind;
+        int? additional = null;
+        if (broken)
+        {
+            kind = VerdictKind.Insufficient;
+        }
+        else if (rateAbove && latencyHolds && energy.Holds)
+        {
+            kind = VerdictKind.Sufficient;
+        }
+        else
+        {
+            kind = VerdictKind.Undecided;
+            if (!rateAbove)
+            {
+                additional = AdditionalItemsNeeded(passed, n, requirement.MinPassRate, requirement.Confidence);
+                reasons.Add(additional is { } more
+                    ? Inv($"about {more} more items at the observed rate {Percent(rate.Rate)} would decide the pass rate")
+                    : Inv($"more items cannot decide: the observed rate {Percent(rate.Rate)} is too close to the bar {bar}"));
+            }
+        }
+
+        return new FixedSuiteVerdict(
+            modelId, suite, requirement, kind, n, passed, rate, flexible, p50, p95, joulesPerItem, additional,
+            reasons.ToImmutable());
+    }
+
+    /// <summary>
+    /// How many more items at the observed rate x/n would make the Wilson interval exclude <paramref name="bar"/>:
+    /// the smallest m &gt; n (searched upward) whose interval at rate x/n lies wholly above or below the bar, minus n.
+    /// Null when the rate equals the bar or when it would take more than <see cref="MaxItemsSearched"/> items in all.
+    /// </summary>
+    public static int? AdditionalItemsNeeded(int passed, int items, double bar, double confidence)
+    {
+        if (items <= 0 || passed < 0 || passed > items)
+        {
+            throw new ArgumentOutOfRangeException(nameof(items), $"Need 0 <= passed <= items and items > 0; got {passed}/{items}.");
+        }
+
+        double rate = (double)passed / items;
+        if (Math.Abs(rate - bar) < 1e-12)
+        {
+            return null;
+        }
+
+        bool above = rate > bar;
+        for (int m = items + 1; m <= MaxItemsSearched; m++)
+        {
+            Interval interval = Estimators.WilsonInterval(rate, m, confidence);
+            if (above ? interval.Lower >= bar : interval.Upper < bar)
+            {
+                return m - items;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Ranks models on an open suite by mean primary score (failed items score 0). Models without items are left out.
+    /// </summary>
+    public static ImmutableArray<OpenSuiteStanding> Rank(string suite, IReadOnlyCollection<ItemRecord> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var scores = items
+            .Where(i => i.Key.Suite == suite)
+            .GroupBy(i => i.Key.ModelId, StringComparer.Ordinal)
+            .Select(g => (ModelId: g.Key, Score: Estimators.MeanWithTInterval(g.Select(PrimaryValue).ToArray(), OpenSuiteConfidence)))
+            .OrderByDescending(s => s.Score.Mean)
+            .ThenBy(s => s.ModelId, StringComparer.Ordinal)
+            .ToArray();
+
+        var standings = ImmutableArray.CreateBuilder<OpenSuiteStanding>(scores.Length);
+        for (int i = 0; i < scores.Length; i++)
+        {
+            // Competition ranking: a tie shares the better rank and the next model skips past it.
+            int rank = i > 0 && scores[i].Score.Mean == scores[i - 1].Score.Mean ? standings[i - 1].Rank : i + 1;
+            standings.Add(new OpenSuiteStanding(scores[i].ModelId, suite, rank, scores[i].Score));
+        }
+
+        return standings.MoveToImmutable();
+    }
+
+    /// <summary>Failed items count as not passed whatever their flag says.</summary>
+    public static bool IsPass(ItemRecord item) => item.Status == ItemStatus.Scored && item.Passed;
+
+    private static bool IsFlexiblePass(ItemRecord item) =>
+        item.Status == ItemStatus.Scored && !item.Scores.IsDefaultOrEmpty && item.Scores[0].FlexibleValue >= 1.0;
+
+    private static double PrimaryValue(ItemRecord item) =>
+        item.Status == ItemStatus.Scored && !item.Scores.IsDefaultOrEmpty ? item.Scores[0].Value : 0.0;
+
+    /// <summary>Latency of answered items; a failed item's timings describe the failure, not an answer.</summary>
+    internal static ImmutableArray<TimeSpan> ScoredLatencies(IEnumerable<ItemRecord> items) =>
+        items.Where(i => i.Status == ItemStatus.Scored).Select(i => i.Metrics.Timings.Total).ToImmutableArray();
+
+    // Energy is its own rule so a meter can plug a measured J/item in without touching the pass-rate logic.
+    private static EnergyCheck CheckEnergy(double? maxJoulesPerItem, double? joulesPerItem)
+    {
+        if (maxJoulesPerItem is not { } ceiling)
+        {
+            return new EnergyCheck(Holds: true, Broken: false, Reason: null);
+        }
+
+        if (joulesPerItem is not { } measured)
+        {
+            return new EnergyCheck(false, false, Inv($"energy not measured: the ceiling of {ceiling:0.###} J/item cannot be checked"));
+        }
+
+        return measured > ceiling
+            ? new EnergyCheck(false, true, Inv($"energy {measured:0.###} J/item exceeds the ceiling {ceiling:0.###} J/item"))
+            : new EnergyCheck(true, false, Inv($"energy {measured:0.###} J/item is within the ceiling {ceiling:0.###} J/item"));
+    }
+
+    private static void CheckBelongs(string modelId, string suite, IEnumerable<ItemRecord> items)
+    {
+        foreach (ItemRecord item in items)
+        {
+            if (item.Key.ModelId != modelId || item.Key.Suite != suite)
+            {
+                throw new ArgumentException(
+                    $"Item {item.Key} does not belong to model '{modelId}' on suite '{suite}'.", nameof(items));
+            }
+        }
+    }
+
+    private static string Percent(double value, int decimals = 1) =>
+        (value * 100).ToString(decimals == 0 ? "0" : "0.0", CultureInfo.InvariantCulture) + "%";
+
+    private static string Ms(TimeSpan value) => value.TotalMilliseconds.ToString("0.#", CultureInfo.InvariantCulture) + " ms";
+
+    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private readonly record struct EnergyCheck(bool Holds, bool Broken, string? Reason);
+}

@@ -1,0 +1,290 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Harness.Core.Runs;
+using Harness.Core.Serialization;
+using Harness.Core.Suites;
+using Microsoft.Data.Sqlite;
+
+namespace Harness.Store.Sqlite;
+
+/// <summary>
+/// The run store as one SQLite database, <c>results/&lt;run-id&gt;/store.sqlite</c>. WAL with synchronous=FULL:
+/// each append is its own committed transaction, fsynced before the call returns, so a kill loses at most the
+/// item in flight. Rows keep the whole record as JSON next to a few indexed columns, so the report and a
+/// re-score read the evidence without the model.
+/// </summary>
+public sealed class SqliteRunStore : IRunStore
+{
+    public const string FileName = "store.sqlite";
+
+    /// <summary>Version of the table layout below; bumped on any incompatible change.</summary>
+    public const int StoreSchemaVersion = 1;
+
+    private const int SqliteConstraint = 19;
+
+    private readonly SqliteConnection _connection;
+    private readonly string _path;
+    // One connection is not safe for concurrent commands; the orchestrator may append from several tasks.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    private SqliteRunStore(SqliteConnection connection, string path)
+    {
+        _connection = connection;
+        _path = path;
+    }
+
+    /// <summary>Full path of the database file.</summary>
+    public string FilePath => _path;
+
+    /// <summary>Creates or opens <c>store.sqlite</c> in <paramref name="runDirectory"/> (created if missing).</summary>
+    /// <exception cref="InputFileException">The file is not a Harness store or has another store schema version.</exception>
+    public static async Task<SqliteRunStore> OpenAsync(string runDirectory, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runDirectory);
+        Directory.CreateDirectory(runDirectory);
+        string path = Path.GetFullPath(Path.Combine(runDirectory, FileName));
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            // Without pooling, Dispose really closes the file: a resume or a test can reopen or delete it at once.
+            Pooling = false,
+            DefaultTimeout = 30,
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", cancellationToken);
+            await ExecuteAsync(connection, "PRAGMA synchronous=FULL;", cancellationToken);
+            await ExecuteAsync(connection, "PRAGMA foreign_keys=ON;", cancellationToken);
+            await CreateSchemaAsync(connection, path, cancellationToken);
+            return new SqliteRunStore(connection, path);
+        }
+        catch (SqliteException e)
+        {
+            await connection.DisposeAsync();
+            throw new InputFileException(path, null, $"cannot open the run store: {e.Message}");
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task AppendItemAsync(ItemRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        string payload = HarnessJson.Serialize(record);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var transaction = (SqliteTransaction)await _connection.BeginTransactionAsync(cancellationToken);
+            await using var command = _connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText =
+                """
+                INSERT INTO items (model_id, suite, item_id, status, passed, completed_at, payload)
+                VALUES ($model, $suite, $item, $status, $passed, $completed, $payload);
+                """;
+            command.Parameters.AddWithValue("$model", record.Key.ModelId);
+            command.Parameters.AddWithValue("$suite", record.Key.Suite);
+            command.Parameters.AddWithValue("$item", record.Key.ItemId);
+            command.Parameters.AddWithValue("$status", JsonNamingPolicy.CamelCase.ConvertName(record.Status.ToString()));
+            command.Parameters.AddWithValue("$passed", record.Passed ? 1 : 0);
+            command.Parameters.AddWithValue("$completed", record.CompletedAt.ToString("O", CultureInfo.InvariantCulture));
+            command.Parameters.AddWithValue("$payload", payload);
+            try
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
+            {
+                throw new InvalidOperationException(
+                    $"{_path}: item already recorded: model '{record.Key.ModelId}', suite '{record.Key.Suite}', item '{record.Key.ItemId}'.",
+                    e);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task RecordModelAsync(ModelRunRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        string payload = HarnessJson.Serialize(record);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var command = _connection.CreateCommand();
+            // A single INSERT outside an explicit transaction commits on its own (autocommit), fsynced by synchronous=FULL.
+            command.CommandText =
+                """
+                INSERT INTO models (model_id, status, updated_at, payload)
+                VALUES ($model, $status, $updated, $payload);
+                """;
+            command.Parameters.AddWithValue("$model", record.ModelId);
+            command.Parameters.AddWithValue("$status", JsonNamingPolicy.CamelCase.ConvertName(record.Status.ToString()));
+            command.Parameters.AddWithValue("$updated", record.UpdatedAt.ToString("O", CultureInfo.InvariantCulture));
+            command.Parameters.AddWithValue("$payload", payload);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<IReadOnlySet<ItemKey>> GetRecordedKeysAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT model_id, suite, item_id FROM items;";
+            var keys = ImmutableHashSet.CreateBuilder<ItemKey>();
+            await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                keys.Add(new ItemKey(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+            }
+
+            return keys.ToImmutable();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async IAsyncEnumerable<ItemRecord> ReadItemsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Read everything under the gate, then yield: a caller that appends while enumerating must not deadlock.
+        List<(long RowId, string Payload)> rows = await ReadPayloadsAsync(
+            "SELECT rowid, payload FROM items ORDER BY rowid;", cancellationToken);
+        foreach ((long rowId, string payload) in rows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return Parse<ItemRecord>(payload, "items", rowId);
+        }
+    }
+
+    public async Task<IReadOnlyList<ModelRunRecord>> ReadModelsAsync(CancellationToken cancellationToken)
+    {
+        // The newest row per model wins; models appear in the order they were first recorded.
+        List<(long RowId, string Payload)> rows = await ReadPayloadsAsync(
+            """
+            SELECT newest.seq, newest.payload
+            FROM models AS newest
+            JOIN (SELECT model_id, MAX(seq) AS last_seq, MIN(seq) AS first_seq FROM models GROUP BY model_id) AS g
+              ON newest.seq = g.last_seq
+            ORDER BY g.first_seq;
+            """,
+            cancellationToken);
+        return rows.Select(r => Parse<ModelRunRecord>(r.Payload, "models", r.RowId)).ToImmutableArray();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _connection.DisposeAsync();
+        _gate.Dispose();
+    }
+
+    private async Task<List<(long RowId, string Payload)>> ReadPayloadsAsync(string sql, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            var rows = new List<(long, string)>();
+            await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add((reader.GetInt64(0), reader.GetString(1)));
+            }
+
+            return rows;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private T Parse<T>(string payload, string table, long rowId)
+    {
+        try
+        {
+            return HarnessJson.Deserialize<T>(payload);
+        }
+        catch (JsonException e)
+        {
+            throw new InputFileException(_path, null, $"table {table}, row {rowId}: unreadable payload: {e.Message}");
+        }
+    }
+
+    private static async Task CreateSchemaAsync(SqliteConnection connection, string path, CancellationToken cancellationToken)
+    {
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText =
+                """
+                CREATE TABLE IF NOT EXISTS meta (
+                    key   TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS items (
+                    model_id     TEXT NOT NULL,
+                    suite        TEXT NOT NULL,
+                    item_id      TEXT NOT NULL,
+                    status       TEXT NOT NULL,
+                    passed       INTEGER NOT NULL,
+                    completed_at TEXT NOT NULL,
+                    payload      TEXT NOT NULL,
+                    PRIMARY KEY (model_id, suite, item_id)
+                );
+                CREATE TABLE IF NOT EXISTS models (
+                    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+                    model_id   TEXT NOT NULL,
+                    status     TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    payload    TEXT NOT NULL
+                );
+                INSERT OR IGNORE INTO meta (key, value) VALUES ('store_schema_version', $version);
+                """;
+            command.Parameters.AddWithValue("$version", StoreSchemaVersion.ToString(CultureInfo.InvariantCulture));
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText = "SELECT value FROM meta WHERE key = 'store_schema_version';";
+            string? stored = (string?)await command.ExecuteScalarAsync(cancellationToken);
+            if (stored != StoreSchemaVersion.ToString(CultureInfo.InvariantCulture))
+            {
+                throw new InputFileException(
+                    path, null, $"store schema version {stored ?? "(none)"} is not supported; this build reads version {StoreSchemaVersion}.");
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

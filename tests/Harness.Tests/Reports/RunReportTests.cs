@@ -1,0 +1,157 @@
+using System.Text;
+using System.Text.Json;
+using Harness.Core.Reports;
+using Harness.Core.Runs;
+using Harness.Core.Verdicts;
+using Harness.Tests.Serialization;
+
+namespace Harness.Tests.Reports;
+
+public class RunReportTests
+{
+    // tiny: 190/200 on arith (bar 0.9, p95 ceiling 500 ms) and 3 items on stories; small: load failed.
+    private static RunReport Build(bool debug = false)
+    {
+        RunManifest manifest = SampleRecords.Manifest() with { Host = SampleRecords.Host(debug) };
+        var items = Enumerable.Range(0, 200)
+            .Select(i => SampleRecords.Item("tiny", "arith", $"q{i:D3}", passed: i < 190, totalMs: 100 + i))
+            .Concat(
+            [
+                SampleRecords.Item("tiny", "stories", "1", passed: true, value: 1.0),
+                SampleRecords.Item("tiny", "stories", "2", passed: false, value: 0.5),
+                SampleRecords.Item("tiny", "stories", "3", passed: false, value: 0.0),
+            ])
+            .ToList();
+        ModelRunRecord[] models =
+        [
+            SampleRecords.Model("tiny", ModelRunStatus.Loaded),
+            SampleRecords.Model("small", ModelRunStatus.LoadFailed, "small.gguf: bad magic | not a GGUF file", peak: null),
+            SampleRecords.Model("tiny", ModelRunStatus.Completed, peak: 1_610_612_736),
+        ];
+        return RunReportBuilder.Build(manifest, models, items);
+    }
+
+    [Fact]
+    public void Builder_computes_verdicts_rankings_and_performance_from_records()
+    {
+        RunReport report = Build();
+
+        Assert.Equal(1, report.ReportSchemaVersion);
+        Assert.Equal(["tiny", "small"], report.Models.Select(m => m.ModelId));
+        Assert.Equal(ModelRunStatus.Completed, report.Models[0].Status);
+        Assert.Equal(203, report.Models[0].ItemsRecorded);
+        Assert.Equal("small.gguf: bad magic | not a GGUF file", report.Models[1].Failure);
+
+        FixedSuiteRow row = Assert.Single(Assert.Single(report.FixedSuites).Rows);
+        Assert.Equal(VerdictKind.Sufficient, row.Verdict.Kind);
+        Assert.Equal(0.910423, row.Verdict.PassRate!.Interval.Lower, 5);
+        // Totals are 100..299 ms: type-7 p50 = 199.5, p95 = 100 + 0.95 · 199 = 289.05 ms.
+        Assert.Equal(TimeSpan.FromMilliseconds(199.5), row.Performance.P50Latency);
+        Assert.Equal(TimeSpan.FromMilliseconds(289.05), row.Performance.P95Latency);
+        // 8 tokens over half the total time (0.05..0.1495 s); 40 prompt tokens over a quarter.
+        Assert.NotNull(row.Performance.MeanGenerationTokensPerSecond);
+        Assert.Equal(1_610_612_736, row.PeakResidentMemoryBytes);
+
+        OpenSuiteRow open = Assert.Single(Assert.Single(report.OpenSuites).Rows);
+        Assert.Equal(1, open.Rank);
+        Assert.Equal(0.5, open.Score.Mean, 12);
+    }
+
+    [Fact]
+    public void Performance_means_are_per_item_rates()
+    {
+        var items = new[]
+        {
+            SampleRecords.Item("m", "s", "1", passed: true, totalMs: 100),
+            SampleRecords.Item("m", "s", "2", passed: true, totalMs: 200),
+        };
+
+        PerformanceSummary summary = RunReportBuilder.Summarize(items);
+
+        // Generation takes half the total: 8 / 0.05 s = 160 and 8 / 0.1 s = 80 → mean 120 tok/s.
+        Assert.Equal(120, summary.MeanGenerationTokensPerSecond!.Value, 9);
+        // Prompt takes a quarter: 40 / 0.025 = 1600 and 40 / 0.05 = 800 → 1200 tok/s.
+        Assert.Equal(1200, summary.MeanPromptTokensPerSecond!.Value, 9);
+        Assert.Equal(TimeSpan.FromMilliseconds(37.5), summary.MeanTimeToFirstToken);
+    }
+
+    [Fact]
+    public void Markdown_shows_header_tables_requirement_and_failures()
+    {
+        string md = MarkdownReportWriter.Render(Build(debug: true));
+
+        Assert.StartsWith("# Harness report: run 2025-03-14T09-26-53-abc123\n", md, StringComparison.Ordinal);
+        Assert.Contains("- Host: ci-host, AMD EPYC 7763, 2 logical cores, 24.00 GiB memory\n", md, StringComparison.Ordinal);
+        Assert.Contains("- Versions: LLamaSharp 0.30.0, harness 0.1.0\n", md, StringComparison.Ordinal);
+        Assert.Contains("**Warning:** Harness ran as a Debug build", md, StringComparison.Ordinal);
+        Assert.Contains("## arith (fixed, v2, 200 items)\n", md, StringComparison.Ordinal);
+        Assert.Contains(
+            "Requirement: pass rate ≥ 90.0% at 95% confidence (Wilson lower bound), p95 latency ≤ 500 ms.\n",
+            md,
+            StringComparison.Ordinal);
+        Assert.Contains("| model | pass rate [interval] | flexible | verdict | p50 / p95 latency | gen tok/s | peak memory |", md, StringComparison.Ordinal);
+        Assert.Contains(
+            "| tiny | 95.0% (190/200) [91.0%, 97.3%] | 95.0% | **sufficient** | 200 / 289 ms |",
+            md,
+            StringComparison.Ordinal);
+        Assert.Contains("| 1.50 GiB |", md, StringComparison.Ordinal);
+        Assert.Contains("- tiny: pass rate 190/200: the 95% lower bound 91.0% clears the bar 90.0%; p95 latency 289.1 ms is within the ceiling 500 ms\n", md, StringComparison.Ordinal);
+        Assert.Contains("## stories (open, v1, 3 items)", md, StringComparison.Ordinal);
+        Assert.Contains("| 1 | tiny | 0.500 [-0.742, 1.742] | 3 |", md, StringComparison.Ordinal);
+        Assert.Contains("## Failed models\n\n- small (loadFailed): small.gguf: bad magic \\| not a GGUF file\n", md, StringComparison.Ordinal);
+        Assert.Contains("| small | loadFailed | 2.00 GiB | – | – | – | 0 |", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reports_are_identical_under_a_decimal_comma_culture()
+    {
+        RunReport report = Build();
+        string invariantMd = MarkdownReportWriter.Render(report);
+        string invariantJson = await WriteJson(report);
+
+        string germanMd;
+        string germanJson;
+        using (new CultureScope("de-DE"))
+        {
+            germanMd = await WriteMarkdown(report);
+            germanJson = await WriteJson(report);
+        }
+
+        Assert.Equal(invariantMd, germanMd);
+        Assert.Equal(invariantJson, germanJson);
+        Assert.Contains("95.0% (190/200) [91.0%, 97.3%]", germanMd, StringComparison.Ordinal);
+        Assert.DoesNotContain("91,0", germanMd, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Json_report_is_versioned_and_reads_back()
+    {
+        var writer = new JsonReportWriter();
+        string json = await WriteJson(Build());
+
+        using JsonDocument document = JsonDocument.Parse(json);
+        JsonElement root = document.RootElement;
+        Assert.Equal("report.json", writer.FileName);
+        Assert.Equal(1, root.GetProperty("reportSchemaVersion").GetInt32());
+        JsonElement row = root.GetProperty("fixedSuites")[0].GetProperty("rows")[0];
+        Assert.Equal("sufficient", row.GetProperty("verdict").GetProperty("kind").GetString());
+        Assert.Equal(289.05, row.GetProperty("performance").GetProperty("p95Latency").GetDouble(), 9);
+        Assert.Equal("loadFailed", root.GetProperty("models")[1].GetProperty("status").GetString());
+        RunReport back = Core.Serialization.HarnessJson.Deserialize<RunReport>(json);
+        Assert.Equal(VerdictKind.Sufficient, back.FixedSuites[0].Rows[0].Verdict.Kind);
+    }
+
+    private static async Task<string> WriteJson(RunReport report)
+    {
+        using var stream = new MemoryStream();
+        await new JsonReportWriter().WriteAsync(report, stream, CancellationToken.None);
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static async Task<string> WriteMarkdown(RunReport report)
+    {
+        using var stream = new MemoryStream();
+        await new MarkdownReportWriter().WriteAsync(report, stream, CancellationToken.None);
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}

@@ -1,0 +1,213 @@
+using Harness.Core.Runs;
+using Harness.Core.Suites;
+using Harness.Store.Sqlite;
+using Harness.Tests.Serialization;
+using Microsoft.Data.Sqlite;
+
+namespace Harness.Tests.Store;
+
+public sealed class SqliteRunStoreTests : IDisposable
+{
+    private readonly string _runDirectory = Path.Combine(Path.GetTempPath(), "harness-store-" + Guid.NewGuid().ToString("N"), "run-1");
+
+    public void Dispose()
+    {
+        string root = Path.GetDirectoryName(_runDirectory)!;
+        if (Directory.Exists(root))
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private Task<SqliteRunStore> Open() => SqliteRunStore.OpenAsync(_runDirectory, CancellationToken.None);
+
+    private static async Task<List<ItemRecord>> ReadAll(SqliteRunStore store)
+    {
+        var items = new List<ItemRecord>();
+        await foreach (ItemRecord item in store.ReadItemsAsync(CancellationToken.None))
+        {
+            items.Add(item);
+        }
+
+        return items;
+    }
+
+    [Fact]
+    public async Task Items_round_trip_in_commit_order()
+    {
+        await using SqliteRunStore store = await Open();
+        ItemRecord[] written =
+        [
+            SampleRecords.Item("m", "s", "z-last-id-first", passed: true, totalMs: 12.5),
+            SampleRecords.Item("m", "s", "a", passed: false),
+            SampleRecords.Item("m", "s", "f", passed: false, status: ItemStatus.Failed),
+        ];
+        foreach (ItemRecord item in written)
+        {
+            await store.AppendItemAsync(item, CancellationToken.None);
+        }
+
+        List<ItemRecord> read = await ReadAll(store);
+
+        Assert.Equal(written.Select(i => i.Key), read.Select(i => i.Key));
+        Assert.Equal(TimeSpan.FromMilliseconds(12.5), read[0].Metrics.Timings.Total);
+        Assert.Equal(ItemStatus.Failed, read[2].Status);
+        Assert.Equal("llama_decode returned 1", read[2].Error);
+        Assert.Equal(written[0].PromptText, read[0].PromptText);
+        Assert.Equal(Path.Combine(Path.GetFullPath(_runDirectory), "store.sqlite"), store.FilePath);
+    }
+
+    [Fact]
+    public async Task Recorded_keys_cover_scored_and_failed_items()
+    {
+        await using SqliteRunStore store = await Open();
+        await store.AppendItemAsync(SampleRecords.Item("m", "s", "1", passed: true), CancellationToken.None);
+        await store.AppendItemAsync(SampleRecords.Item("m", "s", "2", passed: false, status: ItemStatus.Failed), CancellationToken.None);
+        await store.AppendItemAsync(SampleRecords.Item("n", "s", "1", passed: true), CancellationToken.None);
+
+        IReadOnlySet<ItemKey> keys = await store.GetRecordedKeysAsync(CancellationToken.None);
+
+        Assert.Equal(3, keys.Count);
+        Assert.Contains(new ItemKey("m", "s", "2"), keys);
+        Assert.Contains(new ItemKey("n", "s", "1"), keys);
+        Assert.DoesNotContain(new ItemKey("n", "s", "2"), keys);
+    }
+
+    [Fact]
+    public async Task Appending_a_recorded_key_is_an_error_naming_the_key()
+    {
+        await using SqliteRunStore store = await Open();
+        await store.AppendItemAsync(SampleRecords.Item("m", "arith", "q7", passed: true), CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => store.AppendItemAsync(SampleRecords.Item("m", "arith", "q7", passed: false), CancellationToken.None));
+
+        Assert.Contains("model 'm', suite 'arith', item 'q7'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("store.sqlite", error.Message, StringComparison.Ordinal);
+        List<ItemRecord> read = await ReadAll(store);
+        Assert.True(Assert.Single(read).Passed);
+        // The store stays usable after the refused append.
+        await store.AppendItemAsync(SampleRecords.Item("m", "arith", "q8", passed: true), CancellationToken.None);
+        Assert.Equal(2, (await store.GetRecordedKeysAsync(CancellationToken.None)).Count);
+    }
+
+    [Fact]
+    public async Task Newest_model_record_wins_in_first_seen_order()
+    {
+        await using SqliteRunStore store = await Open();
+        await store.RecordModelAsync(SampleRecords.Model("b", ModelRunStatus.Loaded), CancellationToken.None);
+        await store.RecordModelAsync(SampleRecords.Model("a", ModelRunStatus.LoadFailed, "file not found"), CancellationToken.None);
+        await store.RecordModelAsync(SampleRecords.Model("b", ModelRunStatus.Crashed, "worker exited with 134"), CancellationToken.None);
+
+        IReadOnlyList<ModelRunRecord> models = await store.ReadModelsAsync(CancellationToken.None);
+
+        Assert.Equal(["b", "a"], models.Select(m => m.ModelId));
+        Assert.Equal(ModelRunStatus.Crashed, models[0].Status);
+        Assert.Equal("worker exited with 134", models[0].Failure);
+        Assert.Equal(ModelRunStatus.LoadFailed, models[1].Status);
+    }
+
+    [Fact]
+    public async Task Reopening_after_dispose_keeps_everything()
+    {
+        await using (SqliteRunStore store = await Open())
+        {
+            await store.AppendItemAsync(SampleRecords.Item("m", "s", "1", passed: true), CancellationToken.None);
+            await store.RecordModelAsync(SampleRecords.Model("m", ModelRunStatus.Completed), CancellationToken.None);
+        }
+
+        await using SqliteRunStore reopened = await Open();
+        await reopened.AppendItemAsync(SampleRecords.Item("m", "s", "2", passed: false), CancellationToken.None);
+
+        Assert.Equal(["1", "2"], (await ReadAll(reopened)).Select(i => i.Key.ItemId));
+        Assert.Equal(ModelRunStatus.Completed, Assert.Single(await reopened.ReadModelsAsync(CancellationToken.None)).Status);
+    }
+
+    [Fact]
+    public async Task Committed_items_survive_an_abandoned_store()
+    {
+        // Crash simulation: the writer is never disposed or flushed (as when the process is killed); a fresh
+        // connection, as a resume would open, must still see every committed item.
+        SqliteRunStore crashed = await Open();
+        for (int i = 0; i < 5; i++)
+        {
+            await crashed.AppendItemAsync(SampleRecords.Item("m", "s", $"{i}", passed: i % 2 == 0), CancellationToken.None);
+        }
+
+        try
+        {
+            await using SqliteRunStore resumed = await Open();
+            IReadOnlySet<ItemKey> keys = await resumed.GetRecordedKeysAsync(CancellationToken.None);
+            Assert.Equal(5, keys.Count);
+            Assert.Equal(3, (await ReadAll(resumed)).Count(i => i.Passed));
+        }
+        finally
+        {
+            await crashed.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_second_connection_sees_committed_rows_at_once()
+    {
+        await using SqliteRunStore store = await Open();
+        string path = Path.Combine(_runDirectory, SqliteRunStore.FileName);
+        await using var reader = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        }.ToString());
+        await reader.OpenAsync();
+
+        await store.AppendItemAsync(SampleRecords.Item("m", "s", "1", passed: true), CancellationToken.None);
+        long afterOne = await CountAsync(reader);
+        await store.AppendItemAsync(SampleRecords.Item("m", "s", "2", passed: false), CancellationToken.None);
+        long afterTwo = await CountAsync(reader);
+
+        Assert.Equal(1, afterOne);
+        Assert.Equal(2, afterTwo);
+        await using SqliteCommand pragma = reader.CreateCommand();
+        pragma.CommandText = "PRAGMA journal_mode;";
+        Assert.Equal("wal", (string?)await pragma.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Store_schema_version_is_recorded_and_checked()
+    {
+        await (await Open()).DisposeAsync();
+        string path = Path.Combine(_runDirectory, SqliteRunStore.FileName);
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = "SELECT value FROM meta WHERE key = 'store_schema_version';";
+            Assert.Equal("1", (string?)await command.ExecuteScalarAsync());
+            command.CommandText = "UPDATE meta SET value = '99' WHERE key = 'store_schema_version';";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var error = await Assert.ThrowsAsync<InputFileException>(Open);
+
+        Assert.Equal(Path.GetFullPath(path), error.FilePath);
+        Assert.Contains("store schema version 99 is not supported", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_file_that_is_not_a_database_is_named_in_the_error()
+    {
+        Directory.CreateDirectory(_runDirectory);
+        await File.WriteAllTextAsync(Path.Combine(_runDirectory, SqliteRunStore.FileName), "this is not sqlite, it is plain text and long enough");
+
+        var error = await Assert.ThrowsAsync<InputFileException>(Open);
+
+        Assert.EndsWith("store.sqlite", error.FilePath, StringComparison.Ordinal);
+    }
+
+    private static async Task<long> CountAsync(SqliteConnection connection)
+    {
+        await using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM items;";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}

@@ -1,0 +1,205 @@
+using Harness.Core.Runs;
+using Harness.Core.Suites;
+using Harness.Core.Verdicts;
+using Harness.Tests.Serialization;
+
+namespace Harness.Tests.Verdicts;
+
+public class VerdictCalculatorTests
+{
+    private static List<ItemRecord> Items(int passed, int total, double totalMs = 100, string model = "m", string suite = "s") =>
+        Enumerable.Range(0, total)
+            .Select(i => SampleRecords.Item(model, suite, $"q{i:D4}", passed: i < passed, totalMs: totalMs))
+            .ToList();
+
+    private static FixedSuiteVerdict Decide(int passed, int total, Requirement requirement, double totalMs = 100, double? joules = null) =>
+        VerdictCalculator.Decide("m", "s", requirement, Items(passed, total, totalMs), joules);
+
+    [Fact]
+    public void All_passed_clears_a_high_bar()
+    {
+        // Wilson lower at 200/200 = 200 / (200 + 1.959964²) = 0.98115 >= 0.95
+        FixedSuiteVerdict verdict = Decide(200, 200, new Requirement(0.95, 0.95, null, null));
+
+        Assert.Equal(VerdictKind.Sufficient, verdict.Kind);
+        Assert.Equal(200, verdict.Passed);
+        Assert.Equal(0.98115, verdict.PassRate!.Interval.Lower, 5);
+        Assert.Null(verdict.AdditionalItemsNeeded);
+        Assert.Contains("lower bound 98.1% clears the bar 95.0%", verdict.Reasons[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Pass_rate_whose_lower_bound_clears_the_bar_is_sufficient()
+    {
+        // 190/200 at 95%: Wilson [0.910423, 0.972618] (worked out in StatisticsTests); 0.9104 >= 0.90.
+        FixedSuiteVerdict verdict = Decide(190, 200, new Requirement(0.90, 0.95, null, null));
+
+        Assert.Equal(VerdictKind.Sufficient, verdict.Kind);
+        Assert.Equal(0.910423, verdict.PassRate!.Interval.Lower, 5);
+    }
+
+    [Fact]
+    public void Upper_bound_below_the_bar_is_insufficient()
+    {
+        // 180/200: Wilson upper = 0.93433 < 0.95.
+        FixedSuiteVerdict verdict = Decide(180, 200, new Requirement(0.95, 0.95, null, null));
+
+        Assert.Equal(VerdictKind.Insufficient, verdict.Kind);
+        Assert.Equal(0.93433, verdict.PassRate!.Interval.Upper, 5);
+        Assert.Contains("upper bound 93.4% is below the bar 95.0%", verdict.Reasons[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rate_exactly_at_the_bar_is_undecided_and_more_items_cannot_decide()
+    {
+        // 95/100 vs 0.95: Wilson [0.88825, 0.97846] contains the bar, and at an observed rate equal to the bar
+        // no number of further items at that rate moves the interval off it.
+        FixedSuiteVerdict verdict = Decide(95, 100, new Requirement(0.95, 0.95, null, null));
+
+        Assert.Equal(VerdictKind.Undecided, verdict.Kind);
+        Assert.Null(verdict.AdditionalItemsNeeded);
+        Assert.Contains(verdict.Reasons, r => r.StartsWith("more items cannot decide", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Undecided_above_the_bar_estimates_the_items_needed()
+    {
+        // 97/100 vs 0.95: Wilson lower 0.91548 < 0.95 < upper 0.98975 → undecided.
+        // At rate 0.97 the lower bound first reaches the bar at n = 457 (0.950022; at 456 it is 0.949995),
+        // so 357 more items.
+        FixedSuiteVerdict verdict = Decide(97, 100, new Requirement(0.95, 0.95, null, null));
+
+        Assert.Equal(VerdictKind.Undecided, verdict.Kind);
+        Assert.Equal(357, verdict.AdditionalItemsNeeded);
+        Assert.Contains("about 357 more items", verdict.Reasons[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Undecided_below_the_bar_estimates_the_items_to_rule_it_out()
+    {
+        // 92/100 vs 0.95: Wilson [0.85002, 0.95891] → undecided; at rate 0.92 the upper bound drops below 0.95 at n = 203.
+        Assert.Equal(103, VerdictCalculator.AdditionalItemsNeeded(92, 100, 0.95, 0.95));
+    }
+
+    [Fact]
+    public void Estimate_gives_up_past_a_million_items()
+    {
+        // 0.9501 vs 0.95 needs roughly (1.96² · 0.95 · 0.05) / 0.0001² ≈ 18 million items.
+        Assert.Null(VerdictCalculator.AdditionalItemsNeeded(9501, 10000, 0.95, 0.95));
+    }
+
+    [Fact]
+    public void Latency_ceiling_breach_is_insufficient_even_with_a_perfect_pass_rate()
+    {
+        FixedSuiteVerdict verdict = Decide(200, 200, new Requirement(0.95, 0.95, TimeSpan.FromMilliseconds(50), null), totalMs: 80);
+
+        Assert.Equal(VerdictKind.Insufficient, verdict.Kind);
+        Assert.Equal(TimeSpan.FromMilliseconds(80), verdict.P95Latency);
+        Assert.Contains("p95 latency 80 ms exceeds the ceiling 50 ms", verdict.Reasons);
+    }
+
+    [Fact]
+    public void Latency_within_the_ceiling_is_sufficient()
+    {
+        FixedSuiteVerdict verdict = Decide(200, 200, new Requirement(0.95, 0.95, TimeSpan.FromMilliseconds(100), null), totalMs: 100);
+
+        Assert.Equal(VerdictKind.Sufficient, verdict.Kind);
+    }
+
+    [Fact]
+    public void Energy_ceiling_without_a_measurement_is_undecided()
+    {
+        FixedSuiteVerdict verdict = Decide(200, 200, new Requirement(0.95, 0.95, null, MaxJoulesPerItem: 5));
+
+        Assert.Equal(VerdictKind.Undecided, verdict.Kind);
+        Assert.Null(verdict.AdditionalItemsNeeded);
+        Assert.Contains(verdict.Reasons, r => r.StartsWith("energy not measured", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Energy_ceiling_is_checked_once_measured()
+    {
+        var requirement = new Requirement(0.95, 0.95, null, MaxJoulesPerItem: 5);
+
+        Assert.Equal(VerdictKind.Sufficient, Decide(200, 200, requirement, joules: 4.5).Kind);
+        Assert.Equal(VerdictKind.Insufficient, Decide(200, 200, requirement, joules: 5.5).Kind);
+        // A failing pass rate stays insufficient whatever the energy.
+        Assert.Equal(VerdictKind.Insufficient, Decide(150, 200, requirement).Kind);
+    }
+
+    [Fact]
+    public void Failed_items_count_as_not_passed_and_stay_out_of_latency()
+    {
+        var items = Items(10, 10, totalMs: 100);
+        items.Add(SampleRecords.Item("m", "s", "broken", passed: true, status: ItemStatus.Failed, totalMs: 9000));
+
+        FixedSuiteVerdict verdict = VerdictCalculator.Decide("m", "s", new Requirement(0.5, 0.95, null, null), items, null);
+
+        Assert.Equal(11, verdict.Items);
+        Assert.Equal(10, verdict.Passed);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), verdict.P95Latency);
+    }
+
+    [Fact]
+    public void Flexible_pass_rate_comes_from_the_primary_scorer()
+    {
+        List<ItemRecord> items =
+        [
+            SampleRecords.Item("m", "s", "a", passed: true),
+            SampleRecords.Item("m", "s", "b", passed: false, flexibleValue: 1.0),
+            SampleRecords.Item("m", "s", "c", passed: false),
+            SampleRecords.Item("m", "s", "d", passed: false),
+        ];
+
+        FixedSuiteVerdict verdict = VerdictCalculator.Decide("m", "s", new Requirement(0.5, 0.95, null, null), items, null);
+
+        Assert.Equal(0.25, verdict.PassRate!.Rate);
+        Assert.Equal(0.5, verdict.FlexiblePassRate);
+    }
+
+    [Fact]
+    public void No_items_is_undecided()
+    {
+        FixedSuiteVerdict verdict = VerdictCalculator.Decide("m", "s", new Requirement(0.5, 0.95, null, null), [], null);
+
+        Assert.Equal(VerdictKind.Undecided, verdict.Kind);
+        Assert.Null(verdict.PassRate);
+    }
+
+    [Fact]
+    public void Items_of_another_model_are_refused()
+    {
+        Assert.Throws<ArgumentException>(() =>
+            VerdictCalculator.Decide("m", "s", new Requirement(0.5, 0.95, null, null), Items(1, 1, model: "other"), null));
+    }
+
+    [Fact]
+    public void Open_suite_ranks_by_mean_and_ties_share_a_rank()
+    {
+        // Binary-exact scores so the tie is exact: a = (0.5 + 0.75) / 2 = c = (0.25 + 1.0) / 2 = 0.625.
+        List<ItemRecord> items =
+        [
+            SampleRecords.Item("a", "o", "1", passed: false, value: 0.5),
+            SampleRecords.Item("a", "o", "2", passed: false, value: 0.75),
+            SampleRecords.Item("b", "o", "1", passed: true, value: 1.0),
+            SampleRecords.Item("b", "o", "2", passed: false, value: 0.625),
+            SampleRecords.Item("c", "o", "1", passed: false, value: 0.25),
+            SampleRecords.Item("c", "o", "2", passed: true, value: 1.0),
+            SampleRecords.Item("e", "o", "1", passed: true, value: 1.0),
+            SampleRecords.Item("e", "o", "2", passed: false, status: ItemStatus.Failed),
+            SampleRecords.Item("d", "o", "1", passed: false, value: 0.125),
+            SampleRecords.Item("d", "other", "1", passed: true, value: 1.0),
+        ];
+
+        var standings = VerdictCalculator.Rank("o", items);
+
+        Assert.Equal(["b", "a", "c", "e", "d"], standings.Select(s => s.ModelId));
+        Assert.Equal([1, 2, 2, 4, 5], standings.Select(s => s.Rank));
+        Assert.Equal(0.8125, standings[0].Score.Mean, 12);
+        // The failed item scores 0: (1.0 + 0) / 2.
+        Assert.Equal(0.5, standings[3].Score.Mean, 12);
+        Assert.Equal(1, standings[4].Score.Count);
+        Assert.Null(standings[4].Score.Interval);
+        Assert.NotNull(standings[0].Score.Interval);
+    }
+}
