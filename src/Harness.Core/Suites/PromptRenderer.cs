@@ -1,0 +1,72 @@
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.Json;
+using Harness.Core.Backends;
+
+namespace Harness.Core.Suites;
+
+/// <summary>
+/// Turns a suite item into the prompt the model sees, both as chat turns and as template-free text.
+/// Pure and culture-invariant: the same suite and item always give the same bytes.
+/// </summary>
+public static class PromptRenderer
+{
+    /// <summary>Renders <paramref name="item"/> with the suite's template, system message and few-shot examples.</summary>
+    /// <exception cref="ArgumentException">The template names a field the item (or a few-shot example) lacks or cannot print.</exception>
+    public static RenderedPrompt Render(Suite suite, SuiteItem item) => Render(suite.Prompt, item);
+
+    /// <summary>
+    /// Chat form: optional system turn, a user/assistant pair per few-shot example, then the item as the final
+    /// user turn. Plain form: <c>system + "\n"</c> if present, each example as <c>template + target + separator</c>,
+    /// then the item's template.
+    /// </summary>
+    public static RenderedPrompt Render(PromptTemplate prompt, SuiteItem item)
+    {
+        var messages = ImmutableArray.CreateBuilder<ChatMessage>();
+        var plain = new StringBuilder();
+        if (prompt.System is not null)
+        {
+            messages.Add(new ChatMessage("system", prompt.System));
+            plain.Append(prompt.System).Append('\n');
+        }
+        foreach (var example in prompt.FewShot)
+        {
+            var question = RenderTemplate(prompt.Template, example);
+            var answer = example.Target
+                ?? throw new ArgumentException($"few-shot example '{example.Id}' has no target", nameof(prompt));
+            messages.Add(new ChatMessage("user", question));
+            messages.Add(new ChatMessage("assistant", answer));
+            plain.Append(question).Append(answer).Append(prompt.FewShotSeparator);
+        }
+        var text = RenderTemplate(prompt.Template, item);
+        messages.Add(new ChatMessage("user", text));
+        plain.Append(text);
+        return new RenderedPrompt(messages.ToImmutable(), plain.ToString());
+    }
+
+    /// <summary>Substitutes the item's fields into <paramref name="template"/>.</summary>
+    /// <exception cref="ArgumentException">A placeholder has no printable field.</exception>
+    public static string RenderTemplate(string template, SuiteItem item) =>
+        TemplatePlaceholders.Substitute(template, name =>
+        {
+            if (!item.Fields.TryGetValue(name, out var value))
+            {
+                throw new ArgumentException($"item '{item.Id}' has no field '{name}' for placeholder {{{{{name}}}}}", nameof(item));
+            }
+            return FormatField(value)
+                ?? throw new ArgumentException($"item '{item.Id}' field '{name}' is {value.ValueKind}; only strings, numbers and booleans can be substituted", nameof(item));
+        });
+
+    /// <summary>
+    /// Strings print raw; numbers print as their JSON text (which is culture-free by definition) and booleans as
+    /// <c>true</c>/<c>false</c>. Null, objects and arrays have no agreed text form, so they are refused.
+    /// </summary>
+    internal static string? FormatField(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString(),
+        JsonValueKind.Number => value.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => null,
+    };
+}

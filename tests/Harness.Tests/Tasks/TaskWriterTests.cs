@@ -1,0 +1,122 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Harness.Core.Suites;
+using Harness.Tasks;
+using Harness.Tests.Suites;
+
+namespace Harness.Tests.Tasks;
+
+public sealed class TaskWriterTests
+{
+    private static readonly string[] Flags = ["i", "m"];
+
+    /// <summary>
+    /// The committed tasks/ folder is exactly what the generators write. Set HARNESS_UPDATE_TASKS=1 to rewrite it
+    /// after changing a generator (and bump that suite's version).
+    /// </summary>
+    [Fact]
+    public void Committed_tasks_are_byte_identical_to_a_fresh_generation()
+    {
+        var committed = RepoPaths.Tasks();
+        if (Environment.GetEnvironmentVariable("HARNESS_UPDATE_TASKS") == "1")
+        {
+            TaskWriter.WriteAll(committed);
+        }
+        using var temp = new SuiteTestFiles();
+
+        Culture.Under("de-DE", () => { TaskWriter.WriteAll(temp.TasksDirectory); return 0; });
+
+        var fresh = Files(temp.TasksDirectory);
+        Assert.Equal(fresh.Keys, Files(committed).Keys);
+        foreach (var (path, bytes) in Files(committed))
+        {
+            Assert.True(bytes.AsSpan().SequenceEqual(fresh[path]), $"tasks/{path} differs from the generator output (HARNESS_UPDATE_TASKS=1 regenerates)");
+            Assert.DoesNotContain((byte)'\r', bytes);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TaskGeneratorTests.SuiteNames), MemberType = typeof(TaskGeneratorTests))]
+    public void Written_suite_loads_back_as_defined(string name)
+    {
+        var generator = TaskWriter.Generators().Single(g => g.Definition.Name == name);
+        using var temp = new SuiteTestFiles();
+        TaskWriter.Write(generator, temp.TasksDirectory);
+
+        var suite = SuiteLoader.Load(Path.Combine(temp.TasksDirectory, name));
+
+        AssertMatches(generator.Definition, suite);
+        Assert.Equal(TaskWriter.ItemsJsonl(generator.GenerateEvaluation()), TaskWriter.ItemsJsonl(suite.Items));
+    }
+
+    [Fact]
+    public void Yaml_writer_round_trips_few_shot_system_escapes_and_arguments()
+    {
+        var definition = new SuiteDefinition(
+            "odd-one", 2, SuiteKind.Open, "quotes \" backslash \\ tab \t é 😀", RequestKind.Generate,
+            new PromptTemplate(
+                "Q: {{q}}\n{{n}} A:",
+                "sys \"line\"\nnext",
+                [new SuiteItem("ex", Fields(("q", "two\nlines"), ("n", 1.25)), "yes: no", []),
+                 new SuiteItem("fewshot-1", Fields(("q", "#not a comment"), ("n", -3)), "", [])],
+                "\n---\n"),
+            new GenerationSettings(16, ["\n\n", "Q:"], 0.25, 123),
+            [new ScorerSpec("regex", Fields(("pattern", "^a: [b]$"), ("flags", Flags), ("weird key", true))),
+             new ScorerSpec("token_f1", Fields())],
+            null,
+            ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal));
+        var generator = new FixedGenerator(definition, [new SuiteItem("1", Fields(("q", "z"), ("n", 0)), "t", [])]);
+        using var temp = new SuiteTestFiles();
+        TaskWriter.Write(generator, temp.TasksDirectory);
+
+        var suite = SuiteLoader.Load(Path.Combine(temp.TasksDirectory, "odd-one"));
+
+        AssertMatches(definition, suite);
+    }
+
+    private static void AssertMatches(SuiteDefinition expected, Suite actual)
+    {
+        Assert.Equal(expected.Name, actual.Name);
+        Assert.Equal(expected.Version, actual.Version);
+        Assert.Equal(expected.Kind, actual.Kind);
+        Assert.Equal(expected.Description, actual.Description);
+        Assert.Equal(expected.Request, actual.Request);
+        Assert.Equal(expected.Prompt.Template, actual.Prompt.Template);
+        Assert.Equal(expected.Prompt.System, actual.Prompt.System);
+        Assert.Equal(expected.Prompt.FewShotSeparator, actual.Prompt.FewShotSeparator);
+        Assert.Equal(TaskWriter.ItemsJsonl(expected.Prompt.FewShot), TaskWriter.ItemsJsonl(actual.Prompt.FewShot));
+        if (expected.Generation is { } generation)
+        {
+            Assert.Equal(generation.MaxTokens, actual.Generation.MaxTokens);
+            Assert.Equal(generation.Stop.AsEnumerable(), actual.Generation.Stop);
+            Assert.Equal(generation.Temperature, actual.Generation.Temperature);
+            Assert.Equal(generation.Seed, actual.Generation.Seed);
+        }
+        Assert.Equal(expected.Scorers.Select(Describe), actual.Scorers.Select(Describe));
+        Assert.Equal(expected.Requirement, actual.Requirement);
+        foreach (var (file, text) in expected.ExtraFiles)
+        {
+            Assert.Equal(text, File.ReadAllText(Path.Combine(actual.Directory, file)));
+        }
+    }
+
+    private static string Describe(ScorerSpec spec) =>
+        spec.Name + JsonSerializer.Serialize(spec.Arguments.ToDictionary(a => a.Key, a => a.Value));
+
+    private static ImmutableSortedDictionary<string, JsonElement> Fields(params (string Name, object Value)[] fields) =>
+        fields.ToImmutableSortedDictionary(f => f.Name, f => JsonSerializer.SerializeToElement(f.Value), StringComparer.Ordinal);
+
+    private static ImmutableSortedDictionary<string, byte[]> Files(string root) =>
+        Directory.GetFiles(root, "*", SearchOption.AllDirectories)
+            .Where(p => !Path.GetFileName(p).StartsWith('.'))
+            .ToImmutableSortedDictionary(p => Path.GetRelativePath(root, p).Replace('\\', '/'), File.ReadAllBytes, StringComparer.Ordinal);
+
+    private sealed class FixedGenerator(SuiteDefinition definition, ImmutableArray<SuiteItem> items) : ITaskGenerator
+    {
+        public SuiteDefinition Definition => definition;
+
+        public ImmutableArray<SuiteItem> GenerateEvaluation() => items;
+
+        public IEnumerable<TrainingExample> GenerateTraining(int seed, int count) => [];
+    }
+}
