@@ -17,7 +17,7 @@ public enum RequestKind
 
 /// <summary>A task suite loaded from <c>tasks/&lt;name&gt;/suite.yaml</c> and its <c>items.jsonl</c>.</summary>
 /// <param name="Directory">Folder the suite was loaded from (scorer arguments that name files resolve against it).</param>
-/// <param name="ContentSha256">Hash of suite.yaml and items.jsonl bytes, recorded in run.json.</param>
+/// <param name="ContentSha256">Hash of suite.yaml, items.jsonl and the other files of the folder (e.g. schema.json), recorded in run.json.</param>
 public sealed record Suite(
     string Name,
     int Version,
