@@ -1,0 +1,498 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Harness.Core.Suites;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Harness.Core.Models;
+
+/// <summary>The outcome of <see cref="ManifestLoader.Validate"/>: every problem found, and the manifest when there were none.</summary>
+public sealed record ManifestValidation(ModelManifest? Manifest, ImmutableArray<InputFileException> Errors)
+{
+    public bool IsValid => Errors.IsEmpty;
+}
+
+/// <summary>
+/// Reads <c>models.manifest</c> (YAML, format in docs/manifest-format.md) into a <see cref="ModelManifest"/>.
+/// Every backend setting ends up explicit: model value, else the manifest's <c>defaults</c>, else the built-in default.
+/// </summary>
+public sealed partial class ManifestLoader
+{
+    public const int SupportedVersion = 1;
+
+    private static readonly string[] TopLevelKeys = ["version", "defaults", "models"];
+    private static readonly string[] ModelKeys = ["id", "path", "url", "sha256", "format", "description", "backend", "metadata"];
+    private static readonly string[] BackendKeys = ["context_size", "threads", "batch_size", "gpu_layers", "chat_template"];
+
+    private readonly BackendOptions builtInDefaults;
+
+    /// <summary>A loader whose built-in defaults are <see cref="BuiltInDefaults"/> for this machine.</summary>
+    public ManifestLoader()
+        : this(BuiltInDefaults())
+    {
+    }
+
+    /// <summary>A loader with explicit built-in defaults (tests pin the thread count this way).</summary>
+    public ManifestLoader(BackendOptions builtInDefaults)
+    {
+        this.builtInDefaults = builtInDefaults;
+    }
+
+    /// <summary>
+    /// Used when neither the model nor <c>defaults</c> sets a value: context 2048, one thread per logical core,
+    /// batch 512, no GPU layers, the model's own chat template.
+    /// </summary>
+    public static BackendOptions BuiltInDefaults() =>
+        new(ContextSize: 2048, Threads: System.Environment.ProcessorCount, BatchSize: 512, GpuLayers: 0, ChatTemplate: ChatTemplateMode.Auto);
+
+    /// <summary>Loads and validates the manifest at <paramref name="path"/>, throwing on the first problem.</summary>
+    /// <exception cref="InputFileException">The file is missing, not YAML, or breaks the schema; the message has file:line.</exception>
+    public ModelManifest Load(string path)
+    {
+        var fullPath = Path.GetFullPath(path);
+        var problems = new Problems(fullPath, failFast: true);
+        return Parse(ReadBytes(fullPath, problems)!, fullPath, problems)!;
+    }
+
+    /// <summary>Checks the manifest at <paramref name="path"/> and reports every problem instead of stopping at the first.</summary>
+    public ManifestValidation Validate(string path)
+    {
+        var fullPath = Path.GetFullPath(path);
+        var problems = new Problems(fullPath, failFast: false);
+        var bytes = ReadBytes(fullPath, problems);
+        var manifest = bytes is null ? null : Parse(bytes, fullPath, problems);
+        return new ManifestValidation(problems.Count == 0 ? manifest : null, problems.ToImmutable());
+    }
+
+    /// <summary>Parses manifest text as if read from <paramref name="filePath"/> (used for messages and relative paths).</summary>
+    public ModelManifest Parse(string text, string filePath)
+    {
+        var fullPath = Path.GetFullPath(filePath);
+        return Parse(Encoding.UTF8.GetBytes(text), fullPath, new Problems(fullPath, failFast: true))!;
+    }
+
+    /// <summary>Like <see cref="Parse(string, string)"/> but collects every problem.</summary>
+    public ManifestValidation ValidateText(string text, string filePath)
+    {
+        var fullPath = Path.GetFullPath(filePath);
+        var problems = new Problems(fullPath, failFast: false);
+        var manifest = Parse(Encoding.UTF8.GetBytes(text), fullPath, problems);
+        return new ManifestValidation(problems.Count == 0 ? manifest : null, problems.ToImmutable());
+    }
+
+    private static byte[]? ReadBytes(string fullPath, Problems problems)
+    {
+        try
+        {
+            return File.ReadAllBytes(fullPath);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            problems.Add(null, "manifest file not found");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            problems.Add(null, $"cannot read the manifest: {ex.Message}");
+        }
+
+        return null;
+    }
+
+    private ModelManifest? Parse(byte[] bytes, string fullPath, Problems problems)
+    {
+        var contentSha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        var stream = new YamlStream();
+        try
+        {
+            using var reader = new StreamReader(new MemoryStream(bytes), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            stream.Load(reader);
+        }
+        catch (YamlException ex)
+        {
+            problems.Add(ex.Start.Line, $"not valid YAML: {StripMarkPrefix(ex.Message)}");
+            return null;
+        }
+
+        if (stream.Documents.Count == 0)
+        {
+            problems.Add(1, "the manifest is empty; expected 'version: 1' and a 'models' list");
+            return null;
+        }
+
+        if (stream.Documents.Count > 1)
+        {
+            problems.Add(stream.Documents[1].RootNode.Start.Line, "expected a single YAML document");
+        }
+
+        if (stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            problems.Add(stream.Documents[0].RootNode.Start.Line, "the manifest must be a mapping with 'version' and 'models'");
+            return null;
+        }
+
+        var keys = ReadKeys(root, TopLevelKeys, "the manifest", problems);
+
+        if (keys.TryGetValue("version", out var versionNode))
+        {
+            if (!TryReadInt(versionNode, out var version) || version != SupportedVersion)
+            {
+                problems.Add(versionNode.Start.Line, $"unsupported version '{Describe(versionNode)}'; this harness reads version {SupportedVersion}");
+            }
+        }
+        else
+        {
+            problems.Add(root.Start.Line, $"missing required key 'version' (use 'version: {SupportedVersion}')");
+        }
+
+        var defaults = PartialBackend.Empty;
+        if (keys.TryGetValue("defaults", out var defaultsNode) && !IsNull(defaultsNode))
+        {
+            defaults = ReadBackend(defaultsNode, "defaults", problems);
+        }
+
+        var models = ImmutableArray.CreateBuilder<ModelEntry>();
+        if (!keys.TryGetValue("models", out var modelsNode) || IsNull(modelsNode))
+        {
+            problems.Add(modelsNode?.Start.Line ?? root.Start.Line, "missing required key 'models' (a list of model entries)");
+        }
+        else if (modelsNode is not YamlSequenceNode sequence)
+        {
+            problems.Add(modelsNode.Start.Line, "'models' must be a list of model entries");
+        }
+        else if (sequence.Children.Count == 0)
+        {
+            problems.Add(sequence.Start.Line, "'models' is empty; list at least one model");
+        }
+        else
+        {
+            var seenIds = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var node in sequence.Children)
+            {
+                var entry = ReadModel(node, defaults, seenIds, problems);
+                if (entry is not null)
+                {
+                    models.Add(entry);
+                }
+            }
+        }
+
+        return problems.Count == 0 ? new ModelManifest(fullPath, models.ToImmutable(), contentSha256) : null;
+    }
+
+    private ModelEntry? ReadModel(YamlNode node, PartialBackend defaults, Dictionary<string, long> seenIds, Problems problems)
+    {
+        var line = node.Start.Line;
+        if (node is not YamlMappingNode mapping)
+        {
+            problems.Add(line, "a model entry must be a mapping with at least 'id' and 'path' or 'url'");
+            return null;
+        }
+
+        var before = problems.Count;
+        var keys = ReadKeys(mapping, ModelKeys, "a model entry", problems);
+
+        var id = ReadString(keys, "id", problems);
+        if (id is null)
+        {
+            problems.Add(line, "model entry has no 'id'");
+        }
+        else if (!IdPattern().IsMatch(id))
+        {
+            problems.Add(keys["id"].Start.Line, $"invalid model id '{id}': use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit");
+        }
+        else if (seenIds.TryGetValue(id, out var firstLine))
+        {
+            problems.Add(keys["id"].Start.Line, $"duplicate model id '{id}' (first defined on line {firstLine})");
+        }
+        else
+        {
+            seenIds.Add(id, keys["id"].Start.Line);
+        }
+
+        var label = id is null ? "model entry" : $"model '{id}'";
+        var path = ReadString(keys, "path", problems);
+        var urlText = ReadString(keys, "url", problems);
+        var sha256 = ReadString(keys, "sha256", problems);
+
+        if (path is not null && urlText is not null)
+        {
+            problems.Add(line, $"{label} has both 'path' and 'url'; give exactly one");
+        }
+        else if (path is null && urlText is null)
+        {
+            problems.Add(line, $"{label} has neither 'path' nor 'url'; give exactly one");
+        }
+
+        if (path is not null && string.IsNullOrWhiteSpace(path))
+        {
+            problems.Add(keys["path"].Start.Line, $"{label}: 'path' is empty");
+        }
+
+        Uri? url = null;
+        if (urlText is not null)
+        {
+            if (!Uri.TryCreate(urlText, UriKind.Absolute, out url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+            {
+                problems.Add(keys["url"].Start.Line, $"{label}: 'url' must be an absolute http(s) URL, got '{urlText}'");
+                url = null;
+            }
+            else if (sha256 is null)
+            {
+                problems.Add(line, $"{label}: a model with 'url' needs 'sha256' so the download can be verified");
+            }
+        }
+
+        if (sha256 is not null)
+        {
+            if (Sha256Pattern().IsMatch(sha256))
+            {
+                sha256 = sha256.ToLowerInvariant();
+            }
+            else
+            {
+                problems.Add(keys["sha256"].Start.Line, $"{label}: 'sha256' must be 64 hexadecimal digits, got '{sha256}'");
+            }
+        }
+
+        var format = ReadFormat(keys, label, path ?? url?.AbsolutePath, line, problems);
+        var description = ReadString(keys, "description", problems);
+
+        var backend = keys.TryGetValue("backend", out var backendNode) && !IsNull(backendNode)
+            ? ReadBackend(backendNode, $"{label}: backend", problems)
+            : PartialBackend.Empty;
+
+        var metadata = keys.TryGetValue("metadata", out var metadataNode) && !IsNull(metadataNode)
+            ? ReadMetadata(metadataNode, label, problems)
+            : ImmutableSortedDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal);
+
+        if (problems.Count != before || id is null || format is null)
+        {
+            return null;
+        }
+
+        var effective = new BackendOptions(
+            backend.ContextSize ?? defaults.ContextSize ?? builtInDefaults.ContextSize,
+            backend.Threads ?? defaults.Threads ?? builtInDefaults.Threads,
+            backend.BatchSize ?? defaults.BatchSize ?? builtInDefaults.BatchSize,
+            backend.GpuLayers ?? defaults.GpuLayers ?? builtInDefaults.GpuLayers,
+            backend.ChatTemplate ?? defaults.ChatTemplate ?? builtInDefaults.ChatTemplate);
+
+        return new ModelEntry(id, format.Value, new ModelSource(path, url, sha256), effective, description, metadata, checked((int)line));
+    }
+
+    private static ModelFormat? ReadFormat(Dictionary<string, YamlNode> keys, string label, string? location, long line, Problems problems)
+    {
+        var text = ReadString(keys, "format", problems);
+        if (text is not null)
+        {
+            switch (text)
+            {
+                case "gguf":
+                    return ModelFormat.Gguf;
+                case "onnx":
+                    return ModelFormat.Onnx;
+                default:
+                    problems.Add(keys["format"].Start.Line, $"{label}: unknown format '{text}'; expected gguf or onnx");
+                    return null;
+            }
+        }
+
+        // Inferring from the extension is safe: a wrong guess fails at load, it cannot change a score.
+        var extension = location is null ? string.Empty : Path.GetExtension(location);
+        if (extension.Equals(".gguf", StringComparison.OrdinalIgnoreCase))
+        {
+            return ModelFormat.Gguf;
+        }
+
+        if (extension.Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            return ModelFormat.Onnx;
+        }
+
+        if (location is not null)
+        {
+            problems.Add(line, $"{label}: no 'format' and the file name does not end in .gguf or .onnx; add 'format: gguf' or 'format: onnx'");
+        }
+
+        return null;
+    }
+
+    private static PartialBackend ReadBackend(YamlNode node, string label, Problems problems)
+    {
+        if (node is not YamlMappingNode mapping)
+        {
+            problems.Add(node.Start.Line, $"{label} must be a mapping of backend settings ({string.Join(", ", BackendKeys)})");
+            return PartialBackend.Empty;
+        }
+
+        var keys = ReadKeys(mapping, BackendKeys, label, problems);
+        return new PartialBackend(
+            ReadBoundedInt(keys, "context_size", label, minimum: 1, problems),
+            ReadBoundedInt(keys, "threads", label, minimum: 1, problems),
+            ReadBoundedInt(keys, "batch_size", label, minimum: 1, problems),
+            ReadBoundedInt(keys, "gpu_layers", label, minimum: 0, problems),
+            ReadChatTemplate(keys, label, problems));
+    }
+
+    private static int? ReadBoundedInt(Dictionary<string, YamlNode> keys, string key, string label, int minimum, Problems problems)
+    {
+        if (!keys.TryGetValue(key, out var node) || IsNull(node))
+        {
+            return null;
+        }
+
+        if (!TryReadInt(node, out var value))
+        {
+            problems.Add(node.Start.Line, $"{label}: '{key}' must be an integer, got '{Describe(node)}'");
+            return null;
+        }
+
+        if (value < minimum)
+        {
+            var requirement = minimum == 1 ? "positive" : "zero or more";
+            problems.Add(node.Start.Line, $"{label}: '{key}' must be {requirement}, got {value.ToString(CultureInfo.InvariantCulture)}");
+            return null;
+        }
+
+        return value;
+    }
+
+    private static ChatTemplateMode? ReadChatTemplate(Dictionary<string, YamlNode> keys, string label, Problems problems)
+    {
+        var text = ReadString(keys, "chat_template", problems);
+        switch (text)
+        {
+            case null:
+                return null;
+            case "auto":
+                return ChatTemplateMode.Auto;
+            case "none":
+                return ChatTemplateMode.None;
+            default:
+                problems.Add(keys["chat_template"].Start.Line, $"{label}: 'chat_template' must be auto or none, got '{text}'");
+                return null;
+        }
+    }
+
+    private static ImmutableSortedDictionary<string, string> ReadMetadata(YamlNode node, string label, Problems problems)
+    {
+        var builder = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        if (node is not YamlMappingNode mapping)
+        {
+            problems.Add(node.Start.Line, $"{label}: 'metadata' must be a mapping of names to text values");
+            return builder.ToImmutable();
+        }
+
+        foreach (var (keyNode, valueNode) in mapping.Children)
+        {
+            if (keyNode is not YamlScalarNode { Value: { Length: > 0 } key })
+            {
+                problems.Add(keyNode.Start.Line, $"{label}: metadata names must be plain text");
+                continue;
+            }
+
+            if (valueNode is not YamlScalarNode scalar)
+            {
+                problems.Add(valueNode.Start.Line, $"{label}: metadata '{key}' must be a text value, not a list or mapping");
+                continue;
+            }
+
+            builder[key] = scalar.Value ?? string.Empty;
+        }
+
+        return builder.ToImmutable();
+    }
+
+    private static Dictionary<string, YamlNode> ReadKeys(YamlMappingNode mapping, string[] allowed, string where, Problems problems)
+    {
+        var result = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+        foreach (var (keyNode, valueNode) in mapping.Children)
+        {
+            if (keyNode is not YamlScalarNode { Value: { } key } || Array.IndexOf(allowed, key) < 0)
+            {
+                problems.Add(keyNode.Start.Line, $"unknown key '{Describe(keyNode)}' in {where}; expected one of: {string.Join(", ", allowed)}");
+                continue;
+            }
+
+            result[key] = valueNode;
+        }
+
+        return result;
+    }
+
+    private static string? ReadString(Dictionary<string, YamlNode> keys, string key, Problems problems)
+    {
+        if (!keys.TryGetValue(key, out var node) || IsNull(node))
+        {
+            return null;
+        }
+
+        if (node is not YamlScalarNode scalar)
+        {
+            problems.Add(node.Start.Line, $"'{key}' must be a text value, not a list or mapping");
+            return null;
+        }
+
+        return scalar.Value;
+    }
+
+    private static bool TryReadInt(YamlNode node, out int value)
+    {
+        value = 0;
+        return node is YamlScalarNode { Value: { } text }
+            && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+    }
+
+    /// <summary>A key written with no value (<c>key:</c>, <c>~</c>, <c>null</c>) counts as absent.</summary>
+    private static bool IsNull(YamlNode node) =>
+        node is YamlScalarNode { Style: ScalarStyle.Plain, Value: null or "" or "~" or "null" or "Null" or "NULL" };
+
+    private static string Describe(YamlNode node) => node switch
+    {
+        YamlScalarNode scalar => scalar.Value ?? string.Empty,
+        YamlSequenceNode => "(a list)",
+        YamlMappingNode => "(a mapping)",
+        _ => node.ToString(),
+    };
+
+    /// <summary>YamlDotNet prefixes its messages with "(Line: .., Col: ..) - (..): "; we report the line ourselves.</summary>
+    private static string StripMarkPrefix(string message) => MarkPrefix().Replace(message, string.Empty);
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex IdPattern();
+
+    [GeneratedRegex("^[0-9a-fA-F]{64}$", RegexOptions.CultureInvariant)]
+    private static partial Regex Sha256Pattern();
+
+    [GeneratedRegex(@"^\(Line: [^)]*\) - \(Line: [^)]*\): ", RegexOptions.CultureInvariant)]
+    private static partial Regex MarkPrefix();
+
+    private sealed record PartialBackend(int? ContextSize, int? Threads, int? BatchSize, int? GpuLayers, ChatTemplateMode? ChatTemplate)
+    {
+        public static PartialBackend Empty { get; } = new(null, null, null, null, null);
+    }
+
+    /// <summary>Fail-fast mode throws at the first problem; collect mode keeps going so <c>harness validate</c> shows them all.</summary>
+    private sealed class Problems(string filePath, bool failFast)
+    {
+        private readonly List<InputFileException> list = [];
+
+        public int Count => list.Count;
+
+        public void Add(long? line, string problem)
+        {
+            var error = new InputFileException(filePath, line is null ? null : checked((int)line.Value), problem);
+            if (failFast)
+            {
+                throw error;
+            }
+
+            list.Add(error);
+        }
+
+        public ImmutableArray<InputFileException> ToImmutable() => [.. list.OrderBy(e => e.Line ?? 0)];
+    }
+}

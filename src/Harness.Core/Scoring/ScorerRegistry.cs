@@ -1,0 +1,53 @@
+using System.Collections.Immutable;
+using Harness.Core.Suites;
+
+namespace Harness.Core.Scoring;
+
+/// <summary>Scorer factories by name; suites refer to scorers only through these names.</summary>
+public sealed class ScorerRegistry
+{
+    private readonly ImmutableSortedDictionary<string, IScorerFactory> factories;
+
+    /// <exception cref="ArgumentException">Two factories share a name.</exception>
+    public ScorerRegistry(IEnumerable<IScorerFactory> factories)
+    {
+        var builder = ImmutableSortedDictionary.CreateBuilder<string, IScorerFactory>(StringComparer.Ordinal);
+        foreach (var factory in factories)
+        {
+            if (!builder.TryAdd(factory.Name, factory))
+            {
+                throw new ArgumentException($"two scorer factories are named '{factory.Name}'", nameof(factories));
+            }
+        }
+
+        this.factories = builder.ToImmutable();
+    }
+
+    /// <summary>The built-in scorers: exact, regex, numeric, choice, json, similarity, token_f1.</summary>
+    public static ScorerRegistry Default { get; } = new(
+    [
+        new ExactScorerFactory(),
+        new RegexScorerFactory(),
+        new NumericScorerFactory(),
+        new ChoiceScorerFactory(),
+        new JsonScorerFactory(),
+        new SimilarityScorerFactory(),
+        new TokenF1ScorerFactory(),
+    ]);
+
+    /// <summary>Registered names, sorted.</summary>
+    public IEnumerable<string> Names => factories.Keys;
+
+    /// <summary>Builds the scorer <paramref name="spec"/> names with its arguments.</summary>
+    /// <param name="suiteDirectory">Folder of the suite; arguments naming files resolve against it.</param>
+    /// <exception cref="ArgumentException">Unknown scorer name (the message lists the known ones) or bad arguments.</exception>
+    public IScorer Create(ScorerSpec spec, string suiteDirectory)
+    {
+        if (!factories.TryGetValue(spec.Name, out var factory))
+        {
+            throw new ArgumentException($"unknown scorer '{spec.Name}'; known scorers: {string.Join(", ", factories.Keys)}", nameof(spec));
+        }
+
+        return factory.Create(spec.Arguments, suiteDirectory);
+    }
+}
