@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using Harness.Core.Backends;
 using Harness.Core.Downloads;
-using Harness.Core.Environment;
+using Harness.Core.Hosting;
 using Harness.Core.Models;
 using Harness.Core.Reports;
 using Harness.Core.Runs;

@@ -38,6 +38,9 @@ public sealed class ScorerRegistry
     /// <summary>Registered names, sorted.</summary>
     public IEnumerable<string> Names => factories.Keys;
 
+    /// <summary>Registered factories, sorted by name (the suite validator checks scorer arguments with them).</summary>
+    public IEnumerable<IScorerFactory> Factories => factories.Values;
+
     /// <summary>Builds the scorer <paramref name="spec"/> names with its arguments.</summary>
     /// <param name="suiteDirectory">Folder of the suite; arguments naming files resolve against it.</param>
     /// <exception cref="ArgumentException">Unknown scorer name (the message lists the known ones) or bad arguments.</exception>
