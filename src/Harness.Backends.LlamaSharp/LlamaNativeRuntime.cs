@@ -55,7 +55,15 @@ public static class LlamaNativeRuntime
                 return _info;
 
             var sink = new NativeLogSink(nativeLog ?? Console.Error);
-            NativeLibraryConfig.All.WithLogCallback(sink.Write);
+            if (NativeLibraryConfig.LLama.LibraryHasLoaded)
+            {
+                // Something touched LLamaSharp before us; the library choice is made, but the log can still be routed.
+                NativeLogConfig.llama_log_set(sink.Write);
+            }
+            else
+            {
+                NativeLibraryConfig.All.WithLogCallback(sink.Write);
+            }
 
             // Forces the native library to load (and the log callback to be installed) now, under the lock.
             NativeApi.llama_empty_call();

@@ -118,6 +118,60 @@ public sealed class LlamaSharpBackendTests
     }
 
     [RequiresSharedModelFact]
+    public async Task Generate_ChatTemplateAuto_WithTemplateInGguf_AppliesItWithAssistantTurn()
+    {
+        const string chatml =
+            "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}" +
+            "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+        var path = TempGguf("chatml");
+        GgufTestFiles.CopyWithStringMetadata(SharedModels.Stories260KPath, path, "tokenizer.chat_template", chatml);
+        try
+        {
+            var prompt = new RenderedPrompt([new ChatMessage("system", "Be brief."), new ChatMessage("user", "Hello")], "plain text");
+            var request = new GenerationRequest(prompt, new Core.Suites.GenerationSettings(3, [], 0, 0));
+
+            await using (var session = await new LlamaSharpBackend().LoadAsync(LlamaTestModels.Entry(path), path, CancellationToken.None))
+            {
+                var result = await session.GenerateAsync(request, CancellationToken.None);
+                Assert.Equal("gguf", session.LoadInfo.ChatTemplate);
+                Assert.Equal("true", session.LoadInfo.EffectiveSettings["parse_special_in_prompt"]);
+                Assert.Equal("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n", result.PromptText);
+            }
+
+            var none = LlamaTestModels.Entry(path, chatTemplate: Core.Models.ChatTemplateMode.None);
+            await using (var session = await new LlamaSharpBackend().LoadAsync(none, path, CancellationToken.None))
+            {
+                var result = await session.GenerateAsync(request, CancellationToken.None);
+                Assert.Equal("none", session.LoadInfo.ChatTemplate);
+                Assert.Equal("plain text", result.PromptText);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [RequiresSharedModelFact]
+    public async Task Load_ChatTemplateLlamaCppCannotApply_ThrowsModelLoadException()
+    {
+        var path = TempGguf("oddtemplate");
+        GgufTestFiles.CopyWithStringMetadata(SharedModels.Stories260KPath, path, "tokenizer.chat_template", "{{ something nobody recognises }}");
+        try
+        {
+            var ex = await Assert.ThrowsAsync<ModelLoadException>(
+                () => new LlamaSharpBackend().LoadAsync(LlamaTestModels.Entry(path), path, CancellationToken.None));
+            Assert.Contains("chat_template: none", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static string TempGguf(string name) => Path.Combine(Path.GetTempPath(), $"harness-{name}-{Guid.NewGuid():N}.gguf");
+
+    [RequiresSharedModelFact]
     public async Task Load_RecordsEffectiveSettingsAndVersions()
     {
         await using var session = await LlamaTestModels.LoadStoriesAsync(contextSize: 256, threads: 2, batchSize: 32);
