@@ -22,8 +22,16 @@ public sealed class LlamaSharpBackend(TextWriter? nativeLog = null, TimeProvider
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
-        var native = LlamaNativeRuntime.EnsureInitialized(nativeLog);
         var fullPath = Path.GetFullPath(modelPath);
+        LlamaNativeInfo native;
+        try
+        {
+            native = LlamaNativeRuntime.EnsureInitialized(nativeLog);
+        }
+        catch (Exception ex) when (ex is RuntimeError or DllNotFoundException or TypeInitializationException or EntryPointNotFoundException)
+        {
+            throw new ModelLoadException($"Model '{model.Id}' ('{fullPath}'): the llama.cpp native library could not be loaded: {ex.Message}", ex);
+        }
         ValidateOptions(model, fullPath);
         var fileSizeBytes = CheckGgufFile(model, fullPath);
 

@@ -186,6 +186,7 @@ internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer
             ["threads"] = I(context.GenerationThreads),
             ["batch_threads"] = I(context.BatchThreads),
             ["gpu_layers"] = I(model.Backend.GpuLayers),
+            ["gpu_offload_supported"] = B(NativeApi.llama_supports_gpu_offload()),
             ["seq_max"] = I(context.MaxSeq),
             ["kv_unified"] = "false",
             ["kv_type_k"] = "f16",

@@ -56,6 +56,52 @@ internal static class GgufTestFiles
         output.Write(bytes, (int)dataStart, bytes.Length - (int)dataStart);
     }
 
+    /// <summary>Copies <paramref name="source"/> with every element of the F32 tensor <paramref name="tensorName"/> set to <paramref name="value"/>.</summary>
+    public static void CopyWithF32TensorFilled(string source, string destination, string tensorName, float value)
+    {
+        var bytes = File.ReadAllBytes(source);
+        using var input = new BinaryReader(new MemoryStream(bytes));
+        input.BaseStream.Position = 8;
+        var tensorCount = input.ReadUInt64();
+        var kvCount = input.ReadUInt64();
+        var alignment = 32u;
+        for (ulong i = 0; i < kvCount; i++)
+        {
+            var name = ReadString(input);
+            var type = input.ReadUInt32();
+            if (name == "general.alignment" && type == TypeUInt32)
+                alignment = input.ReadUInt32();
+            else
+                SkipValue(input, type);
+        }
+
+        (long Offset, long Elements)? target = null;
+        for (ulong i = 0; i < tensorCount; i++)
+        {
+            var name = ReadString(input);
+            var dims = input.ReadUInt32();
+            var elements = 1L;
+            for (var d = 0; d < dims; d++)
+                elements *= checked((long)input.ReadUInt64());
+            var ggmlType = input.ReadUInt32();
+            var offset = checked((long)input.ReadUInt64());
+            if (name == tensorName)
+            {
+                if (ggmlType != 0)
+                    throw new InvalidDataException($"Tensor '{tensorName}' in '{source}' has ggml type {ggmlType}, not F32.");
+                target = (offset, elements);
+            }
+        }
+        if (target is not { } t)
+            throw new InvalidDataException($"Tensor '{tensorName}' not found in '{source}'.");
+
+        var dataStart = Align(input.BaseStream.Position, alignment);
+        var filled = BitConverter.GetBytes(value);
+        for (long e = 0; e < t.Elements; e++)
+            filled.CopyTo(bytes, dataStart + t.Offset + 4 * e);
+        File.WriteAllBytes(destination, bytes);
+    }
+
     private static long Align(long position, uint alignment) => (position + alignment - 1) / alignment * alignment;
 
     private static string ReadString(BinaryReader input) => Encoding.UTF8.GetString(input.ReadBytes(checked((int)input.ReadUInt64())));

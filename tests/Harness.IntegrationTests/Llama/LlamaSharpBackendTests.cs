@@ -169,6 +169,30 @@ public sealed class LlamaSharpBackendTests
         }
     }
 
+    [RequiresSharedModelFact]
+    public async Task Generate_ModelProducingNaNLogits_ThrowsBackendException()
+    {
+        // A corrupt file that still loads: NaN weights in the output norm make every logit NaN.
+        var path = TempGguf("nan");
+        GgufTestFiles.CopyWithF32TensorFilled(SharedModels.Stories260KPath, path, "output_norm.weight", float.NaN);
+        try
+        {
+            await using var session = await new LlamaSharpBackend().LoadAsync(LlamaTestModels.Entry(path), path, CancellationToken.None);
+            var ex = await Assert.ThrowsAsync<BackendException>(
+                () => session.GenerateAsync(LlamaTestModels.Request(maxTokens: 4), CancellationToken.None));
+            Assert.Contains("produced non-finite logits", ex.Message, StringComparison.Ordinal);
+            Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+
+            var scoring = await Assert.ThrowsAsync<BackendException>(() => ((ILogLikelihoodScorer)session).ScoreContinuationsAsync(
+                new LogLikelihoodRequest(LlamaTestModels.PlainPrompt(LlamaTestModels.Prompt), [" was"]), CancellationToken.None));
+            Assert.Contains("produced non-finite logits", scoring.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static string TempGguf(string name) => Path.Combine(Path.GetTempPath(), $"harness-{name}-{Guid.NewGuid():N}.gguf");
 
     [RequiresSharedModelFact]
