@@ -281,7 +281,8 @@ internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer
                 finish = FinishReason.ContextFull;
                 break;
             }
-            ThrowIfFailed(result, $"generated token {generated} at position {position}");
+            if (result != DecodeResult.Ok)
+                throw DecodeFailed(result, $"generated token {generated} at position {position}");
             position++;
             logitsIndex = 0;
         }
@@ -351,7 +352,8 @@ internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer
                         $"Model '{_model.Id}': no KV slot for continuation token {chunkStart} at position {contextTokens.Length + chunkStart} " +
                         $"(context size {_contextSize}).");
                 }
-                ThrowIfFailed(result, $"continuation tokens from position {contextTokens.Length + chunkStart}");
+                if (result != DecodeResult.Ok)
+                    throw DecodeFailed(result, $"continuation tokens from position {contextTokens.Length + chunkStart}");
 
                 for (var j = 0; j < count; j++)
                 {
@@ -425,7 +427,8 @@ internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer
                     $"Model '{_model.Id}': the prompt of {tokens.Length} tokens does not fit the context of {_contextSize} " +
                     $"(no KV slot for tokens {chunkStart}..{chunkStart + count - 1}).");
             }
-            ThrowIfFailed(result, $"prompt tokens {chunkStart}..{chunkStart + count - 1}");
+            if (result != DecodeResult.Ok)
+                throw DecodeFailed(result, $"prompt tokens {chunkStart}..{chunkStart + count - 1}");
         }
         return _promptBatch.TokenCount - 1;
     }
@@ -452,11 +455,9 @@ internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer
         return _piece.AsSpan(0, length);
     }
 
-    private void ThrowIfFailed(DecodeResult result, string what)
-    {
-        if (result != DecodeResult.Ok)
-            throw new BackendException($"Model '{_model.Id}': llama_decode failed with {result} on {what} (context size {_contextSize}).");
-    }
+    // Builds the message only on failure: the per-token loop must not format strings.
+    private BackendException DecodeFailed(DecodeResult result, string what) =>
+        new($"Model '{_model.Id}': llama_decode failed with {result} on {what} (context size {_contextSize}).");
 
     public async ValueTask DisposeAsync()
     {
