@@ -5,7 +5,7 @@ namespace Harness.IntegrationTests.Gguf;
 [Trait("Category", "Model")]
 public sealed class SharedModelFactsTests
 {
-    [RequiresSharedModel(SharedModels.Stories260K)]
+    [RequiresSharedModelFact(SharedModels.Stories260K)]
     public void Stories260K_facts_describe_a_tiny_llama()
     {
         var path = SharedModels.PathOf(SharedModels.Stories260K);

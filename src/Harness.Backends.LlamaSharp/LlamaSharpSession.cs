@@ -1,0 +1,481 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Harness.Core.Backends;
+using Harness.Core.Models;
+using LLama;
+using LLama.Common;
+using LLama.Exceptions;
+using LLama.Extensions;
+using LLama.Native;
+
+namespace Harness.Backends.LlamaSharp;
+
+/// <summary>
+/// One loaded GGUF with one llama.cpp context. Every native call on the context runs on the session's
+/// dedicated thread; the async methods only marshal requests there.
+/// </summary>
+internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer
+{
+    private static readonly LLamaSeqId Sequence = LLamaSeqId.Zero;
+
+    private readonly ModelEntry _model;
+    private readonly string _modelPath;
+    private readonly LLamaWeights _weights;
+    private readonly SafeLLamaContextHandle _context;
+    private readonly SafeLlamaModelHandle.Vocabulary _vocab;
+    private readonly DedicatedThreadExecutor _executor;
+    private readonly TimeProvider _time;
+    private readonly string? _chatTemplate;
+    private readonly bool _addBos;
+    private readonly int _contextSize;
+    private readonly int _batchSize;
+
+    // Reused across requests so the per-token loop does not allocate. Only touched on the dedicated thread.
+    // Two batches: LLamaBatch pins its whole capacity on every decode, so single tokens get a small one.
+    private readonly LLamaBatch _promptBatch = new();
+    private readonly LLamaBatch _tokenBatch = new();
+    private readonly float[] _logits;
+    private readonly float[] _contextLogits;
+    private readonly double[] _sampleWeights;
+    private byte[] _piece = new byte[64];
+    private int _disposed;
+
+    private LlamaSharpSession(
+        ModelEntry model,
+        string modelPath,
+        LLamaWeights weights,
+        SafeLLamaContextHandle context,
+        DedicatedThreadExecutor executor,
+        TimeProvider time,
+        string? chatTemplate,
+        ModelLoadInfo loadInfo)
+    {
+        _model = model;
+        _modelPath = modelPath;
+        _weights = weights;
+        _context = context;
+        _vocab = weights.NativeHandle.Vocab;
+        _executor = executor;
+        _time = time;
+        _chatTemplate = chatTemplate;
+        _addBos = _vocab.ShouldAddBOS;
+        _contextSize = checked((int)context.ContextSize);
+        _batchSize = checked((int)context.BatchSize);
+        _logits = new float[_vocab.Count];
+        _contextLogits = new float[_vocab.Count];
+        _sampleWeights = new double[_vocab.Count];
+        LoadInfo = loadInfo;
+    }
+
+    public ModelLoadInfo LoadInfo { get; }
+
+    internal static async Task<LlamaSharpSession> CreateAsync(
+        ModelEntry model,
+        string modelPath,
+        long fileSizeBytes,
+        LLamaWeights weights,
+        ModelParams parameters,
+        LlamaNativeInfo native,
+        TimeProvider time,
+        long loadStartTimestamp,
+        CancellationToken cancellationToken)
+    {
+        var executor = new DedicatedThreadExecutor($"llama:{model.Id}");
+        try
+        {
+            return await executor.InvokeAsync(_ =>
+            {
+                var context = CreateContext(model, modelPath, weights, parameters);
+                try
+                {
+                    var (chatTemplate, templateMode) = ChooseChatTemplate(model, modelPath, weights);
+                    var loadTime = time.GetElapsedTime(loadStartTimestamp);
+                    using var process = Process.GetCurrentProcess();
+                    var loadInfo = new ModelLoadInfo(
+                        Backend: "llamasharp",
+                        LoadTime: loadTime,
+                        FileSizeBytes: fileSizeBytes,
+                        ResidentMemoryAfterLoadBytes: process.WorkingSet64,
+                        ChatTemplate: templateMode,
+                        EffectiveSettings: EffectiveSettings(model, weights, context, templateMode),
+                        Versions: native.ToVersions());
+                    return new LlamaSharpSession(model, modelPath, weights, context, executor, time, chatTemplate, loadInfo);
+                }
+                catch
+                {
+                    context.Dispose();
+                    throw;
+                }
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            executor.Dispose();
+            throw;
+        }
+    }
+
+    private static SafeLLamaContextHandle CreateContext(ModelEntry model, string modelPath, LLamaWeights weights, ModelParams parameters)
+    {
+        parameters.ToLlamaContextParams(out var contextParams);
+        // llama.cpp's defaults switch its perf counters off; prompt and generation times come from them.
+        contextParams.no_perf = false;
+        SafeLLamaContextHandle context;
+        try
+        {
+            context = SafeLLamaContextHandle.Create(weights.NativeHandle, contextParams);
+        }
+        catch (RuntimeError ex)
+        {
+            throw new ModelLoadException(
+                $"Model '{model.Id}': llama.cpp could not create a context for '{modelPath}' (context size {parameters.ContextSize}, batch size {parameters.BatchSize}): {ex.Message}", ex);
+        }
+
+        if (context.IsInvalid)
+        {
+            // Create() took a reference on the model that only a valid handle's release would give back.
+            weights.NativeHandle.DangerousRelease();
+            context.Dispose();
+            throw new ModelLoadException(
+                $"Model '{model.Id}': llama.cpp returned no context for '{modelPath}' (context size {parameters.ContextSize}, batch size {parameters.BatchSize}, " +
+                $"gpu layers {parameters.GpuLayerCount}); the size is probably too large for the available memory.");
+        }
+        return context;
+    }
+
+    private static (string? Template, string Mode) ChooseChatTemplate(ModelEntry model, string modelPath, LLamaWeights weights)
+    {
+        if (model.Backend.ChatTemplate == ChatTemplateMode.None)
+            return (null, "none");
+
+        var template = weights.NativeHandle.GetTemplate(name: null, strict: false);
+        if (string.IsNullOrEmpty(template))
+            return (null, "auto->none (no template in GGUF)");
+
+        // llama.cpp only renders templates it recognises; find out now rather than on the first item.
+        try
+        {
+            var probe = new LLamaTemplate(template) { AddAssistant = true };
+            probe.Add("user", "probe");
+            _ = probe.Apply();
+        }
+        catch (RuntimeError ex)
+        {
+            throw new ModelLoadException(
+                $"Model '{model.Id}': the chat template in '{modelPath}' is not one llama.cpp can apply ({ex.Message}). " +
+                "Set chat_template: none for this model to feed plain text instead.", ex);
+        }
+        return (template, "gguf");
+    }
+
+    private static ImmutableSortedDictionary<string, string> EffectiveSettings(
+        ModelEntry model, LLamaWeights weights, SafeLLamaContextHandle context, string templateMode)
+    {
+        static string I(long value) => value.ToString(CultureInfo.InvariantCulture);
+        static string B(bool value) => value ? "true" : "false";
+        var vocab = weights.NativeHandle.Vocab;
+        return ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, string>
+        {
+            ["context_size"] = I(context.ContextSize),
+            ["context_size_requested"] = I(model.Backend.ContextSize),
+            ["context_size_trained"] = I(weights.ContextSize),
+            ["batch_size"] = I(context.BatchSize),
+            ["ubatch_size"] = I(context.UBatchSize),
+            ["threads"] = I(context.GenerationThreads),
+            ["batch_threads"] = I(context.BatchThreads),
+            ["gpu_layers"] = I(model.Backend.GpuLayers),
+            ["gpu_offload_supported"] = B(NativeApi.llama_supports_gpu_offload()),
+            ["seq_max"] = I(context.MaxSeq),
+            ["kv_unified"] = "false",
+            ["kv_type_k"] = "f16",
+            ["kv_type_v"] = "f16",
+            ["flash_attention"] = "auto",
+            ["perf_counters"] = "true",
+            ["chat_template_mode"] = model.Backend.ChatTemplate == ChatTemplateMode.None ? "none" : "auto",
+            ["chat_template_used"] = templateMode,
+            ["add_bos"] = B(vocab.ShouldAddBOS),
+            ["parse_special_in_prompt"] = B(templateMode == "gguf"),
+            ["detokenize_special"] = "false",
+            ["sampler"] = "temperature 0: argmax (lowest id on ties); otherwise softmax(logits/T) with Random(seed)",
+            ["vocab_size"] = I(vocab.Count),
+            ["model_parameters"] = I((long)weights.ParameterCount),
+        });
+    }
+
+    public Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var settings = request.Settings;
+        if (settings.MaxTokens < 1)
+            throw new ArgumentOutOfRangeException(nameof(request), settings.MaxTokens, "MaxTokens must be at least 1.");
+        if (!double.IsFinite(settings.Temperature) || settings.Temperature < 0)
+            throw new ArgumentOutOfRangeException(nameof(request), settings.Temperature, "Temperature must be a finite number >= 0.");
+
+        var start = _time.GetTimestamp();
+        return _executor.InvokeAsync(token => Generate(request, start, token), cancellationToken);
+    }
+
+    public Task<LogLikelihoodResult> ScoreContinuationsAsync(LogLikelihoodRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (request.Continuations.IsDefault)
+            throw new ArgumentException("Continuations must not be a default ImmutableArray.", nameof(request));
+
+        var start = _time.GetTimestamp();
+        return _executor.InvokeAsync(token => Score(request, start, token), cancellationToken);
+    }
+
+    private GenerationResult Generate(GenerationRequest request, long start, CancellationToken cancellationToken)
+    {
+        var settings = request.Settings;
+        var (promptText, parseSpecial) = RenderPrompt(request.Prompt);
+        var promptTokens = Tokenize(promptText, parseSpecial, "prompt");
+        var logitsIndex = DecodeFreshPrompt(promptTokens, cancellationToken);
+
+        var text = new StopSequenceText(settings.Stop);
+        var random = settings.Temperature > 0 ? new Random(settings.Seed) : null;
+        var position = promptTokens.Length;
+        var generated = 0;
+        TimeSpan? timeToFirstToken = null;
+        FinishReason finish;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            CopyLogits(logitsIndex, _logits, position - 1);
+            var token = random is null
+                ? LogitMath.ArgMax(_logits)
+                : LogitMath.Sample(_logits, settings.Temperature, random, _sampleWeights);
+            timeToFirstToken ??= _time.GetElapsedTime(start);
+
+            if (((LLamaToken)token).IsEndOfGeneration(_vocab))
+            {
+                finish = FinishReason.EndOfGeneration;
+                break;
+            }
+            generated++;
+            if (text.Append(Piece(token)))
+            {
+                finish = FinishReason.StopSequence;
+                break;
+            }
+            if (generated >= settings.MaxTokens)
+            {
+                finish = FinishReason.MaxTokens;
+                break;
+            }
+            if (position >= _contextSize)
+            {
+                finish = FinishReason.ContextFull;
+                break;
+            }
+
+            _tokenBatch.Clear();
+            _tokenBatch.Add(token, position, Sequence, logits: true);
+            var result = _context.Decode(_tokenBatch);
+            if (result == DecodeResult.NoKvSlot)
+            {
+                finish = FinishReason.ContextFull;
+                break;
+            }
+            if (result != DecodeResult.Ok)
+                throw DecodeFailed(result, $"generated token {generated} at position {position}");
+            position++;
+            logitsIndex = 0;
+        }
+
+        var perf = _context.GetTimings();
+        var total = _time.GetElapsedTime(start);
+        return new GenerationResult(
+            text.Finish(),
+            finish,
+            promptText,
+            promptTokens.Length,
+            generated,
+            new RequestTimings(timeToFirstToken.Value, perf.PromptEval, perf.Eval, total));
+    }
+
+    private LogLikelihoodResult Score(LogLikelihoodRequest request, long start, CancellationToken cancellationToken)
+    {
+        var (renderedText, parseSpecial) = RenderPrompt(request.Prompt);
+        // lm-eval's _encode_pair: trailing whitespace of the context belongs to every continuation, and a
+        // continuation's tokens are those of (context + continuation) after the context's own tokens.
+        // Tokenizing the continuation alone would be wrong for SentencePiece vocabularies: llama.cpp prefixes
+        // the text with a space there, so " was" becomes ["▁", "▁was"] and scores a token never generated.
+        var contextText = renderedText.TrimEnd();
+        var movedWhitespace = renderedText[contextText.Length..];
+        var contextTokens = Tokenize(contextText, parseSpecial, "context");
+        var lastIndex = DecodeFreshPrompt(contextTokens, cancellationToken);
+        // The next decode overwrites these logits, and every continuation needs them for its first token.
+        CopyLogits(lastIndex, _contextLogits, contextTokens.Length - 1);
+        var timeToFirstLogits = _time.GetElapsedTime(start);
+
+        var scores = ImmutableArray.CreateBuilder<ContinuationScore>(request.Continuations.Length);
+        foreach (var continuation in request.Continuations)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var whole = _context.Tokenize(contextText + movedWhitespace + continuation, _addBos, parseSpecial, Encoding.UTF8);
+            var tokens = whole.AsSpan(Math.Min(contextTokens.Length, whole.Length));
+            // The last continuation token is only predicted, never decoded.
+            var needed = contextTokens.Length + tokens.Length - 1;
+            if (needed > _contextSize)
+            {
+                throw new BackendException(
+                    $"Model '{_model.Id}': context ({contextTokens.Length} tokens) plus continuation ({tokens.Length} tokens) " +
+                    $"needs {needed} positions but the context size is {_contextSize}.");
+            }
+
+            _context.MemorySequenceRemove(Sequence, contextTokens.Length, -1);
+            var logProbability = 0.0;
+            var isGreedy = true;
+            if (tokens.Length > 0)
+            {
+                var (first, firstGreedy) = LogitMath.LogProbability(_contextLogits, (int)tokens[0]);
+                logProbability += first;
+                isGreedy &= firstGreedy;
+            }
+
+            for (var chunkStart = 0; chunkStart < tokens.Length - 1; chunkStart += _batchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var count = Math.Min(_batchSize, tokens.Length - 1 - chunkStart);
+                _promptBatch.Clear();
+                for (var j = 0; j < count; j++)
+                    _promptBatch.Add(tokens[chunkStart + j], contextTokens.Length + chunkStart + j, Sequence, logits: true);
+                var result = _context.Decode(_promptBatch);
+                if (result == DecodeResult.NoKvSlot)
+                {
+                    throw new BackendException(
+                        $"Model '{_model.Id}': no KV slot for continuation token {chunkStart} at position {contextTokens.Length + chunkStart} " +
+                        $"(context size {_contextSize}).");
+                }
+                if (result != DecodeResult.Ok)
+                    throw DecodeFailed(result, $"continuation tokens from position {contextTokens.Length + chunkStart}");
+
+                for (var j = 0; j < count; j++)
+                {
+                    CopyLogits(j, _logits, contextTokens.Length + chunkStart + j);
+                    var (lp, greedy) = LogitMath.LogProbability(_logits, (int)tokens[chunkStart + j + 1]);
+                    logProbability += lp;
+                    isGreedy &= greedy;
+                }
+            }
+
+            scores.Add(new ContinuationScore(continuation, logProbability, tokens.Length, Encoding.UTF8.GetByteCount(continuation), isGreedy));
+        }
+
+        var perf = _context.GetTimings();
+        var total = _time.GetElapsedTime(start);
+        return new LogLikelihoodResult(
+            contextText,
+            contextTokens.Length,
+            scores.MoveToImmutable(),
+            new RequestTimings(timeToFirstLogits, perf.PromptEval, perf.Eval, total));
+    }
+
+    /// <summary>Tokenizes a prompt (BOS as the vocabulary says) and checks that it fits the context.</summary>
+    private LLamaToken[] Tokenize(string text, bool parseSpecial, string what)
+    {
+        var tokens = _context.Tokenize(text, _addBos, parseSpecial, Encoding.UTF8);
+        if (tokens.Length == 0)
+            throw new BackendException($"Model '{_model.Id}': the {what} is empty (no tokens and no BOS token), so there is nothing to condition on.");
+        if (tokens.Length > _contextSize)
+        {
+            throw new BackendException(
+                $"Model '{_model.Id}': the {what} has {tokens.Length} tokens but the context size is {_contextSize}; " +
+                "raise context_size or shorten the prompt.");
+        }
+        return tokens;
+    }
+
+    private (string Text, bool ParseSpecial) RenderPrompt(RenderedPrompt prompt)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        if (_chatTemplate is null)
+            return (prompt.PlainText, false);
+
+        if (prompt.Messages.IsDefaultOrEmpty)
+            throw new BackendException($"Model '{_model.Id}': its chat template is in use but the prompt has no chat messages.");
+        var template = new LLamaTemplate(_chatTemplate) { AddAssistant = true };
+        foreach (var message in prompt.Messages)
+            template.Add(message.Role, message.Content);
+        return (Encoding.UTF8.GetString(template.Apply()), true);
+    }
+
+    /// <summary>
+    /// Resets the KV cache and perf counters, then decodes the tokens from position 0 in chunks of the batch
+    /// size. Returns the batch index holding the last token's logits.
+    /// </summary>
+    private int DecodeFreshPrompt(LLamaToken[] tokens, CancellationToken cancellationToken)
+    {
+        // Metadata-only clear: freed cells are never read, and zeroing a large KV buffer per item costs real time.
+        _context.MemoryClear(data: false);
+        _context.ResetTimings();
+        for (var chunkStart = 0; chunkStart < tokens.Length; chunkStart += _batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var count = Math.Min(_batchSize, tokens.Length - chunkStart);
+            _promptBatch.Clear();
+            _promptBatch.AddRange(tokens.AsSpan(chunkStart, count), chunkStart, Sequence, logitsLast: chunkStart + count == tokens.Length);
+            var result = _context.Decode(_promptBatch);
+            if (result == DecodeResult.NoKvSlot)
+            {
+                throw new BackendException(
+                    $"Model '{_model.Id}': the prompt of {tokens.Length} tokens does not fit the context of {_contextSize} " +
+                    $"(no KV slot for tokens {chunkStart}..{chunkStart + count - 1}).");
+            }
+            if (result != DecodeResult.Ok)
+                throw DecodeFailed(result, $"prompt tokens {chunkStart}..{chunkStart + count - 1}");
+        }
+        return _promptBatch.TokenCount - 1;
+    }
+
+    /// <summary>Copies one logits row out of native memory (the next decode overwrites it) and rejects NaN/infinity.</summary>
+    private void CopyLogits(int batchIndex, float[] destination, int position)
+    {
+        _context.GetLogitsIth(batchIndex).CopyTo(destination);
+        if (!LogitMath.AllFinite(destination))
+        {
+            throw new BackendException(
+                $"Model '{_model.Id}' produced non-finite logits (NaN or infinity) at position {position}; the file '{_modelPath}' is probably corrupt.");
+        }
+    }
+
+    private ReadOnlySpan<byte> Piece(int token)
+    {
+        var length = checked((int)_weights.NativeHandle.TokenToSpan(token, _piece, lstrip: 0, special: false));
+        if (length > _piece.Length)
+        {
+            _piece = new byte[length * 2];
+            length = checked((int)_weights.NativeHandle.TokenToSpan(token, _piece, lstrip: 0, special: false));
+        }
+        return _piece.AsSpan(0, length);
+    }
+
+    // Builds the message only on failure: the per-token loop must not format strings.
+    private BackendException DecodeFailed(DecodeResult result, string what) =>
+        new($"Model '{_model.Id}': llama_decode failed with {result} on {what} (context size {_contextSize}).");
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        try
+        {
+            // The context was created on the dedicated thread and is freed there too.
+            await _executor.InvokeAsync(_ =>
+            {
+                _context.Dispose();
+                return true;
+            }, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _executor.Dispose();
+            _weights.Dispose();
+        }
+    }
+}

@@ -1,0 +1,76 @@
+namespace Harness.Backends.LlamaSharp;
+
+/// <summary>Token selection and log-probabilities over one copied logits row. Pure; no native calls.</summary>
+internal static class LogitMath
+{
+    public static bool AllFinite(ReadOnlySpan<float> logits)
+    {
+        foreach (var value in logits)
+        {
+            if (!float.IsFinite(value))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>Index of the largest logit; ties go to the lowest id so greedy output never depends on order of equals.</summary>
+    public static int ArgMax(ReadOnlySpan<float> logits)
+    {
+        var best = 0;
+        var bestValue = logits[0];
+        for (var i = 1; i < logits.Length; i++)
+        {
+            if (logits[i] > bestValue)
+            {
+                bestValue = logits[i];
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>Draws from softmax(logits / temperature) with one <see cref="Random.NextDouble"/> call.</summary>
+    /// <param name="weights">Scratch buffer at least as long as <paramref name="logits"/>.</param>
+    public static int Sample(ReadOnlySpan<float> logits, double temperature, Random random, Span<double> weights)
+    {
+        var max = (double)logits[ArgMax(logits)];
+        var total = 0.0;
+        for (var i = 0; i < logits.Length; i++)
+        {
+            var w = Math.Exp((logits[i] - max) / temperature);
+            weights[i] = w;
+            total += w;
+        }
+
+        var target = random.NextDouble() * total;
+        var cumulative = 0.0;
+        for (var i = 0; i < logits.Length; i++)
+        {
+            cumulative += weights[i];
+            if (target < cumulative)
+                return i;
+        }
+
+        // Rounding can leave target a hair above the final sum; the last non-zero weight is the right pick then.
+        for (var i = logits.Length - 1; i >= 0; i--)
+        {
+            if (weights[i] > 0)
+                return i;
+        }
+        return ArgMax(logits);
+    }
+
+    /// <summary>log(sum(exp(logits))) computed in double around the maximum, so huge logits do not overflow.</summary>
+    public static double LogSumExp(ReadOnlySpan<float> logits)
+    {
+        var max = (double)logits[ArgMax(logits)];
+        var sum = 0.0;
+        foreach (var value in logits)
+            sum += Math.Exp(value - max);
+        return max + Math.Log(sum);
+    }
+
+    /// <summary>log_softmax(logits)[token] and whether <paramref name="token"/> is the (lowest-id) argmax.</summary>
+    public static (double LogProbability, bool IsGreedy) LogProbability(ReadOnlySpan<float> logits, int token) =>
+        (logits[token] - LogSumExp(logits), ArgMax(logits) == token);
+}
