@@ -80,6 +80,14 @@ public static class LlamaNativeRuntime
         }
     }
 
+    /// <summary>Library versions known without loading the native library (for run.json, written by the parent process).</summary>
+    public static ImmutableSortedDictionary<string, string> StaticVersions() =>
+        ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, string>
+        {
+            ["LLamaSharp"] = LlamaSharpVersion(),
+            ["llama.cpp"] = LlamaCppCommit,
+        });
+
     private static string LlamaSharpVersion()
     {
         var assembly = typeof(LLamaWeights).Assembly;

@@ -19,8 +19,11 @@ internal static class HarnessApp
         Console.CancelKeyPress += onCancel;
         try
         {
-            var app = Build();
-            return await app.RunAsync(args, cancellation.Token);
+            return await Build().RunAsync(args, cancellation.Token);
+        }
+        catch (Exception ex)
+        {
+            return ErrorReporter.Report(ex);
         }
         finally
         {
@@ -56,7 +59,6 @@ internal static class HarnessApp
             config.AddCommand<ForgeCommand>("forge")
                 .WithDescription("Build one of the project's own tiny models from a recipe.");
             config.AddCommand<WorkerCommand>("worker").IsHidden();
-            config.SetExceptionHandler((ex, _) => ErrorReporter.Report(ex));
         });
         return app;
     }

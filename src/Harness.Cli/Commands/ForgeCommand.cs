@@ -20,7 +20,7 @@ internal sealed class ForgeSettings : CommandSettings
 /// <summary>Builds one of the project's own tiny models, so the offline default can be reproduced from source.</summary>
 internal sealed class ForgeCommand : AsyncCommand<ForgeSettings>
 {
-    protected override async Task<int> ExecuteAsync(CommandContext context, ForgeSettings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, ForgeSettings settings, CancellationToken cancellationToken)
     {
         if (settings.Recipe is null)
         {

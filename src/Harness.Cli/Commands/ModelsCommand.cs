@@ -25,7 +25,7 @@ internal sealed class ModelsCommand : Command<ModelsSettings>
 {
     private sealed record Row(ModelEntry Model, string? Path, GgufFacts? Facts, string? Problem);
 
-    protected override int Execute(CommandContext context, ModelsSettings settings, CancellationToken cancellationToken)
+    public override int Execute(CommandContext context, ModelsSettings settings, CancellationToken cancellationToken)
     {
         var manifest = new ManifestLoader().Load(settings.Manifest);
         var directory = System.IO.Path.GetDirectoryName(manifest.FilePath)!;
@@ -48,7 +48,7 @@ internal sealed class ModelsCommand : Command<ModelsSettings>
                 f is null ? "-" : Bytes(f.FileSizeBytes),
                 f?.ContextLength?.ToString(CultureInfo.InvariantCulture) ?? "-",
                 f is null ? "-" : f.HasChatTemplate ? "yes" : "no",
-                row.Problem is null ? Markup.Escape(row.Path ?? "") : $"[red]{Markup.Escape(row.Problem)}[/]");
+                row.Problem is null ? Markup.Escape(Relative(row.Path)) : $"[red]{Markup.Escape(row.Problem)}[/]");
         }
 
         AnsiConsole.Write(table);
@@ -77,6 +77,9 @@ internal sealed class ModelsCommand : Command<ModelsSettings>
             return new Row(model, path, null, ex.Problem);
         }
     }
+
+    private static string Relative(string? path) =>
+        path is null ? "" : Uri.IsWellFormedUriString(path, UriKind.Absolute) ? path : System.IO.Path.GetRelativePath(Environment.CurrentDirectory, path);
 
     private static string Count(long n) => n switch
     {

@@ -20,7 +20,7 @@ internal sealed class ReportSettings : CommandSettings
 /// <summary>Rebuilds the reports from run.json and the store; no model is loaded.</summary>
 internal sealed class ReportCommand : AsyncCommand<ReportSettings>
 {
-    protected override async Task<int> ExecuteAsync(CommandContext context, ReportSettings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, ReportSettings settings, CancellationToken cancellationToken)
     {
         var report = await ReportService.RebuildAsync(settings.Run, cancellationToken);
         if (settings.Json)

@@ -51,7 +51,7 @@ internal sealed class RunSettings : CommandSettings
 
 internal sealed class RunCommand : AsyncCommand<RunSettings>
 {
-    protected override async Task<int> ExecuteAsync(CommandContext context, RunSettings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, RunSettings settings, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         var service = new RunService(

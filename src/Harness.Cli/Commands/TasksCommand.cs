@@ -25,7 +25,7 @@ internal sealed class TasksListSettings : TasksSettings
 /// <summary>The suites that a run would evaluate.</summary>
 internal sealed class TasksCommand : Command<TasksListSettings>
 {
-    protected override int Execute(CommandContext context, TasksListSettings settings, CancellationToken cancellationToken)
+    public override int Execute(CommandContext context, TasksListSettings settings, CancellationToken cancellationToken)
     {
         var suites = SuiteLoader.LoadAll(settings.Tasks);
         if (settings.Json)
@@ -43,7 +43,7 @@ internal sealed class TasksCommand : Command<TasksListSettings>
         {
             var r = s.Requirement;
             var requirement = r is null ? "-" : string.Create(CultureInfo.InvariantCulture,
-                $"pass >= {r.MinPassRate:P0} at {r.Confidence:P0}{(r.MaxP95Latency is { } l ? $", p95 <= {l.TotalMilliseconds:F0} ms" : "")}{(r.MaxJoulesPerItem is { } j ? $", <= {j:G} J/item" : "")}");
+                $"pass >= {Output.SummaryWriter.Percent(r.MinPassRate)} at {Output.SummaryWriter.Percent(r.Confidence)}{(r.MaxP95Latency is { } l ? $", p95 <= {l.TotalMilliseconds:F0} ms" : "")}{(r.MaxJoulesPerItem is { } j ? $", <= {j:G} J/item" : "")}");
             table.AddRow(Markup.Escape(s.Name), s.Version.ToString(CultureInfo.InvariantCulture), s.Kind.ToString().ToLowerInvariant(),
                 s.Request.ToString().ToLowerInvariant(), s.Items.Length.ToString(CultureInfo.InvariantCulture),
                 Markup.Escape(string.Join(", ", s.Scorers.Select(x => x.Name))), Markup.Escape(requirement));
@@ -57,7 +57,7 @@ internal sealed class TasksCommand : Command<TasksListSettings>
 /// <summary>Rewrites the shipped suites from their generators; the files are byte-identical unless a generator changed.</summary>
 internal sealed class TasksGenerateCommand : Command<TasksSettings>
 {
-    protected override int Execute(CommandContext context, TasksSettings settings, CancellationToken cancellationToken)
+    public override int Execute(CommandContext context, TasksSettings settings, CancellationToken cancellationToken)
     {
         TaskWriter.WriteAll(settings.Tasks);
         AnsiConsole.MarkupLineInterpolated($"wrote {TaskWriter.Generators().Length} suites under {Path.GetFullPath(settings.Tasks)}");

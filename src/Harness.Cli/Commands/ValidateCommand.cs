@@ -21,7 +21,7 @@ internal sealed class ValidateSettings : CommandSettings
 /// <summary>Every problem of the manifest and of every suite at once, as file:line, so a user fixes them in one pass.</summary>
 internal sealed class ValidateCommand : Command<ValidateSettings>
 {
-    protected override int Execute(CommandContext context, ValidateSettings settings, CancellationToken cancellationToken)
+    public override int Execute(CommandContext context, ValidateSettings settings, CancellationToken cancellationToken)
     {
         var manifest = new ManifestLoader().Validate(settings.Manifest);
         var suites = SuiteValidator.ValidateAll(settings.Tasks, ScorerRegistry.Default.Factories);

@@ -7,6 +7,6 @@ namespace Harness.Cli.Commands;
 /// <summary><c>harness worker</c>: the per-model child process. Not for people; the run command starts it.</summary>
 internal sealed class WorkerCommand : AsyncCommand
 {
-    protected override Task<int> ExecuteAsync(CommandContext context, CancellationToken cancellationToken) =>
+    public override Task<int> ExecuteAsync(CommandContext context, CancellationToken cancellationToken) =>
         WorkerCommandRunner.RunAsync(new LlamaSharpBackend(Console.Error), cancellationToken);
 }

@@ -54,7 +54,7 @@ internal sealed class ProgressObserver(ProgressContext context) : IRunObserver, 
     }
 }
 
-/// <summary>Progress for logs and pipes: a line per model, and per suite or download at every tenth.</summary>
+/// <summary>Progress for logs and pipes: a line per model, per suite at every quarter, per download at every tenth.</summary>
 internal sealed class LineProgressObserver(IAnsiConsole console) : IRunObserver, IProgress<DownloadProgress>
 {
     private readonly Dictionary<string, long> _downloadTenths = [];
@@ -69,7 +69,7 @@ internal sealed class LineProgressObserver(IAnsiConsole console) : IRunObserver,
 
     public void ItemCompleted(EvaluationProgress progress)
     {
-        var step = Math.Max(1, progress.Total / 10);
+        var step = Math.Max(1, progress.Total / 4);
         if (progress.LastItem is not null && (progress.Completed % step == 0 || progress.Completed == progress.Total))
         {
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -18,12 +18,12 @@ internal static class SummaryWriter
         {
             var requirement = suite.Requirement;
             var table = new Table()
-                .Title(Invariant($"[bold]{Markup.Escape(suite.Suite)}[/] v{suite.Version} · fixed · bar {requirement.MinPassRate:P0} at {requirement.Confidence:P0} confidence"))
-                .AddColumns("model", "pass rate [interval]", "verdict", "p50 / p95 latency", "gen tok/s");
+                .Title(Invariant($"[bold]{Markup.Escape(suite.Suite)}[/] v{suite.Version} · fixed · bar {Percent(requirement.MinPassRate)} at {Percent(requirement.Confidence)} confidence"))
+                .AddColumns("model", "pass rate [[interval]]", "verdict", "p50 / p95 latency", "gen tok/s");
             foreach (var row in suite.Rows)
             {
                 var v = row.Verdict;
-                var rate = v.PassRate is { } p ? Invariant($"{p.Rate:P1} [{p.Interval.Lower:P1}, {p.Interval.Upper:P1}]") : "-";
+                var rate = v.PassRate is { } p ? $"{Percent(p.Rate)} [[{Percent(p.Interval.Lower)}, {Percent(p.Interval.Upper)}]]" : "-";
                 table.AddRow(
                     Markup.Escape(row.ModelId), rate, VerdictMarkup(v),
                     Invariant($"{Ms(v.P50Latency)} / {Ms(v.P95Latency)}"),
@@ -37,11 +37,11 @@ internal static class SummaryWriter
         {
             var table = new Table()
                 .Title(Invariant($"[bold]{Markup.Escape(suite.Suite)}[/] v{suite.Version} · open"))
-                .AddColumns("rank", "model", "mean score [interval]", "p95 latency");
+                .AddColumns("rank", "model", "mean score [[interval]]", "p95 latency");
             foreach (var row in suite.Rows)
             {
                 var s = row.Score;
-                var interval = s.Interval is { } i ? Invariant($" [{i.Lower:F3}, {i.Upper:F3}]") : "";
+                var interval = s.Interval is { } i ? Invariant($" [[{i.Lower:F3}, {i.Upper:F3}]]") : "";
                 table.AddRow(Invariant($"{row.Rank}"), Markup.Escape(row.ModelId), Invariant($"{s.Mean:F3}{interval}"), Ms(row.Performance.P95Latency));
             }
 
@@ -73,6 +73,9 @@ internal static class SummaryWriter
     };
 
     private static string Ms(TimeSpan? value) => value is { } v ? Invariant($"{v.TotalMilliseconds:F0} ms") : "-";
+
+    /// <summary>Percent without the invariant culture's space ("90 %"): 90%, 97.5%.</summary>
+    internal static string Percent(double fraction) => (fraction * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%";
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

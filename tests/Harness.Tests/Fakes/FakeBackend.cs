@@ -12,6 +12,8 @@ internal sealed class FakeBackend(Func<RenderedPrompt, string> answer) : IModelB
 {
     public string Name => "fake";
 
+    public Func<RenderedPrompt, string> Answer { get; } = answer;
+
     public HashSet<string> FailToLoad { get; } = [];
 
     /// <summary>Model id -> number of successful requests after which the session is lost.</summary>
@@ -50,7 +52,7 @@ internal sealed class FakeBackend(Func<RenderedPrompt, string> answer) : IModelB
         public Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken)
         {
             Admit(request.Prompt, cancellationToken);
-            var text = backend.answer(request.Prompt);
+            var text = backend.Answer(request.Prompt);
             return Task.FromResult(new GenerationResult(text, FinishReason.StopSequence, request.Prompt.PlainText,
                 request.Prompt.PlainText.Length, text.Length, Timings(text.Length)));
         }
@@ -58,7 +60,7 @@ internal sealed class FakeBackend(Func<RenderedPrompt, string> answer) : IModelB
         public Task<LogLikelihoodResult> ScoreContinuationsAsync(LogLikelihoodRequest request, CancellationToken cancellationToken)
         {
             Admit(request.Prompt, cancellationToken);
-            var preferred = backend.answer(request.Prompt);
+            var preferred = backend.Answer(request.Prompt);
             var scores = request.Continuations
                 .Select(c => new ContinuationScore(c,
                     backend.LogProbability?.Invoke(request.Prompt, c) ?? (c == preferred ? -0.1 : -5.0),
