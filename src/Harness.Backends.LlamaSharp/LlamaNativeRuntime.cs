@@ -41,6 +41,13 @@ public static class LlamaNativeRuntime
 
     private static readonly Lock Gate = new();
     private static LlamaNativeInfo? _info;
+    private static NativeLogSink? _sink;
+
+    /// <summary>
+    /// The native error lines logged since the last call, oldest first; load failures quote them because
+    /// llama.cpp explains the problem in its log (e.g. a tensor's wrong shape) and not in the failed call.
+    /// </summary>
+    public static IReadOnlyList<string> TakeRecentErrors() => _sink?.TakeErrors() ?? [];
 
     /// <summary>
     /// Loads the native library once, sending llama.cpp's warnings and errors to <paramref name="nativeLog"/>
@@ -54,7 +61,7 @@ public static class LlamaNativeRuntime
             if (_info is not null)
                 return _info;
 
-            var sink = new NativeLogSink(nativeLog ?? Console.Error);
+            var sink = _sink = new NativeLogSink(nativeLog ?? Console.Error);
             if (NativeLibraryConfig.LLama.LibraryHasLoaded)
             {
                 // Something touched LLamaSharp before us; the library choice is made, but the log can still be routed.
@@ -121,7 +128,19 @@ public static class LlamaNativeRuntime
     private sealed class NativeLogSink(TextWriter writer)
     {
         private readonly Lock _gate = new();
+        private const int ErrorsKept = 4;
+        private readonly Queue<string> _errors = new();
         private LLamaLogLevel _lastLevel = LLamaLogLevel.Info;
+
+        public IReadOnlyList<string> TakeErrors()
+        {
+            lock (_gate)
+            {
+                var errors = _errors.ToList();
+                _errors.Clear();
+                return errors;
+            }
+        }
 
         public void Write(LLamaLogLevel level, string message)
         {
@@ -135,6 +154,25 @@ public static class LlamaNativeRuntime
 
                 var text = new StringBuilder(effective == LLamaLogLevel.Error ? "llama.cpp error: " : "llama.cpp warning: ");
                 text.Append(message.TrimEnd('\n'));
+                if (effective == LLamaLogLevel.Error && message.Trim().Length > 0)
+                {
+                    if (level == LLamaLogLevel.Continue && _errors.Count > 0)
+                    {
+                        var last = _errors.Count - 1;
+                        var merged = _errors.ToArray();
+                        merged[last] += message.TrimEnd('\n');
+                        _errors.Clear();
+                        foreach (var e in merged)
+                            _errors.Enqueue(e);
+                    }
+                    else
+                    {
+                        _errors.Enqueue(message.Trim());
+                        if (_errors.Count > ErrorsKept)
+                            _errors.Dequeue();
+                    }
+                }
+
                 writer.WriteLine(text.ToString());
                 writer.Flush();
             }

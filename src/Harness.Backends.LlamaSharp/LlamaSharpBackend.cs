@@ -51,6 +51,7 @@ public sealed class LlamaSharpBackend(TextWriter? nativeLog = null, TimeProvider
         };
 
         LLamaWeights weights;
+        LlamaNativeRuntime.TakeRecentErrors();
         try
         {
             weights = await LLamaWeights.LoadFromFileAsync(parameters, cancellationToken, progressReporter: null).ConfigureAwait(false);
@@ -61,8 +62,10 @@ public sealed class LlamaSharpBackend(TextWriter? nativeLog = null, TimeProvider
         }
         catch (RuntimeError ex)
         {
+            var said = LlamaNativeRuntime.TakeRecentErrors();
+            var reason = said.Count > 0 ? $"llama.cpp: {string.Join("; ", said)}" : ex.Message;
             throw new ModelLoadException(
-                $"Model '{model.Id}': llama.cpp could not load '{fullPath}' ({ex.Message}). The file may be truncated, corrupt or of an unsupported architecture.", ex);
+                $"Model '{model.Id}': llama.cpp could not load '{fullPath}' ({reason}). The file may be truncated, corrupt or of an unsupported architecture.", ex);
         }
 
         try

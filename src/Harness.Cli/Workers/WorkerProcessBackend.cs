@@ -42,6 +42,10 @@ internal sealed class WorkerProcessBackend(WorkerLaunch launch, string backendNa
             start.ArgumentList.Add(argument);
         }
 
+        // On an assertion ggml attaches gdb to print a backtrace: seconds of delay and a screenful of noise
+        // in front of the one line that says what failed.
+        start.Environment["GGML_NO_BACKTRACE"] = "1";
+
         var process = Process.Start(start) ?? throw new ModelLoadException($"model '{model.Id}': could not start a worker process ({launch.FileName})");
         var session = new WorkerSession(model.Id, process);
         try
@@ -61,7 +65,7 @@ internal sealed class WorkerProcessBackend(WorkerLaunch launch, string backendNa
 /// <summary>The parent's handle on one worker process. One request at a time, like every session.</summary>
 internal sealed class WorkerSession : IModelSession, ILogLikelihoodScorer, IReportsPeakMemory
 {
-    private const int StderrLinesKept = 30;
+    private const int StderrLinesKept = 200;
     private readonly string _modelId;
     private readonly Process _process;
     private readonly Queue<string> _stderrTail = new();
@@ -156,11 +160,22 @@ internal sealed class WorkerSession : IModelSession, ILogLikelihoodScorer, IRepo
         string tail;
         lock (_stderrTail)
         {
-            tail = string.Join(Environment.NewLine, _stderrTail.Where(l => !string.IsNullOrWhiteSpace(l)).TakeLast(8));
+            tail = string.Join(Environment.NewLine, Evidence(_stderrTail));
         }
 
         var message = $"model '{_modelId}': worker process {status}";
         return new SessionLostException(tail.Length == 0 ? message : $"{message}; its last output:{Environment.NewLine}{tail}");
+    }
+
+    /// <summary>The lines that say what went wrong (an assertion, an error) or else the last few lines.</summary>
+    internal static IEnumerable<string> Evidence(IEnumerable<string> stderr)
+    {
+        var lines = stderr.Where(l => !string.IsNullOrWhiteSpace(l)).ToList();
+        var telling = lines.Where(l => l.Contains("GGML_ASSERT", StringComparison.Ordinal)
+            || l.Contains("error", StringComparison.OrdinalIgnoreCase)
+            || l.Contains("what()", StringComparison.Ordinal)
+            || l.Contains("Out of memory", StringComparison.OrdinalIgnoreCase)).TakeLast(8).ToList();
+        return telling.Count > 0 ? telling : lines.TakeLast(8);
     }
 
     internal static string DescribeExit(int exitCode) => exitCode switch
