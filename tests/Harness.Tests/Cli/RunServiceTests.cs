@@ -1,0 +1,161 @@
+using System.Globalization;
+using Harness.Cli.Running;
+using Harness.Core.Backends;
+using Harness.Core.Downloads;
+using Harness.Core.Runs;
+using Harness.Core.Suites;
+using Harness.Core.Verdicts;
+using Harness.Store.Sqlite;
+using Harness.Tests.Fakes;
+
+namespace Harness.Tests.Cli;
+
+/// <summary>Planning, resuming and reporting a run in-process, with the fake backend instead of a model.</summary>
+public sealed class RunServiceTests : IDisposable
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 29, 1, 0, 0, TimeSpan.Zero);
+    private readonly string _root = Directory.CreateTempSubdirectory("harness-runservice-").FullName;
+    private readonly HttpClient _http = new();
+
+    public RunServiceTests()
+    {
+        var repo = RepositoryRoot();
+        foreach (var suite in new[] { "arith", "sentiment" })
+        {
+            Directory.CreateDirectory(Path.Combine(_root, "tasks", suite));
+            foreach (var file in Directory.GetFiles(Path.Combine(repo, "tasks", suite)))
+            {
+                File.Copy(file, Path.Combine(_root, "tasks", suite, Path.GetFileName(file)));
+            }
+        }
+
+        Directory.CreateDirectory(Path.Combine(_root, "models"));
+        File.WriteAllText(Path.Combine(_root, "models", "a.gguf"), "model a");
+        File.WriteAllText(Path.Combine(_root, "models", "b.gguf"), "model b");
+        File.WriteAllText(Path.Combine(_root, "models.manifest"), """
+            version: 1
+            defaults: { context_size: 256, threads: 1, batch_size: 64, gpu_layers: 0, chat_template: none }
+            models:
+              - { id: oracle, path: models/a.gguf }
+              - { id: sloppy, path: models/b.gguf }
+              - { id: absent, path: models/nowhere.gguf }
+            """);
+    }
+
+    // The fake answers arith prompts with add(a, b) and every sentiment prompt with " positive".
+    private static FakeBackend Backend(Func<int, int, string> add) => new(prompt =>
+    {
+        var text = prompt.PlainText;
+        if (!text.EndsWith('=') || !text.Contains('+', StringComparison.Ordinal))
+        {
+            return " positive";
+        }
+
+        var parts = text.TrimEnd('=').Split('+');
+        return add(int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+    });
+
+    private RunService Service(IModelBackend backend) =>
+        new(backend, ModelResolver.Create(_http, new HarnessCache(Path.Combine(_root, "cache"))), new FixedClock(Start));
+
+    private NewRunOptions Options(params string[] models) => new(
+        Path.Combine(_root, "models.manifest"), Path.Combine(_root, "tasks"), [], [.. models], Path.Combine(_root, "results"));
+
+    [Fact]
+    public async Task A_run_records_every_item_and_a_missing_model_as_load_failed_with_its_path()
+    {
+        var backend = Backend((a, b) => (a + b).ToString(CultureInfo.InvariantCulture));
+
+        var result = await Service(backend).StartAsync(Options(), null, null, CancellationToken.None);
+
+        var outcomes = result.Outcomes.ToDictionary(o => o.ModelId);
+        Assert.Equal(ModelRunStatus.Completed, outcomes["oracle"].Status);
+        Assert.Equal(ModelRunStatus.LoadFailed, outcomes["absent"].Status);
+        Assert.Contains("nowhere.gguf", outcomes["absent"].Failure, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(result.RunDirectory, "report.md")));
+        var arith = result.Report.FixedSuites.Single(s => s.Suite == "arith");
+        Assert.All(arith.Rows, r => Assert.Equal(VerdictKind.Sufficient, r.Verdict.Kind));
+        Assert.Equal(["arith", "sentiment"], result.Manifest.Suites.Select(s => s.Name));
+        Assert.Equal(3, result.Manifest.Models.Length);
+    }
+
+    // The fake model gets every sum divisible by k wrong. Counts and Wilson 95% bounds worked out by hand
+    // (z = 1.959964, n = 200) for the shipped arith items against its 0.90 bar:
+    //   k = 7:  169/200, interval [0.7884, 0.8886]: upper < 0.90 -> insufficient
+    //   k = 11: 187/200, interval [0.8920, 0.9616]: straddles 0.90 -> undecided
+    //   k = 13: 190/200, interval [0.9104, 0.9726]: lower >= 0.90 -> sufficient
+    [Theory]
+    [InlineData(7, 169, VerdictKind.Insufficient)]
+    [InlineData(11, 187, VerdictKind.Undecided)]
+    [InlineData(13, 190, VerdictKind.Sufficient)]
+    public async Task Verdicts_follow_the_hand_checked_numbers(int k, int passed, VerdictKind verdict)
+    {
+        var backend = Backend((a, b) => (a + b) % k == 0 ? "0" : (a + b).ToString(CultureInfo.InvariantCulture));
+
+        var result = await Service(backend).StartAsync(Options("oracle"), null, null, CancellationToken.None);
+
+        var row = Assert.Single(result.Report.FixedSuites.Single(s => s.Suite == "arith").Rows);
+        Assert.Equal(passed, row.Verdict.Passed);
+        Assert.Equal(verdict, row.Verdict.Kind);
+        Assert.Equal(passed == 187, row.Verdict.AdditionalItemsNeeded is > 0);
+    }
+
+    [Fact]
+    public async Task An_unknown_model_id_is_bad_input_naming_the_known_ones()
+    {
+        var ex = await Assert.ThrowsAsync<InputFileException>(() =>
+            Service(Backend((a, b) => "")).StartAsync(Options("nope"), null, null, CancellationToken.None));
+
+        Assert.Contains("'nope'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("oracle", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Resume_refuses_a_suite_that_changed_since_the_run_started()
+    {
+        var result = await Service(Backend((a, b) => "1")).StartAsync(Options("oracle"), null, null, CancellationToken.None);
+        await File.AppendAllTextAsync(Path.Combine(_root, "tasks", "arith", "items.jsonl"), "{\"id\":\"extra\",\"a\":1,\"b\":2,\"target\":\"3\"}\n");
+
+        var ex = await Assert.ThrowsAsync<InputFileException>(() =>
+            Service(Backend((a, b) => "1")).ResumeAsync(result.RunDirectory, null, null, CancellationToken.None));
+
+        Assert.Contains("changed since run", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Resume_fails_a_model_whose_file_changed_and_keeps_its_recorded_items()
+    {
+        var result = await Service(Backend((a, b) => "1")).StartAsync(Options("oracle", "sloppy"), null, null, CancellationToken.None);
+        File.WriteAllText(Path.Combine(_root, "models", "b.gguf"), "model b, retrained");
+
+        var resumed = await Service(Backend((a, b) => "1")).ResumeAsync(result.RunDirectory, null, null, CancellationToken.None);
+
+        var sloppy = resumed.Outcomes.Single(o => o.ModelId == "sloppy");
+        Assert.Equal(ModelRunStatus.LoadFailed, sloppy.Status);
+        Assert.Contains("changed since the run started", sloppy.Failure, StringComparison.Ordinal);
+        var store = await SqliteRunStore.OpenAsync(result.RunDirectory, CancellationToken.None);
+        await using (store)
+        {
+            Assert.Equal(800, (await store.GetRecordedKeysAsync(CancellationToken.None)).Count);
+        }
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Harness.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("no Harness.sln above the test binaries");
+    }
+}
