@@ -1,0 +1,50 @@
+namespace Harness.IntegrationTests.Cli;
+
+/// <summary>Bad input gets file:line and exit code 2, never a stack trace.</summary>
+public sealed class InputErrorTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public async Task Validate_lists_every_problem_as_file_and_line()
+    {
+        using var ws = new HarnessProcess.Workspace();
+        var suiteYaml = Path.Combine(ws.Root, "tasks", "arith", "suite.yaml");
+        await File.WriteAllTextAsync(suiteYaml, (await File.ReadAllTextAsync(suiteYaml)).Replace("kind: fixed", "kind: sometimes", StringComparison.Ordinal));
+        await File.AppendAllTextAsync(Path.Combine(ws.Root, "tasks", "dates", "items.jsonl"), "{\"id\": \"001\", \"date\": \"x\", \"target\": \"y\"}\n");
+        await File.WriteAllTextAsync(Path.Combine(ws.Root, "models.manifest"), "version: 1\nmodels:\n  - id: Bad Id\n    path: models/tiny-bigram.gguf\n");
+
+        var result = await HarnessProcess.RunAsync(ws.Root, Timeout, "validate");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("models.manifest:3:", result.Output, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine("arith", "suite.yaml") + ":4:", result.Output, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine("dates", "items.jsonl") + ":201:", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Output + result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_malformed_manifest_stops_the_run_with_file_and_line()
+    {
+        using var ws = new HarnessProcess.Workspace();
+        await File.WriteAllTextAsync(Path.Combine(ws.Root, "models.manifest"), "version: 1\nmodels:\n  - id: a\n    path: [unclosed\n");
+
+        var result = await HarnessProcess.RunAsync(ws.Root, Timeout, "run");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("models.manifest:", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Output + result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(ws.Results));
+    }
+
+    [Fact]
+    public async Task Resume_of_a_folder_that_is_not_a_run_names_it()
+    {
+        using var ws = new HarnessProcess.Workspace();
+
+        var result = await HarnessProcess.RunAsync(ws.Root, Timeout, "report", "tasks");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("not a run folder", result.Output, StringComparison.Ordinal);
+    }
+}
