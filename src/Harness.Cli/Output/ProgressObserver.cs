@@ -32,6 +32,10 @@ internal sealed class ProgressObserver(ProgressContext context) : IRunObserver, 
         }
 
         task.Value = progress.Completed;
+        if (progress.Completed >= progress.Total)
+        {
+            task.StopTask(); // freezes its elapsed time
+        }
     }
 
     public void Report(DownloadProgress value)
