@@ -118,12 +118,9 @@ public sealed class RunCommandTests
         using var ws = new HarnessProcess.Workspace();
         // A string array where llama.cpp expects float scores trips GGML_ASSERT in gguf.cpp: abort(), not an exception.
         var good = Path.Combine(ws.Root, "models", "tiny-bigram.gguf");
-        var file = GgufReader.Read(good);
-        var corrupt = file.Metadata.Select(m => m.Key == "tokenizer.ggml.scores"
+        GgufTestFiles.CopyWithMetadata(good, Path.Combine(ws.Root, "models", "aborts.gguf"), metadata => metadata.Select(m => m.Key == "tokenizer.ggml.scores"
             ? new GgufMetadataEntry(m.Key, GgufValue.Array(m.Value.AsArray<float>().Select(f => f.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToImmutableArray()))
-            : m).ToList();
-        var tensors = file.Tensors.Select(t => new GgufTensor(t.Name, t.Dimensions, t.Type, GgufReader.ReadTensorBytes(file, t))).ToList();
-        GgufWriter.WriteFile(Path.Combine(ws.Root, "models", "aborts.gguf"), corrupt, tensors);
+            : m));
         await File.WriteAllTextAsync(Path.Combine(ws.Root, "bad.manifest"), """
             version: 1
             defaults: { context_size: 256, threads: 1, batch_size: 256, gpu_layers: 0, chat_template: none }
