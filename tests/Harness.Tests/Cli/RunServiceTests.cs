@@ -19,7 +19,7 @@ public sealed class RunServiceTests : IDisposable
 
     public RunServiceTests()
     {
-        var repo = RepositoryRoot();
+        var repo = Suites.RepoPaths.Root();
         foreach (var suite in new[] { "arith", "sentiment" })
         {
             Directory.CreateDirectory(Path.Combine(_root, "tasks", suite));
@@ -144,18 +144,5 @@ public sealed class RunServiceTests : IDisposable
     {
         _http.Dispose();
         Directory.Delete(_root, recursive: true);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Harness.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("no Harness.sln above the test binaries");
     }
 }
