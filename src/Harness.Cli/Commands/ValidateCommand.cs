@@ -16,6 +16,10 @@ internal sealed class ValidateSettings : CommandSettings
     [CommandOption("--tasks <DIR>")]
     [Description("Folder holding the suites. Default: tasks")]
     public string Tasks { get; init; } = "tasks";
+
+    [CommandOption("--json")]
+    [Description("Print the problems as a JSON array of {file, line, problem}")]
+    public bool Json { get; init; }
 }
 
 /// <summary>Every problem of the manifest and of every suite at once, as file:line, so a user fixes them in one pass.</summary>
@@ -26,6 +30,13 @@ internal sealed class ValidateCommand : Command<ValidateSettings>
         var manifest = new ManifestLoader().Validate(settings.Manifest);
         var suites = SuiteValidator.ValidateAll(settings.Tasks, ScorerRegistry.Default.Factories);
         var errors = manifest.Errors.AddRange(suites);
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(
+                errors.Select(e => new { file = e.FilePath, line = e.Line, problem = e.Problem }), Core.Serialization.HarnessJson.IndentedOptions));
+            return errors.IsEmpty ? ExitCodes.Success : ExitCodes.BadInput;
+        }
+
         foreach (var error in errors)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]{error.Message}[/]");
