@@ -171,6 +171,30 @@ internal static partial class Ggml
         int dimensions, int mode, int contextOriginal, float frequencyBase, float frequencyScale, float extFactor,
         float attentionFactor, float betaFast, float betaSlow);
 
+    // ---- graphs ----
+    [LibraryImport(Base, EntryPoint = "ggml_new_graph")]
+    internal static partial IntPtr NewGraph(IntPtr context);
+
+    [LibraryImport(Base, EntryPoint = "ggml_build_forward_expand")]
+    internal static partial void BuildForwardExpand(IntPtr graph, IntPtr tensor);
+
+    [LibraryImport(Base, EntryPoint = "ggml_gallocr_new")]
+    internal static partial IntPtr GallocrNew(IntPtr bufferType);
+
+    [LibraryImport(Base, EntryPoint = "ggml_gallocr_free")]
+    internal static partial void GallocrFree(IntPtr allocator);
+
+    [LibraryImport(Base, EntryPoint = "ggml_gallocr_alloc_graph")]
+    [return: MarshalAs(UnmanagedType.U1)]
+    internal static partial bool GallocrAllocGraph(IntPtr allocator, IntPtr graph);
+
+    /// <summary>Returns <c>enum ggml_status</c>; 0 is success.</summary>
+    [LibraryImport(Base, EntryPoint = "ggml_backend_graph_compute")]
+    internal static partial int BackendGraphCompute(IntPtr backend, IntPtr graph);
+
+    [LibraryImport(Base, EntryPoint = "ggml_backend_get_default_buffer_type")]
+    internal static partial IntPtr BackendGetDefaultBufferType(IntPtr backend);
+
     // ---- backend ----
     [LibraryImport(Cpu, EntryPoint = "ggml_backend_cpu_init")]
     internal static partial IntPtr BackendCpuInit();
