@@ -11,7 +11,7 @@ public static class TrainedRecipes
 {
     private static readonly string[] AllTasks = ["arith", "dates", "json-extract", "reverse", "sentiment"];
 
-    /// <summary>Specialist: 2-digit arithmetic only. 0.11 s per step on an idle core (0.22 s on a busy one): 20-40 minutes.</summary>
+    /// <summary>Specialist: 2-digit arithmetic only. Measured 0.11-0.22 s per step: 20-40 minutes.</summary>
     public static TrainedRecipeSpec ArithSmall { get; } = new(
         "tiny-arith-s",
         "llama 2x64 trained with ggml-opt on the arith task's training examples (10000 AdamW steps, F32)",
@@ -23,7 +23,7 @@ public static class TrainedRecipes
             FinalLearningRateFraction: 0.05f, WeightDecay: 0f, Beta1: 0.9f, Beta2: 0.99f, InitStandardDeviation: 0.02f,
             Threads: 1, CheckpointEverySteps: 500));
 
-    /// <summary>Small multi-task model on all five tasks. 0.45-0.9 s per step (idle or busy core): 25-45 minutes.</summary>
+    /// <summary>Small multi-task model on all five tasks. Measured 0.84-0.88 s per step: about 45 minutes.</summary>
     public static TrainedRecipeSpec MultiSmall { get; } = new(
         "tiny-multi-s",
         "llama 3x96 trained with ggml-opt on all five tasks' training examples (3000 AdamW steps, F32)",
@@ -35,7 +35,7 @@ public static class TrainedRecipes
             FinalLearningRateFraction: 0.05f, WeightDecay: 0f, Beta1: 0.9f, Beta2: 0.99f, InitStandardDeviation: 0.02f,
             Threads: 1, CheckpointEverySteps: 250));
 
-    /// <summary>Larger multi-task model. 0.9-1.7 s per step (idle or busy core): 1.5-3 hours on one thread.</summary>
+    /// <summary>Larger multi-task model. Measured 1.7 s per step on a shared core: about 3 hours on one thread.</summary>
     public static TrainedRecipeSpec MultiMedium { get; } = new(
         "tiny-multi-m",
         "llama 4x128 trained with ggml-opt on all five tasks' training examples (6000 AdamW steps, F32)",
