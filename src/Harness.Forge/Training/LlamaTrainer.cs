@@ -51,83 +51,92 @@ public sealed class LlamaTrainer : IDisposable
         _labels = new float[_vocab * tokensPerBatch];
         _inputTokens = new int[tokensPerBatch];
 
-        _backend = Ggml.BackendCpuInit();
-        if (_backend == IntPtr.Zero)
+        try
         {
-            throw new InvalidOperationException("ggml_backend_cpu_init returned no backend.");
+            _backend = Ggml.BackendCpuInit();
+            if (_backend == IntPtr.Zero)
+            {
+                throw new InvalidOperationException("ggml_backend_cpu_init returned no backend.");
+            }
+
+            Ggml.BackendCpuSetThreads(_backend, options.Threads);
+            unsafe
+            {
+                var backend = _backend;
+                _sched = Ggml.BackendSchedNew((IntPtr)(&backend), IntPtr.Zero, 1, GraphSize, parallel: false, opOffload: false);
+                _optimizerParams = (GgmlOptOptimizerParams*)NativeMemory.AllocZeroed((nuint)sizeof(GgmlOptOptimizerParams));
+            }
+
+            // Weights and inputs live in one statically allocated context; ggml-opt needs the inputs allocated before
+            // ggml_opt_init, and everything else (activations, grads) is placed by its allocator.
+            var tensorCount = 8 + (h.BlockCount * 9);
+            _paramsContext = Ggml.Init(new GgmlInitParams { MemSize = Ggml.TensorOverhead() * (nuint)tensorCount, NoAlloc = 1 });
+            _tokens = Named(Ggml.NewTensor1d(_paramsContext, GgmlTensorType.I32, tokensPerBatch), "tokens");
+            Ggml.SetInput(_tokens);
+            _positions = Named(Ggml.NewTensor1d(_paramsContext, GgmlTensorType.I32, _width), "positions");
+            Ggml.SetInput(_positions);
+            long embd = h.EmbeddingLength, ff = h.FeedForwardLength;
+            _tokenEmbedding = Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, _vocab), "token_embd.weight");
+            var blocks = ImmutableArray.CreateBuilder<BlockTensors>(h.BlockCount);
+            for (var b = 0; b < h.BlockCount; b++)
+            {
+                var p = $"blk.{b}.";
+                blocks.Add(new BlockTensors(
+                    Parameter(Ggml.NewTensor1d(_paramsContext, GgmlTensorType.F32, embd), p + "attn_norm.weight"),
+                    Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, embd), p + "attn_q.weight"),
+                    Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, embd), p + "attn_k.weight"),
+                    Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, embd), p + "attn_v.weight"),
+                    Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, embd), p + "attn_output.weight"),
+                    Parameter(Ggml.NewTensor1d(_paramsContext, GgmlTensorType.F32, embd), p + "ffn_norm.weight"),
+                    Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, ff), p + "ffn_gate.weight"),
+                    Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, ff), p + "ffn_up.weight"),
+                    Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, ff, embd), p + "ffn_down.weight")));
+            }
+
+            _blocks = blocks.MoveToImmutable();
+            _outputNorm = Parameter(Ggml.NewTensor1d(_paramsContext, GgmlTensorType.F32, embd), "output_norm.weight");
+            _output = Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, _vocab), "output.weight");
+            _paramsBuffer = Ggml.BackendAllocContextTensors(_paramsContext, _backend);
+            if (_paramsBuffer == IntPtr.Zero)
+            {
+                throw new InvalidOperationException("ggml could not allocate the weight buffer.");
+            }
+
+            InitializeWeights(random);
+            var positions = Enumerable.Range(0, _width).ToArray();
+            Set(_positions, positions);
+
+            _computeContext = Ggml.Init(new GgmlInitParams
+            {
+                MemSize = (Ggml.TensorOverhead() * GraphSize) + (Ggml.GraphOverheadCustom(GraphSize, true) * 4),
+                NoAlloc = 1,
+            });
+            _logits = BuildForward(_computeContext, _tokens, _rows);
+            Ggml.SetOutput(_logits);
+
+            var parameters = Ggml.OptDefaultParams(_sched, GgmlOptLossType.CrossEntropy);
+            parameters.CtxCompute = _computeContext;
+            parameters.Inputs = _tokens;
+            parameters.Outputs = _logits;
+            parameters.BuildType = GgmlOptBuildType.Opt;
+            parameters.OptPeriod = 1;
+            parameters.Optimizer = GgmlOptOptimizerType.AdamW;
+            parameters.GetOptPars = Ggml.ConstantOptimizerParamsCallback();
+            unsafe
+            {
+                parameters.GetOptParsUserData = (IntPtr)_optimizerParams;
+            }
+
+            SetLearningRate(options.LearningRateAt(0));
+            _opt = Ggml.OptInit(parameters);
+            _result = Ggml.OptResultInit();
         }
-
-        Ggml.BackendCpuSetThreads(_backend, options.Threads);
-        unsafe
+        catch
         {
-            var backend = _backend;
-            _sched = Ggml.BackendSchedNew((IntPtr)(&backend), IntPtr.Zero, 1, GraphSize, parallel: false, opOffload: false);
-            _optimizerParams = (GgmlOptOptimizerParams*)NativeMemory.AllocZeroed((nuint)sizeof(GgmlOptOptimizerParams));
+            // Free whatever native state was built before the failure; the caller never gets an instance to dispose.
+            Dispose();
+            throw;
         }
-
-        // Weights and inputs live in one statically allocated context; ggml-opt needs the inputs allocated before
-        // ggml_opt_init, and everything else (activations, grads) is placed by its allocator.
-        var tensorCount = 8 + (h.BlockCount * 9);
-        _paramsContext = Ggml.Init(new GgmlInitParams { MemSize = Ggml.TensorOverhead() * (nuint)tensorCount, NoAlloc = 1 });
-        _tokens = Named(Ggml.NewTensor1d(_paramsContext, GgmlTensorType.I32, tokensPerBatch), "tokens");
-        Ggml.SetInput(_tokens);
-        _positions = Named(Ggml.NewTensor1d(_paramsContext, GgmlTensorType.I32, _width), "positions");
-        Ggml.SetInput(_positions);
-        long embd = h.EmbeddingLength, ff = h.FeedForwardLength;
-        _tokenEmbedding = Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, _vocab), "token_embd.weight");
-        var blocks = ImmutableArray.CreateBuilder<BlockTensors>(h.BlockCount);
-        for (var b = 0; b < h.BlockCount; b++)
-        {
-            var p = $"blk.{b}.";
-            blocks.Add(new BlockTensors(
-                Parameter(Ggml.NewTensor1d(_paramsContext, GgmlTensorType.F32, embd), p + "attn_norm.weight"),
-                Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, embd), p + "attn_q.weight"),
-                Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, embd), p + "attn_k.weight"),
-                Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, embd), p + "attn_v.weight"),
-                Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, embd), p + "attn_output.weight"),
-                Parameter(Ggml.NewTensor1d(_paramsContext, GgmlTensorType.F32, embd), p + "ffn_norm.weight"),
-                Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, ff), p + "ffn_gate.weight"),
-                Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, ff), p + "ffn_up.weight"),
-                Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, ff, embd), p + "ffn_down.weight")));
-        }
-
-        _blocks = blocks.MoveToImmutable();
-        _outputNorm = Parameter(Ggml.NewTensor1d(_paramsContext, GgmlTensorType.F32, embd), "output_norm.weight");
-        _output = Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, _vocab), "output.weight");
-        _paramsBuffer = Ggml.BackendAllocContextTensors(_paramsContext, _backend);
-        if (_paramsBuffer == IntPtr.Zero)
-        {
-            throw new InvalidOperationException("ggml could not allocate the weight buffer.");
-        }
-
-        InitializeWeights(random);
-        var positions = Enumerable.Range(0, _width).ToArray();
-        Set(_positions, positions);
-
-        _computeContext = Ggml.Init(new GgmlInitParams
-        {
-            MemSize = (Ggml.TensorOverhead() * GraphSize) + (Ggml.GraphOverheadCustom(GraphSize, true) * 4),
-            NoAlloc = 1,
-        });
-        _logits = BuildForward(_computeContext, _tokens, _rows);
-        Ggml.SetOutput(_logits);
-
-        var parameters = Ggml.OptDefaultParams(_sched, GgmlOptLossType.CrossEntropy);
-        parameters.CtxCompute = _computeContext;
-        parameters.Inputs = _tokens;
-        parameters.Outputs = _logits;
-        parameters.BuildType = GgmlOptBuildType.Opt;
-        parameters.OptPeriod = 1;
-        parameters.Optimizer = GgmlOptOptimizerType.AdamW;
-        parameters.GetOptPars = Ggml.ConstantOptimizerParamsCallback();
-        unsafe
-        {
-            parameters.GetOptParsUserData = (IntPtr)_optimizerParams;
-        }
-
-        SetLearningRate(options.LearningRateAt(0));
-        _opt = Ggml.OptInit(parameters);
-        _result = Ggml.OptResultInit();
     }
 
     public LlamaTrainingOptions Options => _options;
@@ -268,16 +277,24 @@ public sealed class LlamaTrainer : IDisposable
 
         _disposed = true;
         _inference?.Dispose();
-        Ggml.OptResultFree(_result);
-        Ggml.OptFree(_opt);
-        Ggml.Free(_computeContext);
-        Ggml.BackendBufferFree(_paramsBuffer);
-        Ggml.Free(_paramsContext);
-        Ggml.BackendSchedFree(_sched);
-        Ggml.BackendFree(_backend);
+        FreeIfSet(_result, Ggml.OptResultFree);
+        FreeIfSet(_opt, Ggml.OptFree);
+        FreeIfSet(_computeContext, Ggml.Free);
+        FreeIfSet(_paramsBuffer, Ggml.BackendBufferFree);
+        FreeIfSet(_paramsContext, Ggml.Free);
+        FreeIfSet(_sched, Ggml.BackendSchedFree);
+        FreeIfSet(_backend, Ggml.BackendFree);
         unsafe
         {
             NativeMemory.Free(_optimizerParams);
+        }
+
+        static void FreeIfSet(IntPtr handle, Action<IntPtr> free)
+        {
+            if (handle != IntPtr.Zero)
+            {
+                free(handle);
+            }
         }
     }
 
