@@ -1,13 +1,13 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using Harness.Core.Gguf;
+using Harness.Forge.Training;
 using Harness.Tasks;
 
 namespace Harness.Forge;
 
 /// <summary>What a recipe produced, for the manifest's provenance fields.</summary>
+/// <param name="Training">Steps, losses and training time of a recipe that trains; null for closed-form ones.</param>
 public sealed record ForgeResult(
     string Recipe,
     string OutputPath,
@@ -15,7 +15,8 @@ public sealed record ForgeResult(
     int TrainingExamples,
     string TrainingDataSha256,
     TimeSpan BuildTime,
-    long FileSizeBytes);
+    long FileSizeBytes,
+    TrainingSummary? Training = null);
 
 /// <summary>A named, reproducible way to build one of the project's own models.</summary>
 public interface IForgeRecipe
@@ -37,6 +38,9 @@ public static class ForgeRecipes
     [
         new BigramForgeRecipe("tiny-bigram", GgmlType.F16),
         new BigramForgeRecipe("tiny-bigram-f32", GgmlType.F32),
+        new TrainedForgeRecipe(TrainedRecipes.ArithSmall),
+        new TrainedForgeRecipe(TrainedRecipes.MultiSmall),
+        new TrainedForgeRecipe(TrainedRecipes.MultiMedium),
     ];
 
     public static IForgeRecipe? Find(string name) => All.FirstOrDefault(r => r.Name == name);
@@ -80,15 +84,5 @@ public sealed class BigramForgeRecipe(string name, GgmlType matrixType) : IForge
         return corpus;
     }
 
-    private static string Sha256(IReadOnlyList<string> corpus)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var text in corpus)
-        {
-            hash.AppendData(Encoding.UTF8.GetBytes(text));
-            hash.AppendData([0]);
-        }
-
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
+    private static string Sha256(IReadOnlyList<string> corpus) => TrainingData.Sha256(corpus);
 }
