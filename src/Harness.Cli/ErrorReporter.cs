@@ -14,7 +14,7 @@ internal static class ErrorReporter
         switch (exception)
         {
             case OperationCanceledException:
-                AnsiConsole.MarkupLine("[yellow]Cancelled.[/] Finished items are recorded; continue with [bold]harness run --resume <run folder>[/].");
+                AnsiConsole.MarkupLine("[yellow]Cancelled.[/] What was finished is kept (a run continues with [bold]harness run --resume <run folder>[/]).");
                 return ExitCodes.Cancelled;
             case InputFileException or ModelResolutionException or ModelLoadException or CommandAppException:
                 AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");

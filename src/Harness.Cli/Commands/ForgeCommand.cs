@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using Harness.Forge;
+using Harness.Forge.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -41,9 +42,57 @@ internal sealed class ForgeCommand : AsyncCommand<ForgeSettings>
             return ExitCodes.BadInput;
         }
 
-        var result = await recipe.BuildAsync(settings.Output ?? Path.Combine("models", recipe.DefaultFileName), cancellationToken);
+        var output = settings.Output ?? Path.Combine("models", recipe.DefaultFileName);
+        var result = recipe is ITrainingForgeRecipe training
+            ? await TrainAsync(training, output, cancellationToken)
+            : await recipe.BuildAsync(output, cancellationToken);
         AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"wrote {result.OutputPath}: {result.FileSizeBytes} bytes in {result.BuildTime.TotalSeconds:F1} s (seed {result.Seed}, {result.TrainingExamples} training texts, sha256 {result.TrainingDataSha256})");
+        if (result.Training is { } t)
+        {
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"training: {t.Steps} steps, loss {t.FirstLoss:F3} -> {t.FinalLoss:F3} nats/token, {t.TargetTokens} target tokens, {t.Duration.TotalMinutes:F1} min");
+        }
+
         return ExitCodes.Success;
+    }
+
+    private static async Task<ForgeResult> TrainAsync(ITrainingForgeRecipe recipe, string output, CancellationToken cancellationToken)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            // Logs get a line every 2% of the steps; Ctrl+C stops between steps and keeps the last checkpoint.
+            var every = Math.Max(1, recipe.Steps / 50);
+            var lines = new SynchronousProgress<TrainingProgress>(p =>
+            {
+                if (p.Step % every == 0 || p.Step == p.Steps)
+                {
+                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{recipe.Name}: step {p.Step}/{p.Steps} loss {p.AverageLoss:F3} lr {p.LearningRate:G3} elapsed {p.Elapsed:hh\\:mm\\:ss} eta {p.EstimatedRemaining:hh\\:mm\\:ss}"));
+                }
+            });
+            return await recipe.BuildAsync(output, lines, cancellationToken);
+        }
+
+        ForgeResult? result = null;
+        await AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask(recipe.Name, maxValue: recipe.Steps);
+                var bar = new SynchronousProgress<TrainingProgress>(p =>
+                {
+                    task.Value = p.Step;
+                    task.Description = string.Create(CultureInfo.InvariantCulture, $"{recipe.Name} · loss {p.AverageLoss:F3}");
+                });
+                result = await recipe.BuildAsync(output, bar, cancellationToken);
+            });
+        return result!;
+    }
+
+    // Reports on the trainer's thread, in order (System.Progress would post to the thread pool).
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 }
