@@ -58,6 +58,8 @@ internal static class HarnessApp
                 .WithDescription("Rebuild report.md and report.json of a run from its stored records.");
             config.AddCommand<ForgeCommand>("forge")
                 .WithDescription("Build one of the project's own tiny models from a recipe.");
+            config.AddCommand<QuantizeCommand>("quantize")
+                .WithDescription("Quantize a GGUF with llama.cpp's quantizer (e.g. --types Q8_0,Q4_0).");
             config.AddCommand<WorkerCommand>("worker").IsHidden();
         });
         return app;

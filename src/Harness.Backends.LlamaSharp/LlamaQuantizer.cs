@@ -1,0 +1,64 @@
+using System.Collections.Immutable;
+using Harness.Core.Backends;
+using LLama.Native;
+
+namespace Harness.Backends.LlamaSharp;
+
+/// <summary>What one quantization produced.</summary>
+public sealed record QuantizationResult(string InputPath, string OutputPath, string Type, long InputBytes, long OutputBytes, TimeSpan Duration);
+
+/// <summary>llama.cpp's own quantizer (<c>llama_model_quantize</c>) on a GGUF file.</summary>
+public static class LlamaQuantizer
+{
+    /// <summary>Target types by their llama.cpp names.</summary>
+    public static ImmutableSortedDictionary<string, LLamaFtype> Types { get; } = new Dictionary<string, LLamaFtype>
+    {
+        ["F16"] = LLamaFtype.MOSTLY_F16,
+        ["BF16"] = LLamaFtype.MOSTLY_BF16,
+        ["Q8_0"] = LLamaFtype.MOSTLY_Q8_0,
+        ["Q6_K"] = LLamaFtype.MOSTLY_Q6_K,
+        ["Q5_K_M"] = LLamaFtype.MOSTLY_Q5_K_M,
+        ["Q5_0"] = LLamaFtype.MOSTLY_Q5_0,
+        ["Q4_K_M"] = LLamaFtype.MOSTLY_Q4_K_M,
+        ["Q4_0"] = LLamaFtype.MOSTLY_Q4_0,
+        ["Q3_K_M"] = LLamaFtype.MOSTLY_Q3_K_M,
+        ["Q2_K"] = LLamaFtype.MOSTLY_Q2_K,
+    }.ToImmutableSortedDictionary(StringComparer.OrdinalIgnoreCase);
+
+    /// <exception cref="ModelLoadException">Unknown type, unreadable input, or llama.cpp refused (its log lines are quoted).</exception>
+    public static async Task<QuantizationResult> QuantizeAsync(string inputPath, string outputPath, string type, int threads, CancellationToken cancellationToken)
+    {
+        if (!Types.TryGetValue(type, out var ftype))
+        {
+            throw new ModelLoadException($"unknown quantization type '{type}'; known: {string.Join(", ", Types.Keys)}");
+        }
+
+        if (!File.Exists(inputPath))
+        {
+            throw new ModelLoadException($"cannot quantize '{inputPath}': file not found");
+        }
+
+        LlamaNativeRuntime.EnsureInitialized();
+        LlamaNativeRuntime.TakeRecentErrors();
+        var temporary = outputPath + ".tmp";
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        // The quantizer is one blocking native call; it cannot be interrupted once started.
+        cancellationToken.ThrowIfCancellationRequested();
+        var status = await Task.Run(() =>
+        {
+            var parameters = LLamaModelQuantizeParams.Default();
+            parameters.nthread = threads;
+            parameters.ftype = ftype;
+            return NativeApi.llama_model_quantize(inputPath, temporary, ref parameters);
+        }, cancellationToken).ConfigureAwait(false);
+        if (status != 0)
+        {
+            File.Delete(temporary);
+            var said = LlamaNativeRuntime.TakeRecentErrors();
+            throw new ModelLoadException($"llama.cpp could not quantize '{inputPath}' to {type} (status {status}){(said.Count > 0 ? ": " + string.Join("; ", said) : "")}");
+        }
+
+        File.Move(temporary, outputPath, overwrite: true);
+        return new QuantizationResult(inputPath, outputPath, type.ToUpperInvariant(), new FileInfo(inputPath).Length, new FileInfo(outputPath).Length, started.Elapsed);
+    }
+}
