@@ -17,14 +17,15 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
 
     /// <exception cref="SessionLostException">The session died; items recorded so far stay recorded.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the item in flight is not recorded.</exception>
+    /// <param name="recorded">Keys already in the store (read once by the caller); their items are skipped.</param>
     public async Task EvaluateAsync(
         string modelId,
         IModelSession session,
         IReadOnlyList<PreparedSuite> suites,
+        IReadOnlySet<ItemKey> recorded,
         IProgress<EvaluationProgress>? progress,
         CancellationToken cancellationToken)
     {
-        var recorded = await store.GetRecordedKeysAsync(cancellationToken).ConfigureAwait(false);
         foreach (var prepared in suites)
         {
             var suite = prepared.Suite;

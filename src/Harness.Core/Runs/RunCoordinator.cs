@@ -74,7 +74,7 @@ public sealed class RunCoordinator(IModelBackend backend, IRunStore store, TimeP
             await RecordAsync(id, ModelRunStatus.Loaded, session.LoadInfo, PeakOf(session), null).ConfigureAwait(false);
             try
             {
-                await evaluator.EvaluateAsync(id, session, suites, counting, cancellationToken).ConfigureAwait(false);
+                await evaluator.EvaluateAsync(id, session, suites, recorded, counting, cancellationToken).ConfigureAwait(false);
             }
             catch (SessionLostException ex)
             {
