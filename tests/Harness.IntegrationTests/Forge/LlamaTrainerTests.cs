@@ -121,22 +121,13 @@ public sealed class LlamaTrainerTests(ITestOutputHelper output) : IDisposable
         var tokens = Vocabulary.Tokenize(text, addBos: true);
         var expected = trainer.Logits(tokens);
 
-        var parameters = new ModelParams(path) { ContextSize = 64, Threads = 1, GpuLayerCount = 0 };
-        using var weights = LLamaWeights.LoadFromFile(parameters);
-        using var context = weights.CreateContext(parameters);
-        Assert.Equal(tokens.ToArray(), context.Tokenize(text, addBos: true, special: false).Select(t => (int)t).ToArray());
-        var batch = new LLamaBatch();
-        for (var i = 0; i < tokens.Length; i++)
-        {
-            batch.Add(tokens[i], i, LLamaSeqId.Zero, logits: true);
-        }
-
-        Assert.Equal(DecodeResult.Ok, context.NativeHandle.Decode(batch));
+        var (nativeTokens, nativeLogits) = LlamaCppReference.Run(path, text, contextSize: 64);
+        Assert.Equal(tokens.ToArray(), nativeTokens);
         var maxError = 0.0;
         var maxLogit = 0.0;
         for (var i = 0; i < tokens.Length; i++)
         {
-            var actual = context.NativeHandle.GetLogitsIth(i).ToArray();
+            var actual = nativeLogits[i];
             Assert.Equal(expected[i].Length, actual.Length);
             for (var j = 0; j < actual.Length; j++)
             {
