@@ -16,7 +16,7 @@ namespace Harness.Backends.LlamaSharp;
 /// One loaded GGUF with one llama.cpp context. Every native call on the context runs on the session's
 /// dedicated thread; the async methods only marshal requests there.
 /// </summary>
-internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer
+internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer, ITokenDistributionProbe
 {
     private static readonly LLamaSeqId Sequence = LLamaSeqId.Zero;
 
@@ -296,6 +296,84 @@ internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer
             promptTokens.Length,
             generated,
             new RequestTimings(timeToFirstToken.Value, perf.PromptEval, perf.Eval, total));
+    }
+
+    public Task<DistributionTrace> TraceAsync(DistributionTraceRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (request.TopK < 1)
+            throw new ArgumentOutOfRangeException(nameof(request), request.TopK, "TopK must be at least 1.");
+
+        var start = _time.GetTimestamp();
+        return _executor.InvokeAsync(token => Trace(request, start, token), cancellationToken);
+    }
+
+    private DistributionTrace Trace(DistributionTraceRequest request, long start, CancellationToken cancellationToken)
+    {
+        var (promptText, parseSpecial) = request.PlainText ? (request.Prompt.PlainText, false) : RenderPrompt(request.Prompt);
+        var text = promptText + (request.Continuation ?? "");
+        var tokens = Tokenize(text, parseSpecial, "text to trace");
+        var positions = tokens.Length - 1;
+        var probes = request.ProbeTokens.IsDefaultOrEmpty ? default : request.ProbeTokens;
+        if (!probes.IsDefault && probes.Length != positions)
+        {
+            throw new BackendException(
+                $"Model '{_model.Id}': {probes.Length} probe lists for {positions} positions; the two models tokenize this text differently.");
+        }
+
+        var k = Math.Min(request.TopK, _logits.Length);
+        var top = new int[k];
+        var results = ImmutableArray.CreateBuilder<PositionDistribution>(Math.Max(0, positions));
+        _context.MemoryClear(data: false);
+        _context.ResetTimings();
+        TimeSpan? firstLogits = null;
+        // Logits are needed at every position except the last, whose successor is not in the text.
+        for (var chunkStart = 0; chunkStart < positions; chunkStart += _batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var count = Math.Min(_batchSize, positions - chunkStart);
+            _promptBatch.Clear();
+            for (var j = 0; j < count; j++)
+                _promptBatch.Add(tokens[chunkStart + j], chunkStart + j, Sequence, logits: true);
+            var result = _context.Decode(_promptBatch);
+            if (result != DecodeResult.Ok)
+                throw DecodeFailed(result, $"traced tokens {chunkStart}..{chunkStart + count - 1}");
+            firstLogits ??= _time.GetElapsedTime(start);
+
+            for (var j = 0; j < count; j++)
+            {
+                var position = chunkStart + j;
+                CopyLogits(j, _logits, position);
+                var logSum = LogitMath.LogSumExp(_logits);
+                LogitMath.TopK(_logits, top);
+                var next = (int)tokens[position + 1];
+                var probeIds = probes.IsDefault ? [] : probes[position];
+                var probeLogProbabilities = new float[probeIds.Length];
+                for (var p = 0; p < probeIds.Length; p++)
+                {
+                    var id = probeIds[p];
+                    if ((uint)id >= (uint)_logits.Length)
+                        throw new BackendException($"Model '{_model.Id}': probe token {id} is outside its vocabulary of {_logits.Length}.");
+                    probeLogProbabilities[p] = (float)(_logits[id] - logSum);
+                }
+
+                results.Add(new PositionDistribution(
+                    next,
+                    (float)(_logits[next] - logSum),
+                    [.. top],
+                    [.. top.Select(id => (float)(_logits[id] - logSum))],
+                    ImmutableArray.Create(probeLogProbabilities)));
+            }
+        }
+
+        var perf = _context.GetTimings();
+        var total = _time.GetElapsedTime(start);
+        return new DistributionTrace(
+            text,
+            [.. tokens.Select(t => (int)t)],
+            results.MoveToImmutable(),
+            new RequestTimings(firstLogits ?? total, perf.PromptEval, perf.Eval, total));
     }
 
     private LogLikelihoodResult Score(LogLikelihoodRequest request, long start, CancellationToken cancellationToken)

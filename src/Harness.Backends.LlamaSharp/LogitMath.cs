@@ -73,4 +73,29 @@ internal static class LogitMath
     /// <summary>log_softmax(logits)[token] and whether <paramref name="token"/> is the (lowest-id) argmax.</summary>
     public static (double LogProbability, bool IsGreedy) LogProbability(ReadOnlySpan<float> logits, int token) =>
         (logits[token] - LogSumExp(logits), ArgMax(logits) == token);
+
+    /// <summary>
+    /// Fills <paramref name="ids"/> with the ids of the largest logits, largest first, ties to the lower id (so [0] is
+    /// <see cref="ArgMax"/>). One pass with a small sorted buffer: O(vocabulary × k) worst case, k is small.
+    /// </summary>
+    public static void TopK(ReadOnlySpan<float> logits, Span<int> ids)
+    {
+        var k = Math.Min(ids.Length, logits.Length);
+        var filled = 0;
+        for (var token = 0; token < logits.Length; token++)
+        {
+            var value = logits[token];
+            if (filled == k && !(value > logits[ids[k - 1]]))
+                continue;
+
+            // Insertion from the end: strictly greater moves ahead, so equal logits keep the earlier (lower) id first.
+            var at = filled < k ? filled++ : k - 1;
+            while (at > 0 && value > logits[ids[at - 1]])
+            {
+                ids[at] = ids[at - 1];
+                at--;
+            }
+            ids[at] = token;
+        }
+    }
 }

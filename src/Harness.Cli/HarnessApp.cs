@@ -60,6 +60,9 @@ internal static class HarnessApp
                 .WithDescription("Build one of the project's own tiny models from a recipe.");
             config.AddCommand<QuantizeCommand>("quantize")
                 .WithDescription("Quantize a GGUF with llama.cpp's quantizer (e.g. --types Q8_0,Q4_0).");
+            config.AddCommand<CompareCommand>("compare")
+                .WithDescription("Evaluate a base model and candidates (e.g. its quantizations) on identical items: paired quality deltas, distribution drift, perplexity ratio, costs and the ladder of the smallest sufficient one.")
+                .WithExample("compare", "--base", "tiny-multi-m", "--candidates", "tiny-multi-m-q8_0,tiny-multi-m-q4_0");
             config.AddCommand<WorkerCommand>("worker").IsHidden();
         });
         return app;

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Harness.Core.Comparison;
 using Harness.Core.Runs;
 using Harness.Core.Serialization;
 using Harness.Core.Suites;
@@ -15,7 +16,7 @@ namespace Harness.Store.Sqlite;
 /// item in flight. Rows keep the whole record as JSON next to a few indexed columns, so the report and a
 /// re-score read the evidence without the model.
 /// </summary>
-public sealed class SqliteRunStore : IRunStore
+public sealed class SqliteRunStore : IRunStore, IComparisonStore
 {
     public const string FileName = "store.sqlite";
 
@@ -191,10 +192,81 @@ public sealed class SqliteRunStore : IRunStore
         return rows.Select(r => Parse<ModelRunRecord>(r.Payload, "models", r.RowId)).ToImmutableArray();
     }
 
+    public async Task AppendDriftAsync(DriftRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await InsertAsync(
+            "INSERT INTO drift (candidate_id, suite, item_id, payload) VALUES ($a, $b, $c, $payload);",
+            [record.CandidateModelId, record.Suite, record.ItemId],
+            HarnessJson.Serialize(record),
+            $"drift already recorded: candidate '{record.CandidateModelId}', suite '{record.Suite}', item '{record.ItemId}'",
+            cancellationToken);
+    }
+
+    public async IAsyncEnumerable<DriftRecord> ReadDriftAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        List<(long RowId, string Payload)> rows = await ReadPayloadsAsync("SELECT rowid, payload FROM drift ORDER BY rowid;", cancellationToken);
+        foreach ((long rowId, string payload) in rows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return Parse<DriftRecord>(payload, "drift", rowId);
+        }
+    }
+
+    public Task RecordPerplexityAsync(PerplexityRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return InsertAsync(
+            "INSERT INTO perplexity (model_id, payload) VALUES ($a, $payload);",
+            [record.ModelId], HarnessJson.Serialize(record), "perplexity row rejected", cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<PerplexityRecord>> ReadPerplexityAsync(CancellationToken cancellationToken)
+    {
+        List<(long RowId, string Payload)> rows = await ReadPayloadsAsync(
+            """
+            SELECT p.seq, p.payload FROM perplexity AS p
+            JOIN (SELECT model_id, MAX(seq) AS last_seq, MIN(seq) AS first_seq FROM perplexity GROUP BY model_id) AS g
+              ON p.seq = g.last_seq
+            ORDER BY g.first_seq;
+            """,
+            cancellationToken);
+        return rows.Select(r => Parse<PerplexityRecord>(r.Payload, "perplexity", r.RowId)).ToImmutableArray();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _connection.DisposeAsync();
         _gate.Dispose();
+    }
+
+    // One INSERT in autocommit mode: committed and fsynced (synchronous=FULL) when it returns.
+    private async Task InsertAsync(string sql, string[] keys, string payload, string duplicate, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            for (int i = 0; i < keys.Length; i++)
+            {
+                command.Parameters.AddWithValue("$" + (char)('a' + i), keys[i]);
+            }
+
+            command.Parameters.AddWithValue("$payload", payload);
+            try
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
+            {
+                throw new InvalidOperationException($"{_path}: {duplicate}.", e);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     private async Task<List<(long RowId, string Payload)>> ReadPayloadsAsync(string sql, CancellationToken cancellationToken)
@@ -259,6 +331,18 @@ public sealed class SqliteRunStore : IRunStore
                     status     TEXT NOT NULL,
                     updated_at TEXT NOT NULL,
                     payload    TEXT NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS drift (
+                    candidate_id TEXT NOT NULL,
+                    suite        TEXT NOT NULL,
+                    item_id      TEXT NOT NULL,
+                    payload      TEXT NOT NULL,
+                    PRIMARY KEY (candidate_id, suite, item_id)
+                );
+                CREATE TABLE IF NOT EXISTS perplexity (
+                    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+                    model_id TEXT NOT NULL,
+                    payload  TEXT NOT NULL
                 );
                 INSERT OR IGNORE INTO meta (key, value) VALUES ('store_schema_version', $version);
                 """;

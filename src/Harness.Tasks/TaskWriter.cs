@@ -26,13 +26,39 @@ public static class TaskWriter
     public static ImmutableArray<ITaskGenerator> Generators() =>
         [new ArithGenerator(), new DatesGenerator(), new JsonExtractGenerator(), new ReverseGenerator(), new SentimentGenerator()];
 
-    /// <summary>Writes every shipped suite under <paramref name="tasksDirectory"/>, overwriting their files.</summary>
+    /// <summary>Seed of the reference text's draws; the forge recipes train on other seeds' draws.</summary>
+    public const int ReferenceSeed = 9_001;
+
+    /// <summary>Documents per task in the reference text.</summary>
+    public const int ReferenceDocumentsPerTask = 30;
+
+    /// <summary>Writes every shipped suite and the perplexity reference under <paramref name="tasksDirectory"/>, overwriting their files.</summary>
     public static void WriteAll(string tasksDirectory)
     {
         foreach (var generator in Generators())
         {
             Write(generator, tasksDirectory);
         }
+
+        File.WriteAllBytes(Path.Combine(tasksDirectory, Harness.Core.Comparison.ReferenceText.DefaultFileName), Utf8.GetBytes(ReferenceText()));
+    }
+
+    /// <summary>
+    /// The perplexity reference of <c>harness compare</c>: examples of every task in the format the tasks use, drawn
+    /// like training data (never an evaluation item), one document per blank-line separated block.
+    /// </summary>
+    public static string ReferenceText()
+    {
+        var text = new StringBuilder();
+        foreach (var generator in Generators())
+        {
+            foreach (var example in generator.GenerateTraining(ReferenceSeed, ReferenceDocumentsPerTask))
+            {
+                text.Append(example.Text.TrimEnd('\n')).Append("\n\n");
+            }
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Writes one suite's folder: suite.yaml, items.jsonl and any extra files.</summary>

@@ -30,7 +30,7 @@ internal sealed class ReportCommand : AsyncCommand<ReportSettings>
         }
 
         var manifest = await RunManifestFile.ReadAsync(Path.GetFullPath(settings.Run), cancellationToken);
-        SummaryWriter.WriteTables(AnsiConsole.Console, new RunResult(Path.GetFullPath(settings.Run), manifest, [], report));
+        SummaryWriter.WriteTables(AnsiConsole.Console, new RunResult(Path.GetFullPath(settings.Run), manifest, [], report, []));
         return ExitCodes.Success;
     }
 }

@@ -79,7 +79,7 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
             : ExitCodes.Success;
     }
 
-    private static async Task<RunResult> RunWithDisplayAsync(
+    internal static async Task<RunResult> RunWithDisplayAsync(
         bool json, Func<IRunObserver?, IProgress<DownloadProgress>?, Task<RunResult>> run)
     {
         if (json)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Harness.Core.Comparison;
 using Harness.Core.Downloads;
 using Harness.Core.Runs;
 using Spectre.Console;
@@ -6,8 +7,10 @@ using Spectre.Console;
 namespace Harness.Cli.Output;
 
 /// <summary>Live progress bars with ETA: one per (model, suite) and one per download.</summary>
-internal sealed class ProgressObserver(ProgressContext context) : IRunObserver, IProgress<DownloadProgress>
+internal sealed class ProgressObserver(ProgressContext context) : IRunObserver, IProgress<DownloadProgress>, IProgress<DriftProgress>
 {
+    private readonly Dictionary<string, ProgressTask> _drift = [];
+
     private readonly Dictionary<(string Model, string Suite), ProgressTask> _tasks = [];
     private readonly Dictionary<string, ProgressTask> _downloads = [];
 
@@ -38,6 +41,21 @@ internal sealed class ProgressObserver(ProgressContext context) : IRunObserver, 
         }
     }
 
+    public void Report(DriftProgress value)
+    {
+        if (!_drift.TryGetValue(value.CandidateModelId, out var task))
+        {
+            task = context.AddTask($"drift {Markup.Escape(value.CandidateModelId)}", maxValue: Math.Max(1, value.Total));
+            _drift[value.CandidateModelId] = task;
+        }
+
+        task.Value = value.Completed;
+        if (value.Completed >= value.Total)
+        {
+            task.StopTask();
+        }
+    }
+
     public void Report(DownloadProgress value)
     {
         if (!_downloads.TryGetValue(value.ModelId, out var task))
@@ -59,8 +77,17 @@ internal sealed class ProgressObserver(ProgressContext context) : IRunObserver, 
 }
 
 /// <summary>Progress for logs and pipes: a line per model, per suite at every quarter, per download at every tenth.</summary>
-internal sealed class LineProgressObserver(IAnsiConsole console) : IRunObserver, IProgress<DownloadProgress>
+internal sealed class LineProgressObserver(IAnsiConsole console) : IRunObserver, IProgress<DownloadProgress>, IProgress<DriftProgress>
 {
+    public void Report(DriftProgress value)
+    {
+        var step = Math.Max(1, value.Total / 4);
+        if (value.Completed % step == 0 || value.Completed == value.Total)
+        {
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  drift {value.CandidateModelId}: {value.Completed}/{value.Total}"));
+        }
+    }
+
     private readonly Dictionary<string, long> _downloadTenths = [];
 
     public void ModelStarting(RunModel model, int pendingItems) =>

@@ -1,3 +1,4 @@
+using Harness.Core.Comparison;
 using Harness.Core.Reports;
 using Harness.Core.Runs;
 using Harness.Core.Serialization;
@@ -35,7 +36,19 @@ internal static class ReportService
             items.Add(item);
         }
 
-        var report = RunReportBuilder.Build(manifest, models, items);
+        var drift = new List<DriftRecord>();
+        IReadOnlyList<PerplexityRecord> perplexity = [];
+        if (store is IComparisonStore comparisons)
+        {
+            await foreach (var record in comparisons.ReadDriftAsync(cancellationToken))
+            {
+                drift.Add(record);
+            }
+
+            perplexity = await comparisons.ReadPerplexityAsync(cancellationToken);
+        }
+
+        var report = RunReportBuilder.Build(manifest, models, items, drift, perplexity);
         foreach (var writer in Writers)
         {
             // Written beside and renamed, so a reader never sees half a report.

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Harness.Core.Backends;
+using Harness.Core.Comparison;
 using Harness.Core.Downloads;
 using Harness.Core.Hosting;
 using Harness.Core.Models;
@@ -16,14 +17,21 @@ namespace Harness.Cli.Running;
 /// <summary>What the user asked for, frozen once from the command line.</summary>
 /// <param name="SuiteDirectories">Empty: every suite under <paramref name="TasksDirectory"/>.</param>
 /// <param name="ModelIds">Empty: every model of the manifest.</param>
+/// <param name="Comparison">Set by <c>harness compare</c>; then the models are its base and candidates.</param>
 internal sealed record NewRunOptions(
     string ManifestPath,
     string TasksDirectory,
     ImmutableArray<string> SuiteDirectories,
     ImmutableArray<string> ModelIds,
-    string ResultsDirectory);
+    string ResultsDirectory,
+    ComparisonOptions? Comparison = null);
 
-internal sealed record RunResult(string RunDirectory, RunManifest Manifest, IReadOnlyList<ModelOutcome> Outcomes, RunReport Report);
+/// <summary>What <c>harness compare</c> asks for on top of a run.</summary>
+internal sealed record ComparisonOptions(string BaseModelId, ImmutableArray<string> CandidateModelIds, int TopK, string ReferencePath);
+
+/// <param name="Drift">Drift outcomes of a comparison run; empty otherwise.</param>
+internal sealed record RunResult(
+    string RunDirectory, RunManifest Manifest, IReadOnlyList<ModelOutcome> Outcomes, RunReport Report, IReadOnlyList<DriftOutcome> Drift);
 
 /// <summary>
 /// Plans a run (or reads back the plan of one being resumed), runs it through the coordinator and rebuilds
@@ -42,7 +50,16 @@ internal sealed class RunService(IModelBackend backend, ModelResolver resolver, 
             throw new InputFileException(options.TasksDirectory, null, "no suite found (a suite is a folder with suite.yaml)");
         }
 
-        var entries = SelectModels(manifest, options.ModelIds);
+        ComparisonPlan? plan = null;
+        var modelIds = options.ModelIds;
+        if (options.Comparison is { } comparison)
+        {
+            var reference = ReferenceText.Load(comparison.ReferencePath);
+            plan = new ComparisonPlan(comparison.BaseModelId, comparison.CandidateModelIds, comparison.TopK, reference.Path, reference.Sha256);
+            modelIds = [comparison.BaseModelId, .. comparison.CandidateModelIds];
+        }
+
+        var entries = SelectModels(manifest, modelIds);
         var prepared = Prepare(suites);
         var createdAt = timeProvider.GetUtcNow();
         var runId = string.Create(CultureInfo.InvariantCulture, $"{createdAt:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}");
@@ -55,7 +72,8 @@ internal sealed class RunService(IModelBackend backend, ModelResolver resolver, 
             [.. models, .. failures.Select(f => f.Model)],
             [.. suites.Select(ToRunSuite)],
             HostProbe.Probe(),
-            BuildVersions(backend));
+            BuildVersions(backend),
+            plan);
         await RunManifestFile.WriteAsync(runManifest, runDirectory, cancellationToken);
         return await ExecuteAsync(runDirectory, runManifest, models, failures, prepared, observer, cancellationToken);
     }
@@ -86,6 +104,8 @@ internal sealed class RunService(IModelBackend backend, ModelResolver resolver, 
         string runDirectory, RunManifest runManifest, IReadOnlyList<RunModel> models, IReadOnlyList<ResolutionFailure> failures,
         IReadOnlyList<PreparedSuite> suites, IRunObserver? observer, CancellationToken cancellationToken)
     {
+        // Read before any model runs, so a changed reference stops a resume before it spends time.
+        var reference = runManifest.Comparison is { } plan ? LoadReference(plan) : null;
         var store = await SqliteRunStore.OpenAsync(runDirectory, cancellationToken);
         await using (store)
         {
@@ -101,9 +121,35 @@ internal sealed class RunService(IModelBackend backend, ModelResolver resolver, 
             }
 
             outcomes.AddRange(await new RunCoordinator(backend, store, timeProvider).RunAsync(models, suites, observer, cancellationToken));
+            IReadOnlyList<DriftOutcome> drift = [];
+            if (runManifest.Comparison is { } comparison && reference is not null)
+            {
+                var items = new List<ItemRecord>();
+                await foreach (var item in store.ReadItemsAsync(cancellationToken))
+                {
+                    items.Add(item);
+                }
+
+                drift = await new ComparisonMeasurer(backend, store, timeProvider).MeasureAsync(
+                    comparison, models, [.. suites.Select(s => s.Suite)], items, reference.Documents,
+                    observer as IProgress<DriftProgress>, cancellationToken);
+            }
+
             var report = await ReportService.WriteAsync(runDirectory, runManifest, store, cancellationToken);
-            return new RunResult(runDirectory, runManifest, outcomes, report);
+            return new RunResult(runDirectory, runManifest, outcomes, report, drift);
         }
+    }
+
+    private static ReferenceText LoadReference(ComparisonPlan plan)
+    {
+        var reference = ReferenceText.Load(plan.ReferencePath);
+        if (!string.Equals(reference.Sha256, plan.ReferenceSha256, StringComparison.Ordinal))
+        {
+            throw new InputFileException(plan.ReferencePath, null,
+                $"the reference text changed since the run started (sha256 {plan.ReferenceSha256} -> {reference.Sha256}); start a new comparison");
+        }
+
+        return reference;
     }
 
     private sealed record ResolutionFailure(RunModel Model, string Message);

@@ -61,6 +61,9 @@ internal sealed class WorkerHost(IModelBackend backend)
                 case WorkerRequestKind.LogLikelihood when session is ILogLikelihoodScorer scorer && request.LogLikelihood is not null:
                     var scored = await scorer.ScoreContinuationsAsync(request.LogLikelihood, cancellationToken).ConfigureAwait(false);
                     return new WorkerResponse(true, Scored: scored, PeakResidentMemoryBytes: PeakRss());
+                case WorkerRequestKind.Trace when session is ITokenDistributionProbe probe && request.Trace is not null:
+                    var traced = await probe.TraceAsync(request.Trace, cancellationToken).ConfigureAwait(false);
+                    return new WorkerResponse(true, Traced: traced, PeakResidentMemoryBytes: PeakRss());
                 default:
                     return Error(WorkerErrorKind.Protocol, $"request '{request.Kind}' is not valid in this state");
             }

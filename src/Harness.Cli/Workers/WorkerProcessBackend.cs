@@ -63,7 +63,7 @@ internal sealed class WorkerProcessBackend(WorkerLaunch launch, string backendNa
 }
 
 /// <summary>The parent's handle on one worker process. One request at a time, like every session.</summary>
-internal sealed class WorkerSession : IModelSession, ILogLikelihoodScorer, IReportsPeakMemory
+internal sealed class WorkerSession : IModelSession, ILogLikelihoodScorer, ITokenDistributionProbe, IReportsPeakMemory
 {
     private const int StderrLinesKept = 200;
     private readonly string _modelId;
@@ -95,6 +95,12 @@ internal sealed class WorkerSession : IModelSession, ILogLikelihoodScorer, IRepo
     {
         var response = await SendAsync(new WorkerRequest(WorkerRequestKind.LogLikelihood, LogLikelihood: request), cancellationToken).ConfigureAwait(false);
         return response.Scored ?? throw Protocol("a log-likelihood answer without a result");
+    }
+
+    public async Task<DistributionTrace> TraceAsync(DistributionTraceRequest request, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(new WorkerRequest(WorkerRequestKind.Trace, Trace: request), cancellationToken).ConfigureAwait(false);
+        return response.Traced ?? throw Protocol("a trace answer without a result");
     }
 
     internal async Task<WorkerResponse> SendAsync(WorkerRequest request, CancellationToken cancellationToken)

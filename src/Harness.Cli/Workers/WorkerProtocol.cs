@@ -11,9 +11,10 @@ internal sealed record WorkerRequest(
     ModelEntry? Model = null,
     string? ModelPath = null,
     GenerationRequest? Generate = null,
-    LogLikelihoodRequest? LogLikelihood = null);
+    LogLikelihoodRequest? LogLikelihood = null,
+    DistributionTraceRequest? Trace = null);
 
-internal enum WorkerRequestKind { Load, Generate, LogLikelihood }
+internal enum WorkerRequestKind { Load, Generate, LogLikelihood, Trace }
 
 internal enum WorkerErrorKind { Load, Backend, Protocol }
 
@@ -25,6 +26,7 @@ internal sealed record WorkerResponse(
     ModelLoadInfo? Loaded = null,
     GenerationResult? Generated = null,
     LogLikelihoodResult? Scored = null,
+    DistributionTrace? Traced = null,
     long? PeakResidentMemoryBytes = null);
 
 internal static class WorkerJson

@@ -32,6 +32,15 @@ public interface ILogLikelihoodScorer
     Task<LogLikelihoodResult> ScoreContinuationsAsync(LogLikelihoodRequest request, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// Optional ability: next-token distributions along a text, for measuring how far a quantized model drifts from
+/// its base on the same tokens (KL divergence, top-1 agreement, delta-p) and for perplexity.
+/// </summary>
+public interface ITokenDistributionProbe
+{
+    Task<DistributionTrace> TraceAsync(DistributionTraceRequest request, CancellationToken cancellationToken);
+}
+
 /// <summary>A model could not be loaded; the message names the model and the reason.</summary>
 public sealed class ModelLoadException(string message, Exception? inner = null) : Exception(message, inner);
 

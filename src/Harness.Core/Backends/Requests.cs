@@ -54,3 +54,38 @@ public sealed record LogLikelihoodResult(
     int PromptTokens,
     ImmutableArray<ContinuationScore> Continuations,
     RequestTimings Timings);
+
+/// <summary>
+/// Teacher-forced next-token distributions along prompt + continuation, reduced to what drift measures need.
+/// </summary>
+/// <param name="Continuation">Text appended to the rendered prompt (e.g. the base model's answer); may be empty.</param>
+/// <param name="TopK">How many of the most likely tokens to return per position (at most the vocabulary size).</param>
+/// <param name="ProbeTokens">Optional: per position, tokens whose log-probabilities to return as well (a candidate
+/// model is probed at the base model's top-k). Default or empty: none. When given, its length must equal the number
+/// of positions, else the two models tokenize differently and the request fails.</param>
+/// <param name="PlainText">Feed <see cref="RenderedPrompt.PlainText"/> as is, never through a chat template (perplexity
+/// of a reference text).</param>
+public sealed record DistributionTraceRequest(
+    RenderedPrompt Prompt, string Continuation, int TopK, ImmutableArray<ImmutableArray<int>> ProbeTokens, bool PlainText = false);
+
+/// <summary>The model's distribution over the token at position i + 1, given tokens 0..i.</summary>
+/// <param name="NextToken">The token that actually follows in the text.</param>
+/// <param name="NextTokenLogProbability">Natural-log probability the model gave <paramref name="NextToken"/>.</param>
+/// <param name="TopTokens">The most likely tokens, most likely first (ties: lower id first); [0] is the argmax.</param>
+/// <param name="TopLogProbabilities">Their log-probabilities, same order.</param>
+/// <param name="ProbeLogProbabilities">Log-probabilities of the request's probe tokens at this position; empty without probes.</param>
+public sealed record PositionDistribution(
+    int NextToken,
+    float NextTokenLogProbability,
+    ImmutableArray<int> TopTokens,
+    ImmutableArray<float> TopLogProbabilities,
+    ImmutableArray<float> ProbeLogProbabilities);
+
+/// <param name="Text">The exact text fed (rendered prompt + continuation).</param>
+/// <param name="Tokens">Its tokens, BOS included when the vocabulary adds one.</param>
+/// <param name="Positions">One per token after the first: Positions[i] predicts Tokens[i + 1].</param>
+public sealed record DistributionTrace(
+    string Text,
+    ImmutableArray<int> Tokens,
+    ImmutableArray<PositionDistribution> Positions,
+    RequestTimings Timings);

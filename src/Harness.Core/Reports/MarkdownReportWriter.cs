@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Harness.Core.Comparison;
 using Harness.Core.Runs;
 using Harness.Core.Statistics;
 using Harness.Core.Suites;
@@ -137,6 +138,11 @@ public sealed class MarkdownReportWriter : IReportWriter
             }
         }
 
+        if (report.Comparison is { } comparison)
+        {
+            RenderComparison(comparison, Line);
+        }
+
         var failed = report.Models
             .Where(m => m.Status is ModelRunStatus.LoadFailed or ModelRunStatus.Crashed || m.Failure is not null)
             .ToArray();
@@ -154,6 +160,115 @@ public sealed class MarkdownReportWriter : IReportWriter
 
         return md.ToString();
     }
+
+    private static void RenderComparison(ComparisonReport comparison, Action<string> line)
+    {
+        void Line(string text = "") => line(text);
+        Line();
+        Line($"## Comparison against {Cell(comparison.BaseModelId)}");
+        Line();
+        Line("| candidate | size | suite | paired n | Δ quality [interval] | p | mean KL | p99 KL | top-1 agree | mean Δp | RMS Δp |");
+        Line("|---|---:|---|---:|---|---:|---:|---:|---:|---:|---:|");
+        foreach (CandidateComparison candidate in comparison.Candidates)
+        {
+            var drifts = candidate.DriftBySuite.ToDictionary(d => d.Suite, d => d.Drift, StringComparer.Ordinal);
+            string size = Bytes(candidate.FileSizeBytes) + (candidate.SizeRatio is { } r ? Inv($" ({r:0.00}×)") : "");
+            foreach (SuiteQualityDelta quality in candidate.Quality)
+            {
+                drifts.TryGetValue(quality.Suite, out DriftSummary? drift);
+                string delta, p;
+                if (quality.PassRate is { } rate)
+                {
+                    delta = Inv($"{SignedPoints(rate.Difference)} pass rate [{SignedPoints(rate.Interval.Lower)}, {SignedPoints(rate.Interval.Upper)}] (lost {rate.Counts.OnlyBasePassed}, gained {rate.Counts.OnlyCandidatePassed})");
+                    p = PValue(rate.PValue) + " McNemar";
+                }
+                else if (quality.Score is { } score)
+                {
+                    delta = Inv($"{score.Difference:+0.000;-0.000;0.000} score [{score.Interval.Lower:+0.000;-0.000;0.000}, {score.Interval.Upper:+0.000;-0.000;0.000}]");
+                    p = PValue(score.PValue) + " bootstrap";
+                }
+                else
+                {
+                    delta = "–";
+                    p = "–";
+                }
+
+                Line(Row(candidate.ModelId, size, quality.Suite, quality.PairedItems.ToString(CultureInfo.InvariantCulture), delta, p,
+                    Number(drift?.MeanKlDivergence, "0.00000"), Number(drift?.P99KlDivergence, "0.0000"),
+                    drift is null ? "–" : Percent(drift.TopTokenAgreement, "0.00"),
+                    Number(drift?.MeanDeltaP, "+0.00000;-0.00000;0"), Number(drift?.RmsDeltaP, "0.00000")));
+            }
+        }
+
+        Line();
+        Line("| candidate | all-suite mean KL | p99 KL | top-1 agree | RMS Δp | perplexity ratio | p50 latency ratio | gen speed ratio | peak memory | J/item |");
+        Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        foreach (CandidateComparison candidate in comparison.Candidates)
+        {
+            DriftSummary? drift = candidate.Drift;
+            CostDelta cost = candidate.Cost;
+            Line(Row(candidate.ModelId,
+                Number(drift?.MeanKlDivergence, "0.00000"), Number(drift?.P99KlDivergence, "0.0000"),
+                drift is null ? "–" : Percent(drift.TopTokenAgreement, "0.00"), Number(drift?.RmsDeltaP, "0.00000"),
+                Number(candidate.PerplexityRatio, "0.0000"),
+                Number(cost.LatencyRatio, "0.00"), Number(cost.GenerationSpeedRatio, "0.00"),
+                $"{Bytes(cost.CandidatePeakResidentMemoryBytes)} (base {Bytes(cost.BasePeakResidentMemoryBytes)})",
+                cost.JoulesPerItemCandidate is { } j ? Inv($"{j:0.###}") : "not measured"));
+        }
+
+        if (comparison.BasePerplexity is { } basePerplexity)
+        {
+            Line();
+            Line(Inv($"Base perplexity on {Cell(comparison.ReferencePath)} (sha256 {comparison.ReferenceSha256[..12]}…): {basePerplexity.Perplexity:0.0000} over {basePerplexity.PredictedTokens} tokens in {basePerplexity.Documents} documents."));
+        }
+
+        foreach (QuantizationLadder ladder in comparison.Ladders)
+        {
+            Line();
+            Line($"### Ladder: {Cell(ladder.Suite)}");
+            Line();
+            Line(RequirementLine(ladder.Requirement));
+            Line(ladder.CheapestSufficientModelId is { } cheapest
+                ? $"Smallest sufficient: **{Cell(cheapest)}**."
+                : "Smallest sufficient: **none** — no model in the ladder provably clears the bar.");
+            Line();
+            Line("| model | file size | bits/param | pass rate [interval] | verdict |");
+            Line("|---|---:|---:|---|---|");
+            foreach (LadderRung rung in ladder.Rungs)
+            {
+                Line(Row(rung.ModelId, Bytes(rung.FileSizeBytes), Number(rung.BitsPerParameter, "0.00"),
+                    rung.PassRate is { } rate && rung.PassRateInterval is { } i ? Inv($"{Percent(rate)} [{Percent(i.Lower)}, {Percent(i.Upper)}]") : "–",
+                    $"**{Name(rung.Verdict)}**"));
+            }
+
+            if (!ladder.Rungs.IsEmpty)
+            {
+                // Mermaid renders on GitHub and in most Markdown viewers; elsewhere the table above says the same.
+                Line();
+                Line("```mermaid");
+                Line("xychart-beta");
+                Line($"    title \"{MermaidText(ladder.Suite)}: pass rate by file size (line: the bar)\"");
+                Line("    x-axis [" + string.Join(", ", ladder.Rungs.Select(r => $"\"{MermaidText(r.ModelId)} {Bytes(r.FileSizeBytes)}\"")) + "]");
+                Line("    y-axis \"pass rate (%)\" 0 --> 100");
+                Line("    bar [" + string.Join(", ", ladder.Rungs.Select(r => Number((r.PassRate ?? 0) * 100, "0.0"))) + "]");
+                Line("    line [" + string.Join(", ", ladder.Rungs.Select(_ => Number(ladder.Requirement.MinPassRate * 100, "0.0"))) + "]");
+                Line("```");
+            }
+        }
+
+        Line();
+        foreach (string note in comparison.Notes)
+        {
+            Line($"- {note}");
+        }
+    }
+
+    private static string SignedPoints(double value) =>
+        (value * 100).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + " pt";
+
+    private static string PValue(double p) => p < 0.0001 ? "<0.0001" : p.ToString("0.0000", CultureInfo.InvariantCulture);
+
+    private static string MermaidText(string text) => text.Replace("\"", "'", StringComparison.Ordinal);
 
     private static string RequirementLine(Requirement requirement)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Harness.Core.Backends;
+using Harness.Core.Comparison;
 using Harness.Core.Runs;
 using Harness.Core.Statistics;
 using Harness.Core.Suites;
@@ -11,6 +12,7 @@ namespace Harness.Core.Reports;
 /// Everything a report shows, computed from run.json and the stored records only (never from a live run),
 /// so a report can be rebuilt at any time. Serialized as report.json.
 /// </summary>
+/// <param name="Comparison">Present for runs made by <c>harness compare</c>.</param>
 public sealed record RunReport(
     int ReportSchemaVersion,
     string RunId,
@@ -19,7 +21,8 @@ public sealed record RunReport(
     ImmutableSortedDictionary<string, string> Versions,
     ImmutableArray<ModelSummary> Models,
     ImmutableArray<FixedSuiteReport> FixedSuites,
-    ImmutableArray<OpenSuiteReport> OpenSuites)
+    ImmutableArray<OpenSuiteReport> OpenSuites,
+    ComparisonReport? Comparison = null)
 {
     public const int CurrentSchemaVersion = 1;
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Harness.Core.Comparison;
 using Harness.Core.Runs;
 using Harness.Core.Statistics;
 using Harness.Core.Suites;
@@ -9,7 +10,12 @@ namespace Harness.Core.Reports;
 /// <summary>Builds a <see cref="RunReport"/> from stored records. Pure: same inputs, same report.</summary>
 public static class RunReportBuilder
 {
-    public static RunReport Build(RunManifest manifest, IReadOnlyList<ModelRunRecord> models, IReadOnlyList<ItemRecord> items)
+    public static RunReport Build(
+        RunManifest manifest,
+        IReadOnlyList<ModelRunRecord> models,
+        IReadOnlyList<ItemRecord> items,
+        IReadOnlyList<DriftRecord>? drift = null,
+        IReadOnlyList<PerplexityRecord>? perplexity = null)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(models);
@@ -73,6 +79,9 @@ public static class RunReportBuilder
             }
         }
 
+        var comparison = manifest.Comparison is { } plan
+            ? ComparisonReportBuilder.Build(plan, manifest, summaries, fixedSuites, items, drift ?? [], perplexity ?? [])
+            : null;
         return new RunReport(
             RunReport.CurrentSchemaVersion,
             manifest.RunId,
@@ -81,7 +90,8 @@ public static class RunReportBuilder
             manifest.Versions,
             summaries,
             fixedSuites.ToImmutable(),
-            openSuites.ToImmutable());
+            openSuites.ToImmutable(),
+            comparison);
     }
 
     /// <summary>Latency percentiles and mean rates over scored items; rates only from items whose phase took time.</summary>

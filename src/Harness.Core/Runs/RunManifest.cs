@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Harness.Core.Comparison;
 using Harness.Core.Models;
 using Harness.Core.Suites;
 
@@ -8,6 +9,7 @@ namespace Harness.Core.Runs;
 /// <c>results/&lt;run-id&gt;/run.json</c>: what was asked for and on what machine. Written before the first
 /// item; a resume reads it back and continues exactly this plan.
 /// </summary>
+/// <param name="Comparison">Set by <c>harness compare</c>: the base, the candidates and the drift settings.</param>
 public sealed record RunManifest(
     int SchemaVersion,
     string RunId,
@@ -17,7 +19,8 @@ public sealed record RunManifest(
     ImmutableArray<RunModel> Models,
     ImmutableArray<RunSuite> Suites,
     HostFacts Host,
-    ImmutableSortedDictionary<string, string> Versions)
+    ImmutableSortedDictionary<string, string> Versions,
+    ComparisonPlan? Comparison = null)
 {
     public const int CurrentSchemaVersion = 1;
 }

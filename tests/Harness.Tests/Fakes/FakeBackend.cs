@@ -25,6 +25,12 @@ internal sealed class FakeBackend(Func<RenderedPrompt, string> answer) : IModelB
     /// <summary>Log-probability of each continuation: by default a function of the answer text.</summary>
     public Func<RenderedPrompt, string, double>? LogProbability { get; init; }
 
+    /// <summary>
+    /// Next-token probabilities over the fake's 4-token vocabulary (token = character code mod 4) for a model at a
+    /// position. Default: the same for every model, so drift is 0.
+    /// </summary>
+    public Func<string, int, double[]> Distribution { get; init; } = (_, _) => [0.4, 0.3, 0.2, 0.1];
+
     public int Loads { get; private set; }
 
     public int Requests { get; private set; }
@@ -41,8 +47,27 @@ internal sealed class FakeBackend(Func<RenderedPrompt, string> answer) : IModelB
         return Task.FromResult<IModelSession>(new Session(this, model.Id));
     }
 
-    private sealed class Session(FakeBackend backend, string modelId) : IModelSession, ILogLikelihoodScorer
+    private sealed class Session(FakeBackend backend, string modelId) : IModelSession, ILogLikelihoodScorer, ITokenDistributionProbe
     {
+        public Task<DistributionTrace> TraceAsync(DistributionTraceRequest request, CancellationToken cancellationToken)
+        {
+            Admit(request.Prompt, cancellationToken);
+            var text = request.Prompt.PlainText + request.Continuation;
+            ImmutableArray<int> tokens = [.. text.Select(c => c % 4)];
+            var positions = ImmutableArray.CreateBuilder<PositionDistribution>();
+            for (var i = 0; i + 1 < tokens.Length; i++)
+            {
+                var p = backend.Distribution(modelId, i);
+                var order = Enumerable.Range(0, p.Length).OrderByDescending(t => p[t]).ThenBy(t => t).Take(request.TopK).ToArray();
+                var probes = request.ProbeTokens.IsDefaultOrEmpty ? [] : request.ProbeTokens[i];
+                positions.Add(new PositionDistribution(
+                    tokens[i + 1], (float)Math.Log(p[tokens[i + 1]]),
+                    [.. order], [.. order.Select(t => (float)Math.Log(p[t]))], [.. probes.Select(t => (float)Math.Log(p[t]))]));
+            }
+
+            return Task.FromResult(new DistributionTrace(text, tokens, positions.ToImmutable(), Timings(0)));
+        }
+
         private int _served;
 
         public ModelLoadInfo LoadInfo { get; } = new("fake", TimeSpan.FromMilliseconds(5), 1234, 4096, "none",

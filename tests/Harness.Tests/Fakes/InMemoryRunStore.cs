@@ -1,10 +1,49 @@
+using Harness.Core.Comparison;
 using Harness.Core.Runs;
 
 namespace Harness.Tests.Fakes;
 
 /// <summary>An <see cref="IRunStore"/> in memory, with the same duplicate-key rule as the SQLite store.</summary>
-internal sealed class InMemoryRunStore : IRunStore
+internal sealed class InMemoryRunStore : IRunStore, IComparisonStore
 {
+    private readonly List<DriftRecord> _drift = [];
+    private readonly List<PerplexityRecord> _perplexity = [];
+
+    public IReadOnlyList<DriftRecord> Drift => _drift;
+
+    public IReadOnlyList<PerplexityRecord> PerplexityHistory => _perplexity;
+
+    public Task AppendDriftAsync(DriftRecord record, CancellationToken cancellationToken)
+    {
+        if (_drift.Any(d => d.CandidateModelId == record.CandidateModelId && d.Suite == record.Suite && d.ItemId == record.ItemId))
+        {
+            throw new InvalidOperationException($"drift of {record.CandidateModelId}/{record.Suite}/{record.ItemId} is already recorded");
+        }
+
+        _drift.Add(record);
+        return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<DriftRecord> ReadDriftAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var record in _drift.ToList())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return record;
+        }
+
+        await Task.CompletedTask;
+    }
+
+    public Task RecordPerplexityAsync(PerplexityRecord record, CancellationToken cancellationToken)
+    {
+        _perplexity.Add(record);
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<PerplexityRecord>> ReadPerplexityAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<PerplexityRecord>>(_perplexity.GroupBy(p => p.ModelId).Select(g => g.Last()).ToList());
+
     private readonly List<ItemRecord> _items = [];
     private readonly List<ModelRunRecord> _models = [];
 

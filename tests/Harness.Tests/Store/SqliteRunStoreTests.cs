@@ -1,3 +1,4 @@
+using Harness.Core.Comparison;
 using Harness.Core.Runs;
 using Harness.Core.Suites;
 using Harness.Store.Sqlite;
@@ -209,5 +210,34 @@ public sealed class SqliteRunStoreTests : IDisposable
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM items;";
         return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task Drift_and_perplexity_records_survive_a_reopen_and_duplicates_are_refused()
+    {
+        var drift = new DriftRecord("f16", "q8", "arith", "001", 64, [0.5f, 0.25f], [0.1f, -0.2f], 1, null, SampleRecords.Epoch);
+        await using (SqliteRunStore store = await Open())
+        {
+            await store.AppendDriftAsync(drift, CancellationToken.None);
+            await store.RecordPerplexityAsync(new PerplexityRecord("f16", "sha", 3, 30, 12.5, SampleRecords.Epoch), CancellationToken.None);
+            await store.RecordPerplexityAsync(new PerplexityRecord("f16", "sha", 3, 30, 10.0, SampleRecords.Epoch), CancellationToken.None);
+            var duplicate = await Assert.ThrowsAsync<InvalidOperationException>(() => store.AppendDriftAsync(drift, CancellationToken.None));
+            Assert.Contains("q8", duplicate.Message, StringComparison.Ordinal);
+        }
+
+        await using (SqliteRunStore reopened = await Open())
+        {
+            var read = new List<DriftRecord>();
+            await foreach (DriftRecord record in reopened.ReadDriftAsync(CancellationToken.None))
+            {
+                read.Add(record);
+            }
+
+            DriftRecord only = Assert.Single(read);
+            Assert.Equal(drift.KlDivergence.AsEnumerable(), only.KlDivergence.AsEnumerable());
+            Assert.Equal(drift with { KlDivergence = only.KlDivergence, DeltaP = only.DeltaP }, only);
+            PerplexityRecord newest = Assert.Single(await reopened.ReadPerplexityAsync(CancellationToken.None));
+            Assert.Equal(10.0, newest.NegativeLogLikelihood);
+        }
     }
 }

@@ -1,0 +1,229 @@
+using System.Collections.Immutable;
+using Harness.Core.Backends;
+using Harness.Core.Runs;
+using Harness.Core.Suites;
+
+namespace Harness.Core.Comparison;
+
+/// <summary>What happened to one model's drift and perplexity measurement in this invocation.</summary>
+public sealed record DriftOutcome(string ModelId, int ItemsMeasuredNow, string? Failure);
+
+/// <summary>Progress of the drift pass, reported after every item.</summary>
+public sealed record DriftProgress(string CandidateModelId, int Completed, int Total);
+
+/// <summary>
+/// The second half of <c>harness compare</c>: for every candidate, the base and the candidate are loaded side by
+/// side and fed the same text per item (the rendered prompt followed by the base's recorded answer). The base
+/// returns its top-k next-token distribution at every position, the candidate is probed at exactly those tokens,
+/// and the per-position drift is committed per item. Only two models are held at a time (the base is loaded
+/// once), and nothing of vocabulary size is stored. Each model's perplexity on the reference text is recorded too.
+/// Like the evaluator, the store is the only state: running this again measures only what is missing.
+/// </summary>
+public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore store, TimeProvider timeProvider)
+{
+    public async Task<IReadOnlyList<DriftOutcome>> MeasureAsync(
+        ComparisonPlan plan,
+        IReadOnlyList<RunModel> models,
+        IReadOnlyList<Suite> suites,
+        IReadOnlyList<ItemRecord> items,
+        IReadOnlyList<string> referenceDocuments,
+        IProgress<DriftProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(models);
+        ArgumentNullException.ThrowIfNull(suites);
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(referenceDocuments);
+        var baseModel = models.FirstOrDefault(m => m.Entry.Id == plan.BaseModelId)
+            ?? throw new ArgumentException($"the base model '{plan.BaseModelId}' is not among the run's resolved models", nameof(models));
+
+        var baseAnswers = items
+            .Where(i => i.Key.ModelId == plan.BaseModelId && i.Status == ItemStatus.Scored)
+            .ToDictionary(i => (i.Key.Suite, i.Key.ItemId));
+        var measured = new HashSet<(string, string, string)>();
+        await foreach (var record in store.ReadDriftAsync(cancellationToken).ConfigureAwait(false))
+        {
+            measured.Add((record.CandidateModelId, record.Suite, record.ItemId));
+        }
+
+        var withPerplexity = (await store.ReadPerplexityAsync(cancellationToken).ConfigureAwait(false))
+            .Where(p => p.ReferenceSha256 == plan.ReferenceSha256)
+            .Select(p => p.ModelId)
+            .ToHashSet(StringComparer.Ordinal);
+
+        var outcomes = new List<DriftOutcome>();
+        await using var baseHolder = new SessionHolder(backend, baseModel);
+        if (!withPerplexity.Contains(baseModel.Entry.Id))
+        {
+            try
+            {
+                await MeasurePerplexityAsync(plan, baseModel.Entry.Id, await baseHolder.GetAsync(cancellationToken).ConfigureAwait(false), referenceDocuments, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ModelLoadException or SessionLostException or BackendException)
+            {
+                // Without the base nothing can be compared; every candidate reports the same reason.
+                return [.. plan.CandidateModelIds.Select(id => new DriftOutcome(id, 0, $"base model '{baseModel.Entry.Id}': {ex.Message}"))];
+            }
+        }
+
+        foreach (var candidateId in plan.CandidateModelIds)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var candidate = models.FirstOrDefault(m => m.Entry.Id == candidateId);
+            if (candidate is null)
+            {
+                outcomes.Add(new DriftOutcome(candidateId, 0, "the model could not be resolved (see the run's model records)"));
+                continue;
+            }
+
+            var pending = suites
+                .SelectMany(s => s.Items.Select(i => (Suite: s, Item: i)))
+                .Where(p => baseAnswers.ContainsKey((p.Suite.Name, p.Item.Id)) && !measured.Contains((candidateId, p.Suite.Name, p.Item.Id)))
+                .ToList();
+            var needsPerplexity = !withPerplexity.Contains(candidateId);
+            if (pending.Count == 0 && !needsPerplexity)
+            {
+                outcomes.Add(new DriftOutcome(candidateId, 0, null));
+                continue;
+            }
+
+            outcomes.Add(await MeasureCandidateAsync(plan, baseHolder, candidate, pending, baseAnswers, needsPerplexity, referenceDocuments, progress, cancellationToken).ConfigureAwait(false));
+        }
+
+        return outcomes;
+    }
+
+    private async Task<DriftOutcome> MeasureCandidateAsync(
+        ComparisonPlan plan,
+        SessionHolder baseHolder,
+        RunModel candidate,
+        List<(Suite Suite, SuiteItem Item)> pending,
+        Dictionary<(string, string), ItemRecord> baseAnswers,
+        bool needsPerplexity,
+        IReadOnlyList<string> referenceDocuments,
+        IProgress<DriftProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        var id = candidate.Entry.Id;
+        var done = 0;
+        try
+        {
+            var session = await backend.LoadAsync(candidate.Entry, candidate.ResolvedPath, cancellationToken).ConfigureAwait(false);
+            await using (session.ConfigureAwait(false))
+            {
+                var candidateProbe = AsProbe(session, id);
+                if (needsPerplexity)
+                {
+                    await MeasurePerplexityAsync(plan, id, candidateProbe, referenceDocuments, cancellationToken).ConfigureAwait(false);
+                }
+
+                var baseProbe = await baseHolder.GetAsync(cancellationToken).ConfigureAwait(false);
+                progress?.Report(new DriftProgress(id, 0, pending.Count));
+                foreach (var (suite, item) in pending)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var record = await MeasureItemAsync(plan, baseProbe, candidateProbe, id, suite, item, baseAnswers[(suite.Name, item.Id)], cancellationToken).ConfigureAwait(false);
+                    await store.AppendDriftAsync(record, cancellationToken).ConfigureAwait(false);
+                    progress?.Report(new DriftProgress(id, ++done, pending.Count));
+                }
+            }
+
+            return new DriftOutcome(id, done, null);
+        }
+        catch (Exception ex) when (ex is ModelLoadException or SessionLostException or BackendException)
+        {
+            // A lost base session is reloaded for the next candidate; the records committed so far stand.
+            if (ex is SessionLostException)
+            {
+                await baseHolder.ResetAsync().ConfigureAwait(false);
+            }
+
+            return new DriftOutcome(id, done, ex.Message);
+        }
+    }
+
+    private async Task<DriftRecord> MeasureItemAsync(
+        ComparisonPlan plan, ITokenDistributionProbe baseProbe, ITokenDistributionProbe candidateProbe, string candidateId,
+        Suite suite, SuiteItem item, ItemRecord baseAnswer, CancellationToken cancellationToken)
+    {
+        var prompt = PromptRenderer.Render(suite, item);
+        try
+        {
+            var baseTrace = await baseProbe.TraceAsync(new DistributionTraceRequest(prompt, baseAnswer.RawOutput, plan.TopK, default), cancellationToken).ConfigureAwait(false);
+            var candidateTrace = await candidateProbe.TraceAsync(
+                new DistributionTraceRequest(prompt, baseAnswer.RawOutput, 1, DistributionDrift.ProbesFor(baseTrace)), cancellationToken).ConfigureAwait(false);
+            var drift = DistributionDrift.Measure(baseTrace, candidateTrace);
+            return new DriftRecord(plan.BaseModelId, candidateId, suite.Name, item.Id, plan.TopK,
+                [.. drift.Select(d => (float)d.KlDivergence)], [.. drift.Select(d => (float)d.DeltaP)],
+                drift.Count(d => d.TopTokenAgrees), null, timeProvider.GetUtcNow());
+        }
+        catch (Exception ex) when (ex is BackendException or ArgumentException)
+        {
+            // One item that cannot be traced (too long for a context, a tokenizer mismatch) is recorded as such.
+            return new DriftRecord(plan.BaseModelId, candidateId, suite.Name, item.Id, plan.TopK, [], [], 0, ex.Message, timeProvider.GetUtcNow());
+        }
+    }
+
+    private async Task MeasurePerplexityAsync(
+        ComparisonPlan plan, string modelId, ITokenDistributionProbe probe, IReadOnlyList<string> documents, CancellationToken cancellationToken)
+    {
+        var nll = 0.0;
+        var tokens = 0L;
+        for (var i = 0; i < documents.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            DistributionTrace trace;
+            try
+            {
+                trace = await probe.TraceAsync(
+                    new DistributionTraceRequest(new RenderedPrompt([], documents[i]), "", 1, default, PlainText: true), cancellationToken).ConfigureAwait(false);
+            }
+            catch (BackendException ex)
+            {
+                throw new BackendException($"{plan.ReferencePath}: document {i + 1}: {ex.Message}", ex);
+            }
+
+            foreach (var position in trace.Positions)
+            {
+                nll -= position.NextTokenLogProbability;
+                tokens++;
+            }
+        }
+
+        if (tokens == 0)
+        {
+            throw new BackendException($"{plan.ReferencePath}: the reference text has no token to predict");
+        }
+
+        await store.RecordPerplexityAsync(
+            new PerplexityRecord(modelId, plan.ReferenceSha256, documents.Count, tokens, nll, timeProvider.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static ITokenDistributionProbe AsProbe(IModelSession session, string modelId) =>
+        session as ITokenDistributionProbe
+        ?? throw new BackendException($"the backend of model '{modelId}' cannot report next-token distributions, which drift needs");
+
+    /// <summary>The base session, loaded on first use and kept for every candidate.</summary>
+    private sealed class SessionHolder(IModelBackend backend, RunModel model) : IAsyncDisposable
+    {
+        private IModelSession? _session;
+
+        public async Task<ITokenDistributionProbe> GetAsync(CancellationToken cancellationToken)
+        {
+            _session ??= await backend.LoadAsync(model.Entry, model.ResolvedPath, cancellationToken).ConfigureAwait(false);
+            return AsProbe(_session, model.Entry.Id);
+        }
+
+        public async Task ResetAsync()
+        {
+            if (_session is { } session)
+            {
+                _session = null;
+                await session.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        public ValueTask DisposeAsync() => new(ResetAsync());
+    }
+}
