@@ -71,7 +71,18 @@ public sealed class JsonScorer : IScorer
                 OutputFormat = OutputFormat.List,
                 Culture = CultureInfo.InvariantCulture,
             };
-            var results = schema.Evaluate(value, options);
+            EvaluationResults results;
+            try
+            {
+                results = schema.Evaluate(value, options);
+            }
+            catch (Exception ex) when (ex is FormatException or OverflowException)
+            {
+                // JsonSchema.Net reads numbers as decimal: a model's 40-digit or 1e400 "number" does not fit, and
+                // such an answer is wrong, not a reason to stop the run.
+                return $"schema: a number in the output cannot be validated ({ex.GetType().Name}: outside the decimal range)";
+            }
+
             if (!results.IsValid)
             {
                 return $"schema: {FirstError(results)}";

@@ -47,6 +47,18 @@ public sealed class JsonScorerTests : IDisposable
         Assert.Equal(0.0, Score("json", "{'single': 'quotes'}", null).Value);
     }
 
+    [Theory]
+    // Seen from a forged model: numbers JsonSchema.Net cannot read as decimal used to end the whole run.
+    [InlineData("""{"name": "Ada", "age": 1e400}""")]
+    [InlineData("""{"name": "Ada", "age": 1234567890123456789012345678901234567890}""")]
+    public void A_number_outside_the_validators_range_fails_the_item_instead_of_the_run(string output)
+    {
+        var score = Score("json", output, null, WithSchema, suite.Path);
+
+        Assert.Equal((0.0, 0.0), (score.Value, score.FlexibleValue));
+        Assert.Contains("cannot be validated", score.Explanation, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Schema_error_is_named_in_the_explanation()
     {
