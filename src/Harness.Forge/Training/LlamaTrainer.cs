@@ -21,6 +21,7 @@ public sealed class LlamaTrainer : IDisposable
     private readonly CharVocabulary _vocabulary;
     private readonly TimeProvider _time;
     private readonly int _rows, _width, _vocab;
+    private readonly float _smoothing;
     private readonly IntPtr _backend, _sched, _paramsContext, _computeContext, _paramsBuffer, _opt, _result;
     private readonly IntPtr _tokens, _positions, _logits;
     private readonly IntPtr _tokenEmbedding, _outputNorm, _output;
@@ -47,6 +48,7 @@ public sealed class LlamaTrainer : IDisposable
         _width = options.SequenceLength;
         _rows = options.BatchSize;
         _vocab = vocabulary.Count;
+        _smoothing = options.LabelSmoothing;
         long tokensPerBatch = (long)_width * _rows;
         _labels = new float[_vocab * tokensPerBatch];
         _inputTokens = new int[tokensPerBatch];
@@ -399,7 +401,13 @@ public sealed class LlamaTrainer : IDisposable
                 if (i + 1 >= batch[r].LossStart)
                 {
                     // Rows without a label stay all-zero and add nothing to the cross-entropy.
-                    _labels[((long)row * _vocab) + tokens[i + 1]] = 1f;
+                    var offset = (long)row * _vocab;
+                    if (_smoothing > 0)
+                    {
+                        Array.Fill(_labels, _smoothing / _vocab, (int)offset, _vocab);
+                    }
+
+                    _labels[offset + tokens[i + 1]] += 1f - _smoothing;
                     targets++;
                 }
             }
