@@ -25,6 +25,16 @@ public static class LlamaQuantizer
         ["Q2_K"] = LLamaFtype.MOSTLY_Q2_K,
     }.ToImmutableSortedDictionary(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>What writes the files, for lineage records: <c>llama.cpp c0c7e14 via LLamaSharp 0.30.0</c>.</summary>
+    public static string Name
+    {
+        get
+        {
+            var versions = LlamaNativeRuntime.StaticVersions();
+            return $"llama.cpp {versions["llama.cpp"]} via LLamaSharp {versions["LLamaSharp"]}";
+        }
+    }
+
     /// <exception cref="ModelLoadException">Unknown type, unreadable input, or llama.cpp refused (its log lines are quoted).</exception>
     public static async Task<QuantizationResult> QuantizeAsync(string inputPath, string outputPath, string type, int threads, CancellationToken cancellationToken)
     {

@@ -59,7 +59,9 @@ internal static class HarnessApp
             config.AddCommand<ForgeCommand>("forge")
                 .WithDescription("Build one of the project's own tiny models from a recipe.");
             config.AddCommand<QuantizeCommand>("quantize")
-                .WithDescription("Quantize a GGUF with llama.cpp's quantizer (e.g. --types Q8_0,Q4_0).");
+                .WithDescription("Quantize a manifest model or a GGUF with llama.cpp's quantizer and add the results, with their lineage, to the manifest.")
+                .WithExample("quantize", "tiny-multi-m", "--types", "Q8_0,Q4_0")
+                .WithExample("quantize", "models/x.gguf", "--types", "Q8_0", "--add-to", "models.manifest");
             config.AddCommand<CompareCommand>("compare")
                 .WithDescription("Evaluate a base model and candidates (e.g. its quantizations) on identical items: paired quality deltas, distribution drift, perplexity ratio, costs and the ladder of the smallest sufficient one.")
                 .WithExample("compare", "--base", "tiny-multi-m", "--candidates", "tiny-multi-m-q8_0,tiny-multi-m-q4_0");

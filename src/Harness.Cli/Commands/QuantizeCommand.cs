@@ -1,7 +1,13 @@
+using System.Collections.Immutable;
 using System.ComponentModel;
 using System.Globalization;
+using System.Text;
 using Harness.Backends.LlamaSharp;
+using Harness.Core.Backends;
+using Harness.Core.Downloads;
 using Harness.Core.Gguf;
+using Harness.Core.Models;
+using Harness.Core.Suites;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -9,42 +15,258 @@ namespace Harness.Cli.Commands;
 
 internal sealed class QuantizeSettings : CommandSettings
 {
-    [CommandArgument(0, "<GGUF>")]
-    [Description("The F32/F16 GGUF to quantize")]
+    [CommandArgument(0, "<MODEL>")]
+    [Description("A model id from --models, or the path of an F32/F16 GGUF")]
     public string Input { get; init; } = "";
 
     [CommandOption("--types <LIST>")]
-    [Description("Comma-separated llama.cpp types, e.g. Q8_0,Q4_0")]
+    [Description("Comma-separated llama.cpp types, e.g. Q8_0,Q4_K_M")]
     public string Types { get; init; } = "Q8_0";
 
     [CommandOption("--output-dir <DIR>")]
-    [Description("Where <name>-<type>.gguf files go. Default: beside the input")]
+    [Description("Where <base-file-name>-<type>.gguf files go. Default: beside the base file (a downloaded base: the manifest's folder)")]
     public string? OutputDirectory { get; init; }
 
     [CommandOption("--threads <N>")]
     public int Threads { get; init; } = Environment.ProcessorCount;
+
+    [CommandOption("--models <FILE>")]
+    [Description("Manifest that a model id is looked up in; its quantized models are added to it. Default: models.manifest")]
+    public string Manifest { get; init; } = "models.manifest";
+
+    [CommandOption("--add-to <FILE>")]
+    [Description("For a GGUF path: the manifest to add the quantized models to. Default: none")]
+    public string? AddTo { get; init; }
+
+    [CommandOption("--no-manifest")]
+    [Description("Add no manifest entries")]
+    public bool NoManifest { get; init; }
+
+    public override ValidationResult Validate()
+    {
+        if (Threads < 1)
+        {
+            return ValidationResult.Error("--threads must be at least 1");
+        }
+
+        if (AddTo is not null && NoManifest)
+        {
+            return ValidationResult.Error("--add-to and --no-manifest contradict each other; give one");
+        }
+
+        if (AddTo is not null && !QuantizeCommand.IsPath(Input))
+        {
+            return ValidationResult.Error($"--add-to is for a GGUF path; the quantized models of model '{Input}' go into its own manifest (--models)");
+        }
+
+        return ValidationResult.Success();
+    }
 }
 
-/// <summary>Quantizes a GGUF with llama.cpp's quantizer and shows what each type costs in bytes and bits per weight.</summary>
+/// <summary>What the user asked for, frozen once from the command line.</summary>
+/// <param name="Types">llama.cpp type names as <see cref="LlamaQuantizer.Types"/> spells them.</param>
+/// <param name="AddTo">Manifest for the entries of a path base; null: none.</param>
+internal sealed record QuantizeOptions(
+    string Input,
+    ImmutableArray<string> Types,
+    string? OutputDirectory,
+    int Threads,
+    string Manifest,
+    string? AddTo,
+    bool WriteManifest);
+
+/// <summary>
+/// Quantizes a GGUF with llama.cpp's quantizer, shows what each type costs in bytes and bits per weight and
+/// which matrices fell back to another type, and records each result with its lineage in the manifest.
+/// </summary>
 internal sealed class QuantizeCommand : AsyncCommand<QuantizeSettings>
 {
+    /// <summary>The model being quantized.</summary>
+    /// <param name="Id">Its manifest id, or one made from its file name when it has no entry.</param>
+    /// <param name="Backend">Backend settings written in its entry, copied to the quantized entries.</param>
+    /// <param name="ManifestPath">Where the quantized entries go; null: nowhere.</param>
+    private sealed record Base(
+        string FilePath,
+        string Sha256,
+        string Id,
+        bool HasEntry,
+        ImmutableArray<KeyValuePair<string, string>> Backend,
+        string? ManifestPath,
+        string OutputDirectory);
+
     public override async Task<int> ExecuteAsync(CommandContext context, QuantizeSettings settings, CancellationToken cancellationToken)
     {
-        var facts = GgufFacts.Read(settings.Input);
-        var directory = settings.OutputDirectory ?? Path.GetDirectoryName(Path.GetFullPath(settings.Input))!;
-        var table = new Table().AddColumns("type", "file", "size", "file bits/param", "time");
-        foreach (var type in settings.Types.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var options = Freeze(settings);
+        var loader = new ManifestLoader();
+        var model = IsPath(options.Input)
+            ? await FromPathAsync(options, loader, cancellationToken)
+            : await FromManifestAsync(options, loader, cancellationToken);
+        var parameterCount = GgufFacts.Read(model.FilePath).ParameterCount;
+        var editor = new ManifestEditor(loader);
+        var refusals = new List<ManifestEditException>();
+
+        var table = new Table().AddColumns("type", "file", "size", "file bits/param", "time", "fell back", "manifest id");
+        foreach (var type in options.Types)
         {
-            var output = Path.Combine(directory, $"{Path.GetFileNameWithoutExtension(settings.Input)}-{type.ToLowerInvariant()}.gguf");
-            var result = await LlamaQuantizer.QuantizeAsync(settings.Input, output, type, settings.Threads, cancellationToken);
-            var bitsPerWeight = result.OutputBytes * 8.0 / Math.Max(1, facts.ParameterCount);
-            table.AddRow(Markup.Escape(result.Type), Markup.Escape(output),
+            var output = Path.Combine(model.OutputDirectory, $"{Path.GetFileNameWithoutExtension(model.FilePath)}-{type.ToLowerInvariant()}.gguf");
+            if (string.Equals(Path.GetFullPath(output), model.FilePath, StringComparison.Ordinal))
+            {
+                throw new InputFileException(model.FilePath, null, $"quantizing to {type} would overwrite the input; rename it or give --output-dir");
+            }
+
+            var result = await LlamaQuantizer.QuantizeAsync(model.FilePath, output, type, options.Threads, cancellationToken);
+            var written = GgufReader.Read(output);
+            var bitsPerWeight = result.OutputBytes * 8.0 / Math.Max(1, parameterCount);
+            var fallback = LlamaFileType.NamedTensorType(type) is { } named ? QuantizedTensors.FindFallback(written, named) : null;
+
+            var manifestCell = "-";
+            if (model.ManifestPath is { } manifestPath)
+            {
+                var entry = Entry(model, manifestPath, output, result, bitsPerWeight, QuantizedTensors.Histogram(written), fallback);
+                try
+                {
+                    var edit = editor.AddOrReplace(manifestPath, entry);
+                    manifestCell = Markup.Escape(entry.Id) + (edit.Replaced ? " (replaced)" : "");
+                }
+                catch (ManifestEditException ex)
+                {
+                    refusals.Add(ex);
+                    manifestCell = "[red]not written (below)[/]";
+                }
+            }
+
+            table.AddRow(
+                Markup.Escape(result.Type),
+                Markup.Escape(Path.GetRelativePath(Environment.CurrentDirectory, output)),
                 string.Create(CultureInfo.InvariantCulture, $"{result.OutputBytes / 1024.0:F1} KiB"),
                 string.Create(CultureInfo.InvariantCulture, $"{bitsPerWeight:F2}"),
-                string.Create(CultureInfo.InvariantCulture, $"{result.Duration.TotalSeconds:F1} s"));
+                string.Create(CultureInfo.InvariantCulture, $"{result.Duration.TotalSeconds:F1} s"),
+                fallback is null ? "-" : $"[yellow]{Markup.Escape(fallback.Summary)}[/]",
+                manifestCell);
         }
 
         AnsiConsole.Write(table);
-        return ExitCodes.Success;
+        foreach (var refusal in refusals)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {refusal.Message}");
+            AnsiConsole.WriteLine("Add this entry to its models: list yourself:");
+            // Raw, not through the console's line wrapping: this text is meant to be pasted.
+            Console.Out.Write(refusal.EntryText);
+            Console.Out.Flush();
+        }
+
+        return refusals.Count == 0 ? ExitCodes.Success : ExitCodes.BadInput;
+    }
+
+    /// <summary>A path names an existing file or looks like one; anything else is a manifest id.</summary>
+    internal static bool IsPath(string input) =>
+        File.Exists(input)
+        || input.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)
+        || input.Contains('/', StringComparison.Ordinal)
+        || input.Contains(Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    private static QuantizeOptions Freeze(QuantizeSettings settings)
+    {
+        var types = settings.Types.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (types.Length == 0)
+        {
+            throw new ModelLoadException($"--types names no type; known: {string.Join(", ", LlamaQuantizer.Types.Keys)}");
+        }
+
+        // Every name is checked before the first (slow) quantization, and spelled as llama.cpp does.
+        var canonical = types.Select(t => LlamaQuantizer.Types.Keys.FirstOrDefault(k => string.Equals(k, t, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ModelLoadException($"unknown quantization type '{t}'; known: {string.Join(", ", LlamaQuantizer.Types.Keys)}"));
+        return new QuantizeOptions(
+            settings.Input, [.. canonical.Distinct(StringComparer.Ordinal)], settings.OutputDirectory, settings.Threads,
+            settings.Manifest, settings.AddTo, !settings.NoManifest);
+    }
+
+    private static async Task<Base> FromManifestAsync(QuantizeOptions options, ManifestLoader loader, CancellationToken cancellationToken)
+    {
+        var manifest = loader.Load(options.Manifest);
+        var entry = manifest.Models.FirstOrDefault(m => m.Id == options.Input)
+            ?? throw new InputFileException(manifest.FilePath, null,
+                $"no model with id '{options.Input}' and no such file; known ids: {string.Join(", ", manifest.Models.Select(m => m.Id))}");
+        if (entry.Format != ModelFormat.Gguf)
+        {
+            throw new InputFileException(manifest.FilePath, entry.Line, $"model '{entry.Id}' is not a GGUF model; llama.cpp quantizes only GGUF");
+        }
+
+        var manifestDirectory = Path.GetDirectoryName(manifest.FilePath)!;
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        var resolved = await ModelResolver.Create(http, HarnessCache.FromEnvironment()).ResolveAsync(entry, manifestDirectory, null, cancellationToken);
+        var backend = new ManifestEditor(loader).ExplicitBackend(await File.ReadAllTextAsync(manifest.FilePath, cancellationToken), manifest.FilePath, entry.Id);
+        // A downloaded base lives in the cache, which may be deleted at any time: its quantized files do not go there.
+        var outputDirectory = options.OutputDirectory
+            ?? (entry.Source.Path is not null ? Path.GetDirectoryName(resolved.ResolvedPath)! : manifestDirectory);
+        return new Base(resolved.ResolvedPath, resolved.FileSha256, entry.Id, HasEntry: true, backend,
+            options.WriteManifest ? manifest.FilePath : null, Path.GetFullPath(outputDirectory));
+    }
+
+    private static async Task<Base> FromPathAsync(QuantizeOptions options, ManifestLoader loader, CancellationToken cancellationToken)
+    {
+        var filePath = Path.GetFullPath(options.Input);
+        if (!File.Exists(filePath))
+        {
+            throw new InputFileException(filePath, null, "file not found");
+        }
+
+        var sha256 = await new FileHasher(HarnessCache.FromEnvironment().HashesDirectory).Sha256Async(filePath, cancellationToken);
+        var outputDirectory = Path.GetFullPath(options.OutputDirectory ?? Path.GetDirectoryName(filePath)!);
+        if (options.AddTo is null)
+        {
+            return new Base(filePath, sha256, IdFromFileName(filePath), HasEntry: false, [], null, outputDirectory);
+        }
+
+        // The path may be a model the manifest already lists; then the lineage names that entry.
+        var manifest = loader.Load(options.AddTo);
+        var manifestDirectory = Path.GetDirectoryName(manifest.FilePath)!;
+        var entry = manifest.Models.FirstOrDefault(m =>
+            m.Source.Path is not null && string.Equals(Path.GetFullPath(m.Source.Path, manifestDirectory), filePath, StringComparison.Ordinal));
+        if (entry is null)
+        {
+            return new Base(filePath, sha256, IdFromFileName(filePath), HasEntry: false, [], manifest.FilePath, outputDirectory);
+        }
+
+        var backend = new ManifestEditor(loader).ExplicitBackend(await File.ReadAllTextAsync(manifest.FilePath, cancellationToken), manifest.FilePath, entry.Id);
+        return new Base(filePath, sha256, entry.Id, HasEntry: true, backend, manifest.FilePath, outputDirectory);
+    }
+
+    private static NewManifestEntry Entry(
+        Base model, string manifestPath, string output, QuantizationResult result, double bitsPerWeight, string tensorTypes, QuantizationFallback? fallback)
+    {
+        var manifestDirectory = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
+        string Relative(string path) => Path.GetRelativePath(manifestDirectory, path).Replace('\\', '/');
+        var lineage = new QuantizationLineage(
+            model.Id,
+            model.Sha256,
+            model.HasEntry ? null : Relative(model.FilePath),
+            result.Type,
+            result.OutputBytes,
+            bitsPerWeight,
+            LlamaQuantizer.Name,
+            tensorTypes,
+            fallback?.MetadataValue);
+        var baseName = model.HasEntry ? model.Id : Path.GetFileName(model.FilePath);
+        return new NewManifestEntry(
+            $"{model.Id}-{result.Type.ToLowerInvariant()}",
+            Relative(output),
+            ModelFormat.Gguf,
+            $"{baseName} quantized to {result.Type} by llama.cpp",
+            model.Backend,
+            lineage.ToMetadata());
+    }
+
+    /// <summary>A manifest id from a file name: lowercase, with anything an id may not hold turned into '-'.</summary>
+    private static string IdFromFileName(string filePath)
+    {
+        var id = new StringBuilder();
+        foreach (var c in Path.GetFileNameWithoutExtension(filePath).ToLowerInvariant())
+        {
+            id.Append(c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '_' or '-' ? c : '-');
+        }
+
+        var text = id.ToString().TrimStart('.', '_', '-');
+        return text.Length > 0 ? text : "model";
     }
 }

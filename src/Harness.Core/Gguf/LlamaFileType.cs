@@ -28,6 +28,22 @@ public static class LlamaFileType
     /// <summary><c>MOSTLY_F16</c>: matrices are F16 (norms stay F32).</summary>
     public const int MostlyF16 = 1;
 
+    // The tensor type a file type is named for; mixes (the _S/_M/_L variants) also give some tensors a larger type.
+    private static readonly ImmutableDictionary<string, GgmlType> NamedTypes = new Dictionary<string, GgmlType>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["F32"] = GgmlType.F32, ["F16"] = GgmlType.F16, ["BF16"] = GgmlType.BF16,
+        ["Q8_0"] = GgmlType.Q8_0, ["Q5_0"] = GgmlType.Q5_0, ["Q5_1"] = GgmlType.Q5_1, ["Q4_0"] = GgmlType.Q4_0, ["Q4_1"] = GgmlType.Q4_1,
+        ["Q6_K"] = GgmlType.Q6_K, ["Q5_K_S"] = GgmlType.Q5_K, ["Q5_K_M"] = GgmlType.Q5_K, ["Q4_K_S"] = GgmlType.Q4_K, ["Q4_K_M"] = GgmlType.Q4_K,
+        ["Q3_K_S"] = GgmlType.Q3_K, ["Q3_K_M"] = GgmlType.Q3_K, ["Q3_K_L"] = GgmlType.Q3_K, ["Q2_K"] = GgmlType.Q2_K, ["Q2_K_S"] = GgmlType.Q2_K,
+    }.ToImmutableDictionary(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The tensor type most weight matrices get under the file type <paramref name="shortName"/> (<c>Q4_K_M</c> gives
+    /// <see cref="GgmlType.Q4_K"/>), or null for file types not listed.
+    /// </summary>
+    public static GgmlType? NamedTensorType(string shortName) =>
+        NamedTypes.TryGetValue(shortName, out var type) ? type : null;
+
     /// <summary>The short name of a <c>general.file_type</c> value, or null when llama.cpp does not know it.</summary>
     public static string? ShortName(long fileType) =>
         fileType is >= 0 and <= int.MaxValue && ShortNames.TryGetValue((int)fileType & ~GuessedFlag, out var name) ? name : null;
