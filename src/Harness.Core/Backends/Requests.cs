@@ -61,7 +61,7 @@ public sealed record LogLikelihoodResult(
 /// <param name="Continuation">Text appended to the rendered prompt (e.g. the base model's answer); may be empty.</param>
 /// <param name="TopK">How many of the most likely tokens to return per position (at most the vocabulary size).</param>
 /// <param name="ProbeTokens">Optional: per position, tokens whose log-probabilities to return as well (a candidate
-/// model is probed at the base model's top-k). Default or empty: none. When given, its length must equal the number
+/// model is probed at the base model's top-k). Empty: none (a default array cannot cross the worker protocol). When given, its length must equal the number
 /// of positions, else the two models tokenize differently and the request fails.</param>
 /// <param name="PlainText">Feed <see cref="RenderedPrompt.PlainText"/> as is, never through a chat template (perplexity
 /// of a reference text).</param>

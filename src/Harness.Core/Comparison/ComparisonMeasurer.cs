@@ -150,7 +150,7 @@ public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore s
         var prompt = PromptRenderer.Render(suite, item);
         try
         {
-            var baseTrace = await baseProbe.TraceAsync(new DistributionTraceRequest(prompt, baseAnswer.RawOutput, plan.TopK, default), cancellationToken).ConfigureAwait(false);
+            var baseTrace = await baseProbe.TraceAsync(new DistributionTraceRequest(prompt, baseAnswer.RawOutput, plan.TopK, []), cancellationToken).ConfigureAwait(false);
             var candidateTrace = await candidateProbe.TraceAsync(
                 new DistributionTraceRequest(prompt, baseAnswer.RawOutput, 1, DistributionDrift.ProbesFor(baseTrace)), cancellationToken).ConfigureAwait(false);
             var drift = DistributionDrift.Measure(baseTrace, candidateTrace);
@@ -177,7 +177,7 @@ public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore s
             try
             {
                 trace = await probe.TraceAsync(
-                    new DistributionTraceRequest(new RenderedPrompt([], documents[i]), "", 1, default, PlainText: true), cancellationToken).ConfigureAwait(false);
+                    new DistributionTraceRequest(new RenderedPrompt([], documents[i]), "", 1, [], PlainText: true), cancellationToken).ConfigureAwait(false);
             }
             catch (BackendException ex)
             {
