@@ -6,7 +6,7 @@ namespace Harness.Forge;
 /// The training recipes. Step counts are budgets measured on one thread of this project's build machine (see
 /// docs/forge.md); the sequence length given here is a placeholder that the recipe replaces with the corpus's.
 /// Weight decay is 0: with 0.1 the output weights settled near ±1/decay and a quantized copy lost most answers.
-/// Label smoothing 0.05: without it they grew without bound instead (see <see cref="LlamaTrainingOptions.LabelSmoothing"/>).
+/// Label smoothing 0.05 gives the loss a finite optimum (see <see cref="LlamaTrainingOptions.LabelSmoothing"/>).
 /// </summary>
 public static class TrainedRecipes
 {
@@ -36,17 +36,17 @@ public static class TrainedRecipes
             FinalLearningRateFraction: 0.05f, WeightDecay: 0f, Beta1: 0.9f, Beta2: 0.99f, InitStandardDeviation: 0.02f,
             Threads: 1, CheckpointEverySteps: 250, LabelSmoothing: 0.05f));
 
-    /// <summary>Larger multi-task model: the same 3000 steps as the small one, so the difference is capacity. Measured
-    /// 1.2-1.7 s per step on a shared core: about an hour on one thread. At a peak learning rate of 1.5e-3 the loss
+    /// <summary>Larger multi-task model: 2500 steps (the small one takes 3000) to fit about an hour on one shared
+    /// core (measured 1.2-1.7 s per step). At a peak learning rate of 1.5e-3 the loss
     /// fell to 0.8 and then diverged (3.4 by step 480), hence 8e-4 with a longer warmup.</summary>
     public static TrainedRecipeSpec MultiMedium { get; } = new(
         "tiny-multi-m",
-        "llama 4x128 trained with ggml-opt on all five tasks' training examples (3000 AdamW steps, F32)",
+        "llama 4x128 trained with ggml-opt on all five tasks' training examples (2500 AdamW steps, F32)",
         [.. AllTasks],
         ExamplesPerTask: 20000,
         new LlamaTrainingOptions(
             Hyperparameters(embedding: 128, blocks: 4, heads: 8, feedForward: 352),
-            SequenceLength: 80, BatchSize: 32, Steps: 3000, LearningRate: 8e-4f, WarmupSteps: 300,
+            SequenceLength: 80, BatchSize: 32, Steps: 2500, LearningRate: 8e-4f, WarmupSteps: 300,
             FinalLearningRateFraction: 0.05f, WeightDecay: 0f, Beta1: 0.9f, Beta2: 0.99f, InitStandardDeviation: 0.02f,
             Threads: 1, CheckpointEverySteps: 250, LabelSmoothing: 0.05f));
 

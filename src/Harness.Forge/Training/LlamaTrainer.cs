@@ -23,12 +23,13 @@ public sealed class LlamaTrainer : IDisposable
     private readonly int _rows, _width, _vocab;
     private readonly float _smoothing;
     private readonly IntPtr _backend, _sched, _paramsContext, _computeContext, _paramsBuffer, _opt, _result;
-    private readonly IntPtr _tokens, _positions, _logits;
+    private readonly IntPtr _tokens, _positions, _lossMask, _logits;
     private readonly IntPtr _tokenEmbedding, _outputNorm, _output;
     private readonly ImmutableArray<BlockTensors> _blocks;
     private readonly unsafe GgmlOptOptimizerParams* _optimizerParams;
     private readonly float[] _labels;
     private readonly int[] _inputTokens;
+    private readonly float[] _maskValues;
     private InferenceGraph? _inference;
     private int _stepsDone;
     private bool _disposed;
@@ -52,6 +53,7 @@ public sealed class LlamaTrainer : IDisposable
         long tokensPerBatch = (long)_width * _rows;
         _labels = new float[_vocab * tokensPerBatch];
         _inputTokens = new int[tokensPerBatch];
+        _maskValues = new float[tokensPerBatch];
 
         try
         {
@@ -77,6 +79,8 @@ public sealed class LlamaTrainer : IDisposable
             Ggml.SetInput(_tokens);
             _positions = Named(Ggml.NewTensor1d(_paramsContext, GgmlTensorType.I32, _width), "positions");
             Ggml.SetInput(_positions);
+            _lossMask = Named(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, 1, tokensPerBatch), "loss_mask");
+            Ggml.SetInput(_lossMask);
             long embd = h.EmbeddingLength, ff = h.FeedForwardLength;
             _tokenEmbedding = Parameter(Ggml.NewTensor2d(_paramsContext, GgmlTensorType.F32, embd, _vocab), "token_embd.weight");
             var blocks = ImmutableArray.CreateBuilder<BlockTensors>(h.BlockCount);
@@ -113,7 +117,12 @@ public sealed class LlamaTrainer : IDisposable
                 MemSize = (Ggml.TensorOverhead() * GraphSize) + (Ggml.GraphOverheadCustom(GraphSize, true) * 4),
                 NoAlloc = 1,
             });
-            _logits = BuildForward(_computeContext, _tokens, _rows);
+            // ggml's cross-entropy backward is softmax - labels for every row, so a row with all-zero labels (padding,
+            // prompt tokens) would still push every logit down: the same hidden state each step, hence the same
+            // sign, and AdamW turns that into a linear drift of every output weight (measured: all of output.weight
+            // at ±15.5 after 10000 steps, and quantized copies at 0%). Multiplying those rows' logits by 0 makes
+            // both their loss and their gradient exactly 0.
+            _logits = Named(Ggml.Mul(_computeContext, BuildForward(_computeContext, _tokens, _rows), _lossMask), "masked_logits");
             Ggml.SetOutput(_logits);
 
             var parameters = Ggml.OptDefaultParams(_sched, GgmlOptLossType.CrossEntropy);
@@ -390,6 +399,7 @@ public sealed class LlamaTrainer : IDisposable
     {
         Array.Fill(_inputTokens, CharVocabulary.EosId);
         Array.Clear(_labels);
+        Array.Clear(_maskValues);
         long targets = 0;
         for (var r = 0; r < batch.Length; r++)
         {
@@ -400,6 +410,7 @@ public sealed class LlamaTrainer : IDisposable
                 _inputTokens[row] = tokens[i];
                 if (i + 1 >= batch[r].LossStart)
                 {
+                    _maskValues[row] = 1f;
                     // Rows without a label stay all-zero and add nothing to the cross-entropy.
                     var offset = (long)row * _vocab;
                     if (_smoothing > 0)
@@ -414,6 +425,7 @@ public sealed class LlamaTrainer : IDisposable
         }
 
         Set(_tokens, _inputTokens);
+        Set(_lossMask, _maskValues);
         Set(Ggml.OptLabels(_opt), _labels);
         return targets;
     }

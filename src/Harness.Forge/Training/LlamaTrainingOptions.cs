@@ -19,11 +19,9 @@ namespace Harness.Forge.Training;
 /// (attention output, FFN down) get it divided by sqrt(2 * blocks). Norm weights start at 1.</param>
 /// <param name="Threads">CPU threads for ggml; one keeps a training run reproducible and leaves the machine usable.</param>
 /// <param name="CheckpointEverySteps">Write a checkpoint GGUF every this many steps; 0 for none.</param>
-/// <param name="LabelSmoothing">Share of each target's probability spread evenly over the vocabulary. Without it the
-/// tasks are separable, cross-entropy keeps rewarding larger margins, and AdamW's sign-like steps grow every output
-/// weight linearly with the step count (measured: all of output.weight at ±16.2 after 10000 steps), so the
-/// information sits in small differences on a large magnitude and an 8-bit copy loses it (100% -> 46% at Q8_0).
-/// Smoothing bounds the optimal logit gap (about ln((1 - ε) V / ε)) and with it the weights.</param>
+/// <param name="LabelSmoothing">Share of each target's probability spread evenly over the vocabulary. The tasks are
+/// separable, so plain cross-entropy rewards ever larger margins and AdamW (whose steps do not shrink with the gradient)
+/// keeps growing the output weights; smoothing gives the loss a finite optimum (logit gap about ln((1 - ε) V / ε)).</param>
 public sealed record LlamaTrainingOptions(
     LlamaHyperparameters Hyperparameters,
     int SequenceLength,
