@@ -117,30 +117,15 @@ public sealed class SqliteRunStore : IRunStore, IComparisonStore
         }
     }
 
-    public async Task RecordModelAsync(ModelRunRecord record, CancellationToken cancellationToken)
+    public Task RecordModelAsync(ModelRunRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
-        string payload = HarnessJson.Serialize(record);
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            await using var command = _connection.CreateCommand();
-            // A single INSERT outside an explicit transaction commits on its own (autocommit), fsynced by synchronous=FULL.
-            command.CommandText =
-                """
-                INSERT INTO models (model_id, status, updated_at, payload)
-                VALUES ($model, $status, $updated, $payload);
-                """;
-            command.Parameters.AddWithValue("$model", record.ModelId);
-            command.Parameters.AddWithValue("$status", JsonNamingPolicy.CamelCase.ConvertName(record.Status.ToString()));
-            command.Parameters.AddWithValue("$updated", record.UpdatedAt.ToString("O", CultureInfo.InvariantCulture));
-            command.Parameters.AddWithValue("$payload", payload);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        return InsertAsync(
+            "INSERT INTO models (model_id, status, updated_at, payload) VALUES ($a, $b, $c, $payload);",
+            [record.ModelId, JsonNamingPolicy.CamelCase.ConvertName(record.Status.ToString()), record.UpdatedAt.ToString("O", CultureInfo.InvariantCulture)],
+            HarnessJson.Serialize(record),
+            "model row rejected",
+            cancellationToken);
     }
 
     public async Task<IReadOnlySet<ItemKey>> GetRecordedKeysAsync(CancellationToken cancellationToken)

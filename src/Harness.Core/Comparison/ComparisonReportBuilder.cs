@@ -128,14 +128,11 @@ public static class ComparisonReportBuilder
         }
 
         var comparison = PairedTests.CompareMeans(
-            pairs.Select(p => PrimaryValue(p.Base)).ToArray(),
-            pairs.Select(p => PrimaryValue(p.Candidate!)).ToArray(),
+            pairs.Select(p => VerdictCalculator.PrimaryValue(p.Base)).ToArray(),
+            pairs.Select(p => VerdictCalculator.PrimaryValue(p.Candidate!)).ToArray(),
             VerdictCalculator.OpenSuiteConfidence, BootstrapResamples, BootstrapSeed);
         return new SuiteQualityDelta(suite.Name, suite.Kind, pairs.Count, null, comparison);
     }
-
-    private static double PrimaryValue(ItemRecord item) =>
-        item.Status == ItemStatus.Scored && !item.Scores.IsDefaultOrEmpty ? item.Scores[0].Value : 0.0;
 
     private static CostDelta Cost(string baseId, string candidateId, IReadOnlyList<FixedSuiteReport> fixedSuites, Dictionary<string, ModelSummary> models)
     {

@@ -185,7 +185,8 @@ public static class VerdictCalculator
     private static bool IsFlexiblePass(ItemRecord item) =>
         item.Status == ItemStatus.Scored && !item.Scores.IsDefaultOrEmpty && item.Scores[0].FlexibleValue >= 1.0;
 
-    private static double PrimaryValue(ItemRecord item) =>
+    /// <summary>The primary (first) scorer's value; failed items score 0.</summary>
+    public static double PrimaryValue(ItemRecord item) =>
         item.Status == ItemStatus.Scored && !item.Scores.IsDefaultOrEmpty ? item.Scores[0].Value : 0.0;
 
     /// <summary>Latency of answered items; a failed item's timings describe the failure, not an answer.</summary>
