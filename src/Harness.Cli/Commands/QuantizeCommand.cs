@@ -106,6 +106,8 @@ internal sealed class QuantizeCommand : AsyncCommand<QuantizeSettings>
         var refusals = new List<ManifestEditException>();
 
         var table = new Table().AddColumns("type", "file", "size", "file bits/param", "time", "fell back", "manifest id");
+        // llama.cpp's writer does not create folders and reports a missing one only as a failed open.
+        Directory.CreateDirectory(model.OutputDirectory);
         foreach (var type in options.Types)
         {
             var output = Path.Combine(model.OutputDirectory, $"{Path.GetFileNameWithoutExtension(model.FilePath)}-{type.ToLowerInvariant()}.gguf");

@@ -142,12 +142,13 @@ public sealed class QuantizeCommandTests(ITestOutputHelper log)
         Assert.Equal(before, await File.ReadAllTextAsync(manifestPath));
 
         var added = await HarnessProcess.RunAsync(ws.Root, Timeout, "quantize", "elsewhere/Bigram 64.gguf", "--types", "Q8_0", "--threads", "1",
-            "--add-to", "models.manifest", "--output-dir", "models");
+            "--add-to", "models.manifest", "--output-dir", "models/quantized");
 
         Assert.True(added.ExitCode == 0, added.Output + added.Error);
         var entry = new ManifestLoader().Load(manifestPath).Models[^1];
         Assert.Equal("bigram-64-q8_0", entry.Id);
-        Assert.Equal("models/Bigram 64-q8_0.gguf", entry.Source.Path);
+        // The output folder did not exist: quantize creates it.
+        Assert.Equal("models/quantized/Bigram 64-q8_0.gguf", entry.Source.Path);
         Assert.Equal("bigram-64", entry.Metadata["base_model"]);
         Assert.Equal("elsewhere/Bigram 64.gguf", entry.Metadata["base_file"]);
         Assert.Equal("Bigram 64.gguf quantized to Q8_0 by llama.cpp", entry.Description);
