@@ -63,6 +63,7 @@ public sealed class QuantizeCommandTests(ITestOutputHelper log)
 
             """.Replace("\r\n", "\n", StringComparison.Ordinal));
         var original = await File.ReadAllTextAsync(manifestPath);
+        var originalIds = new ManifestLoader().Load(manifestPath).Models.Select(m => m.Id).ToList();
 
         var run = await HarnessProcess.RunAsync(ws.Root, Timeout, "quantize", "bigram-96", "--types", "Q8_0,Q4_K_M", "--threads", "1");
 
@@ -71,7 +72,8 @@ public sealed class QuantizeCommandTests(ITestOutputHelper log)
         var text = await File.ReadAllTextAsync(manifestPath);
         Assert.StartsWith(original, text, StringComparison.Ordinal); // comments and the old entries untouched
         var manifest = new ManifestLoader().Load(manifestPath);
-        Assert.Equal(["tiny-bigram", "tiny-bigram-f32", "bigram-96", "bigram-96-q8_0", "bigram-96-q4_k_m"], manifest.Models.Select(m => m.Id));
+        Assert.Equal([.. originalIds, "bigram-96-q8_0", "bigram-96-q4_k_m"], manifest.Models.Select(m => m.Id));
+        Assert.Equal("bigram-96", originalIds[^1]);
 
         var baseSha256 = Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(basePath)));
         var baseFacts = GgufFacts.Read(basePath);

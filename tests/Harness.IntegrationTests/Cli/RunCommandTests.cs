@@ -75,7 +75,7 @@ public sealed class RunCommandTests
     {
         using var reference = new HarnessProcess.Workspace();
         using var ws = new HarnessProcess.Workspace();
-        string[] plan = ["run", "--suite", "tasks/arith", "--suite", "tasks/dates", "--suite", "tasks/sentiment"];
+        string[] plan = ["run", "--suite", "tasks/arith", "--suite", "tasks/dates", "--suite", "tasks/sentiment", "--model", "tiny-bigram", "--model", "tiny-bigram-f32"];
 
         var uninterrupted = await HarnessProcess.RunAsync(reference.Root, Timeout, plan);
         Assert.Equal(0, uninterrupted.ExitCode);
