@@ -38,6 +38,7 @@ public static class ForgeRecipes
     [
         new BigramForgeRecipe("tiny-bigram", GgmlType.F16),
         new BigramForgeRecipe("tiny-bigram-f32", GgmlType.F32),
+        new TrainedForgeRecipe(TrainedRecipes.ArithTiny),
         new TrainedForgeRecipe(TrainedRecipes.ArithSmall),
         new TrainedForgeRecipe(TrainedRecipes.MultiSmall),
         new TrainedForgeRecipe(TrainedRecipes.MultiMedium),
