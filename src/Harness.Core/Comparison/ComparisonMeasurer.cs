@@ -118,6 +118,11 @@ public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore s
                     await MeasurePerplexityAsync(plan, id, candidateProbe, referenceDocuments, cancellationToken).ConfigureAwait(false);
                 }
 
+                if (pending.Count == 0)
+                {
+                    return new DriftOutcome(id, 0, null);
+                }
+
                 var baseProbe = await baseHolder.GetAsync(cancellationToken).ConfigureAwait(false);
                 progress?.Report(new DriftProgress(id, 0, pending.Count));
                 foreach (var (suite, item) in pending)
