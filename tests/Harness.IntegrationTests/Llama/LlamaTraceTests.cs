@@ -41,6 +41,29 @@ public sealed class LlamaTraceTests
     }
 
     [RequiresSharedModelFact]
+    public async Task Choices_scored_on_a_reused_prefix_equal_a_fresh_decode_of_each_whole_text()
+    {
+        // ScoreContinuations decodes the context once and, per choice, drops the previous choice's KV cells and
+        // continues from the context; a trace decodes context + choice from an empty cache every time.
+        await using var session = await LlamaTestModels.LoadStoriesAsync(batchSize: 4);
+        var scorer = (ILogLikelihoodScorer)session;
+        var probe = (ITokenDistributionProbe)session;
+        string[] choices = [" a little girl named Lily", " a big dog", " nothing at all in the house", " a"];
+
+        var reused = await scorer.ScoreContinuationsAsync(
+            new LogLikelihoodRequest(LlamaTestModels.PlainPrompt(Context), [.. choices]), CancellationToken.None);
+
+        Assert.Equal(choices.Length, reused.Continuations.Length);
+        foreach (var score in reused.Continuations)
+        {
+            var fresh = await probe.TraceAsync(
+                new DistributionTraceRequest(LlamaTestModels.PlainPrompt(Context), score.Continuation, 1, []), CancellationToken.None);
+            var naive = fresh.Positions.TakeLast(score.TokenCount).Sum(p => (double)p.NextTokenLogProbability);
+            Assert.Equal(naive, score.LogProbability, 3);
+        }
+    }
+
+    [RequiresSharedModelFact]
     public async Task A_model_traced_against_itself_has_zero_drift()
     {
         await using var session = await LlamaTestModels.LoadStoriesAsync();
