@@ -10,7 +10,7 @@ using Spectre.Console.Cli;
 
 namespace Harness.Cli.Commands;
 
-internal sealed class CompareSettings : CommandSettings
+internal sealed class CompareSettings : PlannedRunSettings
 {
     [CommandOption("--base <ID>")]
     [Description("The reference model (e.g. the F16 or F32 original)")]
@@ -20,18 +20,6 @@ internal sealed class CompareSettings : CommandSettings
     [Description("Comma-separated model ids to compare with the base (repeatable)")]
     public string[] Candidates { get; init; } = [];
 
-    [CommandOption("--models <FILE>")]
-    [Description("Model manifest. Default: models.manifest")]
-    public string Manifest { get; init; } = "models.manifest";
-
-    [CommandOption("--suite <DIR>")]
-    [Description("A suite folder (repeatable). Default: every suite under --tasks")]
-    public string[] Suites { get; init; } = [];
-
-    [CommandOption("--tasks <DIR>")]
-    [Description("Folder holding the suites. Default: tasks")]
-    public string Tasks { get; init; } = "tasks";
-
     [CommandOption("--reference <FILE>")]
     [Description("Text for the perplexity ratio, documents separated by blank lines. Default: <tasks>/reference.txt")]
     public string? Reference { get; init; }
@@ -40,14 +28,6 @@ internal sealed class CompareSettings : CommandSettings
     [Description("Base tokens per position that KL divergence is measured over (the rest is one bin). Default: 64")]
     public int TopK { get; init; } = 64;
 
-    [CommandOption("--results <DIR>")]
-    [Description("Where run folders are created. Default: results")]
-    public string Results { get; init; } = "results";
-
-    [CommandOption("--resume <RUN_DIR>")]
-    [Description("Finish an interrupted comparison; every other option is read from its run.json")]
-    public string? Resume { get; init; }
-
     public IReadOnlyList<string> CandidateIds =>
         [.. Candidates.SelectMany(c => c.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct(StringComparer.Ordinal)];
 
@@ -55,9 +35,7 @@ internal sealed class CompareSettings : CommandSettings
     {
         if (Resume is not null)
         {
-            return Base is null && Candidates.Length == 0
-                ? ValidationResult.Success()
-                : ValidationResult.Error("--resume continues the plan stored in run.json; it takes no --base or --candidates");
+            return ValidateResume(Base is not null || Candidates.Length > 0 || Reference is not null, "--base, --candidates or --reference");
         }
 
         if (Base is null || CandidateIds.Count == 0)
@@ -85,10 +63,7 @@ internal sealed class CompareCommand : AsyncCommand<CompareSettings>
     public override async Task<int> ExecuteAsync(CommandContext context, CompareSettings settings, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        var service = new RunService(
-            new WorkerProcessBackend(WorkerLaunch.CurrentProcess(), BackendVersions.BackendName),
-            ModelResolver.Create(http, HarnessCache.FromEnvironment()),
-            TimeProvider.System);
+        var service = RunService.WithWorkers(http);
         var reference = settings.Reference ?? Path.Combine(settings.Tasks, ReferenceText.DefaultFileName);
 
         var result = await RunCommand.RunWithDisplayAsync(false, (observer, downloads) => settings.Resume is { } resume

@@ -10,7 +10,8 @@ using Spectre.Console.Cli;
 
 namespace Harness.Cli.Commands;
 
-internal sealed class RunSettings : CommandSettings
+/// <summary>The options of every command that plans a run (run, compare) or resumes one.</summary>
+internal abstract class PlannedRunSettings : CommandSettings
 {
     [CommandOption("--models <FILE>")]
     [Description("Model manifest. Default: models.manifest")]
@@ -24,10 +25,6 @@ internal sealed class RunSettings : CommandSettings
     [Description("Folder holding the suites. Default: tasks")]
     public string Tasks { get; init; } = "tasks";
 
-    [CommandOption("--model <ID>")]
-    [Description("A model id from the manifest (repeatable). Default: every model")]
-    public string[] Models { get; init; } = [];
-
     [CommandOption("--results <DIR>")]
     [Description("Where run folders are created. Default: results")]
     public string Results { get; init; } = "results";
@@ -36,17 +33,29 @@ internal sealed class RunSettings : CommandSettings
     [Description("Finish an interrupted run; every other option is read from its run.json")]
     public string? Resume { get; init; }
 
+    /// <summary>A resume continues the plan in run.json, so no option that plans may come with it.</summary>
+    /// <param name="plannedElsewhere">The command's own planning options were given.</param>
+    /// <param name="ownOptions">Their names, for the message.</param>
+    protected ValidationResult ValidateResume(bool plannedElsewhere, string ownOptions)
+    {
+        var planned = plannedElsewhere || Suites.Length > 0 || Manifest != "models.manifest" || Tasks != "tasks";
+        return Resume is not null && planned
+            ? ValidationResult.Error($"--resume continues the plan stored in run.json; it takes no --models, --suite, --tasks or {ownOptions}")
+            : ValidationResult.Success();
+    }
+}
+
+internal sealed class RunSettings : PlannedRunSettings
+{
+    [CommandOption("--model <ID>")]
+    [Description("A model id from the manifest (repeatable). Default: every model")]
+    public string[] Models { get; init; } = [];
+
     [CommandOption("--json")]
     [Description("No progress display; print a machine-readable summary on stdout")]
     public bool Json { get; init; }
 
-    public override ValidationResult Validate()
-    {
-        var planned = Suites.Length > 0 || Models.Length > 0 || Manifest != "models.manifest" || Tasks != "tasks";
-        return Resume is not null && planned
-            ? ValidationResult.Error("--resume continues the plan stored in run.json; it takes no --models, --suite, --model or --tasks")
-            : ValidationResult.Success();
-    }
+    public override ValidationResult Validate() => ValidateResume(Models.Length > 0, "--model");
 }
 
 internal sealed class RunCommand : AsyncCommand<RunSettings>
@@ -54,10 +63,7 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
     public override async Task<int> ExecuteAsync(CommandContext context, RunSettings settings, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        var service = new RunService(
-            new WorkerProcessBackend(WorkerLaunch.CurrentProcess(), BackendVersions.BackendName),
-            ModelResolver.Create(http, HarnessCache.FromEnvironment()),
-            TimeProvider.System);
+        var service = RunService.WithWorkers(http);
 
         var result = await RunWithDisplayAsync(settings.Json, (observer, downloads) => settings.Resume is { } resume
             ? service.ResumeAsync(resume, observer, downloads, cancellationToken)

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using Harness.Cli.Workers;
 using Harness.Core.Backends;
 using Harness.Core.Comparison;
 using Harness.Core.Downloads;
@@ -39,6 +40,12 @@ internal sealed record RunResult(
 /// </summary>
 internal sealed class RunService(IModelBackend backend, ModelResolver resolver, TimeProvider timeProvider)
 {
+    /// <summary>The CLI's service: llama.cpp in one worker process per model, models resolved through the cache.</summary>
+    public static RunService WithWorkers(HttpClient http) => new(
+        new WorkerProcessBackend(WorkerLaunch.CurrentProcess(), BackendVersions.BackendName),
+        ModelResolver.Create(http, HarnessCache.FromEnvironment()),
+        TimeProvider.System);
+
     public async Task<RunResult> StartAsync(NewRunOptions options, IRunObserver? observer, IProgress<DownloadProgress>? downloads, CancellationToken cancellationToken)
     {
         var manifest = new ManifestLoader().Load(options.ManifestPath);
