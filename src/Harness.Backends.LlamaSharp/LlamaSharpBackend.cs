@@ -3,6 +3,7 @@ using Harness.Core.Models;
 using LLama;
 using LLama.Common;
 using LLama.Exceptions;
+using LLama.Native;
 
 namespace Harness.Backends.LlamaSharp;
 
@@ -70,8 +71,14 @@ public sealed class LlamaSharpBackend(TextWriter? nativeLog = null, TimeProvider
 
         try
         {
+            // The context is sized only now: the automatic parallelism depends on the model's KV size per token.
+            var parallel = options.ParallelSequences ?? AutoParallelSequences(weights.NativeHandle, options);
+            parameters.SeqMax = (uint)parallel;
+            parameters.ContextSize = checked((uint)(options.ContextSize * parallel));
+            var parallelRequested = options.ParallelSequences?.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                ?? $"auto (KV budget {KvBudgetBytes() / (1024 * 1024)} MiB, at most {MaxAutoParallelSequences})";
             return await LlamaSharpSession.CreateAsync(
-                model, fullPath, fileSizeBytes, weights, parameters, native, _time, start, cancellationToken).ConfigureAwait(false);
+                model, fullPath, fileSizeBytes, weights, parameters, parallelRequested, native, _time, start, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -79,6 +86,31 @@ public sealed class LlamaSharpBackend(TextWriter? nativeLog = null, TimeProvider
             throw;
         }
     }
+
+    /// <summary>Most sequences <c>parallel: auto</c> picks: past this, CPU throughput stops growing (measured in docs/performance.md).</summary>
+    public const int MaxAutoParallelSequences = 16;
+
+    /// <summary>
+    /// <c>parallel: auto</c>: as many sequences of the model's context size as fit the KV budget (f16 keys and values),
+    /// at least 1, at most <see cref="MaxAutoParallelSequences"/> and never more than the batch holds.
+    /// </summary>
+    public static int AutoParallelSequences(SafeLlamaModelHandle model, BackendOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        var kvBytesPerToken = KvBytesPerToken(model.LayerCount, model.EmbeddingSize, model.HeadCount, model.KVHeadCount);
+        var perSequence = kvBytesPerToken * options.ContextSize;
+        var fits = perSequence > 0 ? KvBudgetBytes() / perSequence : 1;
+        return (int)Math.Clamp(fits, 1, Math.Min(MaxAutoParallelSequences, options.BatchSize));
+    }
+
+    /// <summary>Keys and values of every layer at f16: 2 x 2 bytes x layers x (embedding width x KV heads / heads).</summary>
+    public static long KvBytesPerToken(int layers, int embeddingSize, int heads, int kvHeads) =>
+        heads <= 0 ? 0 : 4L * layers * ((long)embeddingSize * Math.Max(1, kvHeads) / heads);
+
+    /// <summary>KV memory <c>parallel: auto</c> may use: a quarter of the memory the process may use, at most 4 GiB.</summary>
+    public static long KvBudgetBytes() =>
+        Math.Min(4L << 30, Math.Max(64L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4));
 
     private static void ValidateOptions(ModelEntry model, string fullPath)
     {
@@ -88,6 +120,8 @@ public sealed class LlamaSharpBackend(TextWriter? nativeLog = null, TimeProvider
             o.Threads < 1 ? $"threads must be at least 1 (got {o.Threads})" :
             o.BatchSize < 1 ? $"batch size must be at least 1 (got {o.BatchSize})" :
             o.GpuLayers < 0 ? $"gpu layers must not be negative (got {o.GpuLayers})" :
+            o.ParallelSequences < 1 ? $"parallel sequences must be at least 1 (got {o.ParallelSequences})" :
+            o.ParallelSequences > o.BatchSize ? $"parallel sequences ({o.ParallelSequences}) must not exceed the batch size ({o.BatchSize})" :
             null;
         if (problem is not null)
             throw new ModelLoadException($"Model '{model.Id}' (manifest line {model.Line}, '{fullPath}'): {problem}.");

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using Harness.Core.Backends;
 using Harness.Core.Models;
+using Harness.Core.Suites;
 using LLama;
 using LLama.Common;
 using LLama.Exceptions;
@@ -16,7 +17,7 @@ namespace Harness.Backends.LlamaSharp;
 /// One loaded GGUF with one llama.cpp context. Every native call on the context runs on the session's
 /// dedicated thread; the async methods only marshal requests there.
 /// </summary>
-internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer, ITokenDistributionProbe
+internal sealed partial class LlamaSharpSession : IModelSession, ILogLikelihoodScorer, ITokenDistributionProbe
 {
     private static readonly LLamaSeqId Sequence = LLamaSeqId.Zero;
 
@@ -31,6 +32,7 @@ internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer, I
     private readonly bool _addBos;
     private readonly int _contextSize;
     private readonly int _batchSize;
+    private readonly int _parallelSequences;
 
     // Reused across requests so the per-token loop does not allocate. Only touched on the dedicated thread.
     // Two batches: LLamaBatch pins its whole capacity on every decode, so single tokens get a small one.
@@ -61,7 +63,9 @@ internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer, I
         _time = time;
         _chatTemplate = chatTemplate;
         _addBos = _vocab.ShouldAddBOS;
-        _contextSize = checked((int)context.ContextSize);
+        _parallelSequences = checked((int)context.MaxSeq);
+        // Not unified: every sequence has its own KV stream of an equal share of the context.
+        _contextSize = checked((int)context.ContextSize) / _parallelSequences;
         _batchSize = checked((int)context.BatchSize);
         _logits = new float[_vocab.Count];
         _contextLogits = new float[_vocab.Count];
@@ -77,6 +81,7 @@ internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer, I
         long fileSizeBytes,
         LLamaWeights weights,
         ModelParams parameters,
+        string parallelRequested,
         LlamaNativeInfo native,
         TimeProvider time,
         long loadStartTimestamp,
@@ -99,8 +104,9 @@ internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer, I
                         FileSizeBytes: fileSizeBytes,
                         ResidentMemoryAfterLoadBytes: process.WorkingSet64,
                         ChatTemplate: templateMode,
-                        EffectiveSettings: EffectiveSettings(model, weights, context, templateMode),
-                        Versions: native.ToVersions());
+                        EffectiveSettings: EffectiveSettings(model, weights, context, templateMode, parallelRequested),
+                        Versions: native.ToVersions(),
+                        ParallelSequences: checked((int)context.MaxSeq));
                     return new LlamaSharpSession(model, modelPath, weights, context, executor, time, chatTemplate, loadInfo);
                 }
                 catch
@@ -171,14 +177,17 @@ internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer, I
     }
 
     private static ImmutableSortedDictionary<string, string> EffectiveSettings(
-        ModelEntry model, LLamaWeights weights, SafeLLamaContextHandle context, string templateMode)
+        ModelEntry model, LLamaWeights weights, SafeLLamaContextHandle context, string templateMode, string parallelRequested)
     {
         static string I(long value) => value.ToString(CultureInfo.InvariantCulture);
         static string B(bool value) => value ? "true" : "false";
         var vocab = weights.NativeHandle.Vocab;
         return ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, string>
         {
-            ["context_size"] = I(context.ContextSize),
+            ["context_size"] = I(context.ContextSize / context.MaxSeq),
+            ["context_size_total"] = I(context.ContextSize),
+            ["parallel_sequences"] = I(context.MaxSeq),
+            ["parallel_sequences_requested"] = parallelRequested,
             ["context_size_requested"] = I(model.Backend.ContextSize),
             ["context_size_trained"] = I(weights.ContextSize),
             ["batch_size"] = I(context.BatchSize),
@@ -208,14 +217,18 @@ internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer, I
     {
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var settings = request.Settings;
-        if (settings.MaxTokens < 1)
-            throw new ArgumentOutOfRangeException(nameof(request), settings.MaxTokens, "MaxTokens must be at least 1.");
-        if (!double.IsFinite(settings.Temperature) || settings.Temperature < 0)
-            throw new ArgumentOutOfRangeException(nameof(request), settings.Temperature, "Temperature must be a finite number >= 0.");
-
+        ValidateSettings(request.Settings);
         var start = _time.GetTimestamp();
         return _executor.InvokeAsync(token => Generate(request, start, token), cancellationToken);
+    }
+
+    private static void ValidateSettings(GenerationSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.MaxTokens < 1)
+            throw new ArgumentOutOfRangeException(nameof(settings), settings.MaxTokens, "MaxTokens must be at least 1.");
+        if (!double.IsFinite(settings.Temperature) || settings.Temperature < 0)
+            throw new ArgumentOutOfRangeException(nameof(settings), settings.Temperature, "Temperature must be a finite number >= 0.");
     }
 
     public Task<LogLikelihoodResult> ScoreContinuationsAsync(LogLikelihoodRequest request, CancellationToken cancellationToken)
@@ -391,58 +404,67 @@ internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer, I
         CopyLogits(lastIndex, _contextLogits, contextTokens.Length - 1);
         var timeToFirstLogits = _time.GetElapsedTime(start);
 
-        var scores = ImmutableArray.CreateBuilder<ContinuationScore>(request.Continuations.Length);
-        foreach (var continuation in request.Continuations)
+        // Every continuation's tokens are those of (context + continuation) after the context's own tokens.
+        var continuations = request.Continuations;
+        var tokens = new LLamaToken[continuations.Length][];
+        for (var i = 0; i < continuations.Length; i++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var whole = _context.Tokenize(contextText + movedWhitespace + continuation, _addBos, parseSpecial, Encoding.UTF8);
-            var tokens = whole.AsSpan(Math.Min(contextTokens.Length, whole.Length));
+            var whole = _context.Tokenize(contextText + movedWhitespace + continuations[i], _addBos, parseSpecial, Encoding.UTF8);
+            tokens[i] = whole[Math.Min(contextTokens.Length, whole.Length)..];
             // The last continuation token is only predicted, never decoded.
-            var needed = contextTokens.Length + tokens.Length - 1;
+            var needed = contextTokens.Length + tokens[i].Length - 1;
             if (needed > _contextSize)
             {
                 throw new BackendException(
-                    $"Model '{_model.Id}': context ({contextTokens.Length} tokens) plus continuation ({tokens.Length} tokens) " +
+                    $"Model '{_model.Id}': context ({contextTokens.Length} tokens) plus continuation ({tokens[i].Length} tokens) " +
                     $"needs {needed} positions but the context size is {_contextSize}.");
             }
+        }
 
+        // Prefix reuse: the context is decoded once on sequence 0. Up to ParallelSequences continuations at a time
+        // each get a copy of it (their own sequence) and all their tokens go through the same batches.
+        var logProbabilities = new double[continuations.Length];
+        var greedy = new bool[continuations.Length];
+        for (var i = 0; i < continuations.Length; i++)
+        {
+            greedy[i] = true;
+            if (tokens[i].Length > 0)
+                (logProbabilities[i], greedy[i]) = LogitMath.LogProbability(_contextLogits, (int)tokens[i][0]);
+        }
+
+        var rowContinuation = new int[_batchSize];
+        var rowToken = new int[_batchSize];
+        for (var groupStart = 0; groupStart < continuations.Length; groupStart += _parallelSequences)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var groupSize = Math.Min(_parallelSequences, continuations.Length - groupStart);
+            // Sequence 0 keeps the context and drops the previous group's continuation; the others copy it.
             _context.MemorySequenceRemove(Sequence, contextTokens.Length, -1);
-            var logProbability = 0.0;
-            var isGreedy = true;
-            if (tokens.Length > 0)
-            {
-                var (first, firstGreedy) = LogitMath.LogProbability(_contextLogits, (int)tokens[0]);
-                logProbability += first;
-                isGreedy &= firstGreedy;
-            }
+            for (var member = 1; member < groupSize; member++)
+                _context.MemorySequenceCopy(Sequence, (LLamaSeqId)member, -1, -1);
 
-            for (var chunkStart = 0; chunkStart < tokens.Length - 1; chunkStart += _batchSize)
+            _promptBatch.Clear();
+            for (var member = 0; member < groupSize; member++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var count = Math.Min(_batchSize, tokens.Length - 1 - chunkStart);
-                _promptBatch.Clear();
-                for (var j = 0; j < count; j++)
-                    _promptBatch.Add(tokens[chunkStart + j], contextTokens.Length + chunkStart + j, Sequence, logits: true);
-                var result = _context.Decode(_promptBatch);
-                if (result == DecodeResult.NoKvSlot)
+                var i = groupStart + member;
+                for (var j = 0; j < tokens[i].Length - 1; j++)
                 {
-                    throw new BackendException(
-                        $"Model '{_model.Id}': no KV slot for continuation token {chunkStart} at position {contextTokens.Length + chunkStart} " +
-                        $"(context size {_contextSize}).");
-                }
-                if (result != DecodeResult.Ok)
-                    throw DecodeFailed(result, $"continuation tokens from position {contextTokens.Length + chunkStart}");
-
-                for (var j = 0; j < count; j++)
-                {
-                    CopyLogits(j, _logits, contextTokens.Length + chunkStart + j);
-                    var (lp, greedy) = LogitMath.LogProbability(_logits, (int)tokens[chunkStart + j + 1]);
-                    logProbability += lp;
-                    isGreedy &= greedy;
+                    if (_promptBatch.TokenCount == _batchSize)
+                        DecodeContinuationRows(rowContinuation, rowToken, tokens, contextTokens.Length, logProbabilities, greedy, cancellationToken);
+                    var row = _promptBatch.Add(tokens[i][j], contextTokens.Length + j, (LLamaSeqId)member, logits: true);
+                    rowContinuation[row] = i;
+                    rowToken[row] = j;
                 }
             }
+            if (_promptBatch.TokenCount > 0)
+                DecodeContinuationRows(rowContinuation, rowToken, tokens, contextTokens.Length, logProbabilities, greedy, cancellationToken);
+        }
 
-            scores.Add(new ContinuationScore(continuation, logProbability, tokens.Length, Encoding.UTF8.GetByteCount(continuation), isGreedy));
+        var scores = ImmutableArray.CreateBuilder<ContinuationScore>(continuations.Length);
+        for (var i = 0; i < continuations.Length; i++)
+        {
+            scores.Add(new ContinuationScore(
+                continuations[i], logProbabilities[i], tokens[i].Length, Encoding.UTF8.GetByteCount(continuations[i]), greedy[i]));
         }
 
         var perf = _context.GetTimings();
@@ -452,6 +474,37 @@ internal sealed class LlamaSharpSession : IModelSession, ILogLikelihoodScorer, I
             contextTokens.Length,
             scores.MoveToImmutable(),
             new RequestTimings(timeToFirstLogits, perf.PromptEval, perf.Eval, total));
+    }
+
+    /// <summary>
+    /// Decodes the pending batch of continuation tokens and adds, for each row, the log-probability of the
+    /// continuation's next token; then clears the batch.
+    /// </summary>
+    private void DecodeContinuationRows(
+        int[] rowContinuation, int[] rowToken, LLamaToken[][] tokens, int contextLength, double[] logProbabilities, bool[] greedy,
+        CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var result = _context.Decode(_promptBatch);
+        if (result == DecodeResult.NoKvSlot)
+        {
+            throw new BackendException(
+                $"Model '{_model.Id}': no KV slot for {_promptBatch.TokenCount} continuation tokens after a context of {contextLength} " +
+                $"(context size {_contextSize} per sequence).");
+        }
+        if (result != DecodeResult.Ok)
+            throw DecodeFailed(result, $"{_promptBatch.TokenCount} continuation tokens after position {contextLength}");
+
+        for (var row = 0; row < _promptBatch.TokenCount; row++)
+        {
+            var i = rowContinuation[row];
+            var j = rowToken[row];
+            CopyLogits(row, _logits, contextLength + j);
+            var (lp, isArgMax) = LogitMath.LogProbability(_logits, (int)tokens[i][j + 1]);
+            logProbabilities[i] += lp;
+            greedy[i] &= isArgMax;
+        }
+        _promptBatch.Clear();
     }
 
     /// <summary>Tokenizes a prompt (BOS as the vocabulary says) and checks that it fits the context.</summary>

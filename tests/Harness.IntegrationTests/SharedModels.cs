@@ -67,3 +67,20 @@ public sealed class RequiresSharedModelFactAttribute : FactAttribute
 
     public string FileName { get; }
 }
+
+/// <summary>The theory form of <see cref="RequiresSharedModelFactAttribute"/>: same skip rule.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+public sealed class RequiresSharedModelTheoryAttribute : TheoryAttribute
+{
+    public RequiresSharedModelTheoryAttribute(string fileName = SharedModels.Stories260K)
+    {
+        FileName = fileName;
+        var path = SharedModels.PathOf(fileName);
+        if (!File.Exists(path) && !SharedModels.IsCi)
+        {
+            Skip = $"Shared model {path} is missing (set HARNESS_SHARED_MODELS; under CI=true this test fails instead).";
+        }
+    }
+
+    public string FileName { get; }
+}

@@ -19,6 +19,12 @@ internal sealed class WorkerHost(IModelBackend backend)
         {
             while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
             {
+                if (session is IBatchedTextGenerator batched && TryReadBatch(line) is { } batch)
+                {
+                    await StreamBatchAsync(batched, batch, writer, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 var response = await HandleAsync(line, session, s => session = s, cancellationToken).ConfigureAwait(false);
                 await writer.WriteLineAsync(WorkerJson.Serialize(response).AsMemory(), cancellationToken).ConfigureAwait(false);
             }
@@ -32,6 +38,41 @@ internal sealed class WorkerHost(IModelBackend backend)
                 await session.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    private static IReadOnlyList<GenerationRequest>? TryReadBatch(string line)
+    {
+        try
+        {
+            return WorkerJson.Deserialize<WorkerRequest>(line) is { Kind: WorkerRequestKind.GenerateBatch, Batch: { } batch } ? batch : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null; // HandleAsync answers the unreadable line.
+        }
+    }
+
+    /// <summary>One line per finished request as it finishes, then the closing line (or an error line).</summary>
+    private static async Task StreamBatchAsync(
+        IBatchedTextGenerator batched, IReadOnlyList<GenerationRequest> batch, StreamWriter writer, CancellationToken cancellationToken)
+    {
+        WorkerResponse last;
+        try
+        {
+            await foreach (var item in batched.GenerateBatchAsync(batch, cancellationToken).ConfigureAwait(false))
+            {
+                var line = WorkerJson.Serialize(new WorkerResponse(true, BatchItem: item));
+                await writer.WriteLineAsync(line.AsMemory(), cancellationToken).ConfigureAwait(false);
+            }
+
+            last = new WorkerResponse(true, BatchDone: true, PeakResidentMemoryBytes: PeakRss());
+        }
+        catch (BackendException ex)
+        {
+            last = Error(WorkerErrorKind.Backend, ex.Message);
+        }
+
+        await writer.WriteLineAsync(WorkerJson.Serialize(last).AsMemory(), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<WorkerResponse> HandleAsync(

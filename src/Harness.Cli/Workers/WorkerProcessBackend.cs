@@ -63,7 +63,7 @@ internal sealed class WorkerProcessBackend(WorkerLaunch launch, string backendNa
 }
 
 /// <summary>The parent's handle on one worker process. One request at a time, like every session.</summary>
-internal sealed class WorkerSession : IModelSession, ILogLikelihoodScorer, ITokenDistributionProbe, IReportsPeakMemory
+internal sealed class WorkerSession : IModelSession, ILogLikelihoodScorer, ITokenDistributionProbe, IBatchedTextGenerator, IReportsPeakMemory
 {
     private const int StderrLinesKept = 200;
     private readonly string _modelId;
@@ -103,13 +103,39 @@ internal sealed class WorkerSession : IModelSession, ILogLikelihoodScorer, IToke
         return response.Traced ?? throw Protocol("a trace answer without a result");
     }
 
+    public int ParallelSequences => _loadInfo?.ParallelSequences ?? 1;
+
+    public async IAsyncEnumerable<BatchedGeneration> GenerateBatchAsync(
+        IReadOnlyList<GenerationRequest> requests, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(new WorkerRequest(WorkerRequestKind.GenerateBatch, Batch: requests), cancellationToken).ConfigureAwait(false);
+        while (!response.BatchDone)
+        {
+            yield return response.BatchItem ?? throw Protocol("a batch answer without an item");
+            response = await ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     internal async Task<WorkerResponse> SendAsync(WorkerRequest request, CancellationToken cancellationToken)
     {
-        string? line;
         try
         {
             await _process.StandardInput.WriteLineAsync(WorkerJson.Serialize(request).AsMemory(), cancellationToken).ConfigureAwait(false);
             await _process.StandardInput.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw await LostAsync().ConfigureAwait(false);
+        }
+
+        return await ReceiveAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<WorkerResponse> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        string? line;
+        try
+        {
             line = await _process.StandardOutput.ReadLineAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (IOException) when (!cancellationToken.IsCancellationRequested)

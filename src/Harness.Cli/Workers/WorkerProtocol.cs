@@ -12,9 +12,12 @@ internal sealed record WorkerRequest(
     string? ModelPath = null,
     GenerationRequest? Generate = null,
     LogLikelihoodRequest? LogLikelihood = null,
-    DistributionTraceRequest? Trace = null);
+    DistributionTraceRequest? Trace = null,
+    IReadOnlyList<GenerationRequest>? Batch = null);
 
-internal enum WorkerRequestKind { Load, Generate, LogLikelihood, Trace }
+/// <summary><c>GenerateBatch</c> is answered by one line per finished request (<see cref="WorkerResponse.BatchItem"/>),
+/// then a line with <see cref="WorkerResponse.BatchDone"/>; every other request by exactly one line.</summary>
+internal enum WorkerRequestKind { Load, Generate, LogLikelihood, Trace, GenerateBatch }
 
 internal enum WorkerErrorKind { Load, Backend, Protocol }
 
@@ -27,7 +30,9 @@ internal sealed record WorkerResponse(
     GenerationResult? Generated = null,
     LogLikelihoodResult? Scored = null,
     DistributionTrace? Traced = null,
-    long? PeakResidentMemoryBytes = null);
+    long? PeakResidentMemoryBytes = null,
+    BatchedGeneration? BatchItem = null,
+    bool BatchDone = false);
 
 internal static class WorkerJson
 {

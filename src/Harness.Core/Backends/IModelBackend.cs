@@ -41,6 +41,27 @@ public interface ITokenDistributionProbe
     Task<DistributionTrace> TraceAsync(DistributionTraceRequest request, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// Optional ability: continuous batching. Up to <see cref="ParallelSequences"/> generations are decoded together in
+/// one batch, each on its own sequence; a finished sequence's slot takes the next request. Every result equals what
+/// <see cref="ITextGenerator.GenerateAsync"/> returns for that request alone; only the timings differ (they are wall
+/// times of decodes shared with other sequences).
+/// </summary>
+public interface IBatchedTextGenerator
+{
+    /// <summary>Most sequences decoded together; 1 means no batching.</summary>
+    int ParallelSequences { get; }
+
+    /// <summary>
+    /// Generates every request and yields each result as soon as its sequence finishes (not in request order).
+    /// A request that fails alone (a prompt longer than the context, NaN logits) yields an error, not an exception.
+    /// </summary>
+    IAsyncEnumerable<BatchedGeneration> GenerateBatchAsync(IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken);
+}
+
+/// <summary>The outcome of request <paramref name="Index"/> of a batch: a result, or the reason it failed.</summary>
+public sealed record BatchedGeneration(int Index, GenerationResult? Result, string? Error);
+
 /// <summary>A model could not be loaded; the message names the model and the reason.</summary>
 public sealed class ModelLoadException(string message, Exception? inner = null) : Exception(message, inner);
 

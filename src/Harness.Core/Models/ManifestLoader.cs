@@ -25,7 +25,7 @@ public sealed partial class ManifestLoader
 
     private static readonly string[] TopLevelKeys = ["version", "defaults", "models"];
     private static readonly string[] ModelKeys = ["id", "path", "url", "sha256", "format", "description", "backend", "metadata"];
-    private static readonly string[] BackendKeys = ["context_size", "threads", "batch_size", "gpu_layers", "chat_template"];
+    private static readonly string[] BackendKeys = ["context_size", "threads", "batch_size", "gpu_layers", "chat_template", "parallel"];
 
     private readonly BackendOptions builtInDefaults;
 
@@ -43,7 +43,7 @@ public sealed partial class ManifestLoader
 
     /// <summary>
     /// Used when neither the model nor <c>defaults</c> sets a value: context 2048, one thread per logical core,
-    /// batch 512, no GPU layers, the model's own chat template.
+    /// batch 512, no GPU layers, the model's own chat template, parallel sequences chosen by the backend (auto).
     /// </summary>
     public static BackendOptions BuiltInDefaults() =>
         new(ContextSize: 2048, Threads: System.Environment.ProcessorCount, BatchSize: 512, GpuLayers: 0, ChatTemplate: ChatTemplateMode.Auto);
@@ -278,7 +278,9 @@ public sealed partial class ManifestLoader
             backend.Threads ?? defaults.Threads ?? builtInDefaults.Threads,
             backend.BatchSize ?? defaults.BatchSize ?? builtInDefaults.BatchSize,
             backend.GpuLayers ?? defaults.GpuLayers ?? builtInDefaults.GpuLayers,
-            backend.ChatTemplate ?? defaults.ChatTemplate ?? builtInDefaults.ChatTemplate);
+            backend.ChatTemplate ?? defaults.ChatTemplate ?? builtInDefaults.ChatTemplate,
+            backend.Parallel.HasValue ? NullIfAuto(backend.Parallel.Value)
+                : defaults.Parallel.HasValue ? NullIfAuto(defaults.Parallel.Value) : builtInDefaults.ParallelSequences);
 
         return new ModelEntry(id, format.Value, new ModelSource(path, url, sha256), effective, description, metadata, checked((int)line));
     }
@@ -334,7 +336,27 @@ public sealed partial class ManifestLoader
             ReadBoundedInt(keys, "threads", label, minimum: 1, problems),
             ReadBoundedInt(keys, "batch_size", label, minimum: 1, problems),
             ReadBoundedInt(keys, "gpu_layers", label, minimum: 0, problems),
-            ReadChatTemplate(keys, label, problems));
+            ReadChatTemplate(keys, label, problems),
+            ReadParallel(keys, label, problems));
+    }
+
+    // 0 stands for "auto" between parsing and the effective options, where it becomes null.
+    private static int? NullIfAuto(int parallel) => parallel == 0 ? null : parallel;
+
+    private static int? ReadParallel(Dictionary<string, YamlNode> keys, string label, Problems problems)
+    {
+        if (keys.TryGetValue("parallel", out var node) && node is YamlScalarNode { Value: "auto" })
+        {
+            return 0;
+        }
+
+        if (keys.TryGetValue("parallel", out node) && !IsNull(node) && !TryReadInt(node, out _))
+        {
+            problems.Add(node.Start.Line, $"{label}: 'parallel' must be 'auto' or a positive integer, got '{Describe(node)}'");
+            return null;
+        }
+
+        return ReadBoundedInt(keys, "parallel", label, minimum: 1, problems);
     }
 
     private static int? ReadBoundedInt(Dictionary<string, YamlNode> keys, string key, string label, int minimum, Problems problems)
@@ -470,9 +492,10 @@ public sealed partial class ManifestLoader
     [GeneratedRegex(@"^\(Line: [^)]*\) - \(Line: [^)]*\): ", RegexOptions.CultureInvariant)]
     private static partial Regex MarkPrefix();
 
-    private sealed record PartialBackend(int? ContextSize, int? Threads, int? BatchSize, int? GpuLayers, ChatTemplateMode? ChatTemplate)
+    /// <param name="Parallel">0: <c>auto</c> written out; null: not given.</param>
+    private sealed record PartialBackend(int? ContextSize, int? Threads, int? BatchSize, int? GpuLayers, ChatTemplateMode? ChatTemplate, int? Parallel)
     {
-        public static PartialBackend Empty { get; } = new(null, null, null, null, null);
+        public static PartialBackend Empty { get; } = new(null, null, null, null, null, null);
     }
 
     /// <summary>Fail-fast mode throws at the first problem; collect mode keeps going so <c>harness validate</c> shows them all.</summary>

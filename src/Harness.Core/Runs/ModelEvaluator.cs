@@ -8,7 +8,9 @@ namespace Harness.Core.Runs;
 
 /// <summary>
 /// Runs every not-yet-recorded item of the given suites through one model session, scores it and commits
-/// the record before asking for the next. The store is the only state: a resume simply runs this again.
+/// each record as soon as its item finishes. The store is the only state: a resume simply runs this again.
+/// Generate suites go through continuous batching when the session offers it, except suites with a latency
+/// requirement: their latency is meant per request, so they run one item at a time.
 /// </summary>
 public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
 {
@@ -32,6 +34,13 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
             var pending = suite.Items.Where(i => !recorded.Contains(new ItemKey(modelId, suite.Name, i.Id))).ToList();
             var completed = suite.Items.Length - pending.Count;
             progress?.Report(new EvaluationProgress(modelId, suite.Name, completed, suite.Items.Length, null));
+            if (UsesBatching(session, suite))
+            {
+                await EvaluateBatchedAsync(modelId, (IBatchedTextGenerator)session, prepared, pending, completed, progress, cancellationToken)
+                    .ConfigureAwait(false);
+                continue;
+            }
+
             foreach (var item in pending)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -39,6 +48,36 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
                 await store.AppendItemAsync(record, cancellationToken).ConfigureAwait(false);
                 progress?.Report(new EvaluationProgress(modelId, suite.Name, ++completed, suite.Items.Length, record));
             }
+        }
+    }
+
+    /// <summary>Whether <paramref name="suite"/> is evaluated with continuous batching on <paramref name="session"/>.</summary>
+    public static bool UsesBatching(IModelSession session, Suite suite) =>
+        suite.Request == RequestKind.Generate
+        && session is IBatchedTextGenerator { ParallelSequences: > 1 }
+        && suite.Requirement?.MaxP95Latency is null;
+
+    private async Task EvaluateBatchedAsync(
+        string modelId,
+        IBatchedTextGenerator generator,
+        PreparedSuite prepared,
+        List<SuiteItem> pending,
+        int completed,
+        IProgress<EvaluationProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        var suite = prepared.Suite;
+        var prompts = pending.Select(item => PromptRenderer.Render(suite, item)).ToList();
+        var requests = prompts.Select(prompt => new GenerationRequest(prompt, suite.Generation)).ToList();
+        await foreach (var outcome in generator.GenerateBatchAsync(requests, cancellationToken).ConfigureAwait(false))
+        {
+            var item = pending[outcome.Index];
+            var key = new ItemKey(modelId, suite.Name, item.Id);
+            var record = outcome.Result is { } result
+                ? GeneratedRecord(key, prepared, item, result)
+                : FailedRecord(key, prompts[outcome.Index], outcome.Error ?? "the backend gave neither a result nor an error");
+            await store.AppendItemAsync(record, cancellationToken).ConfigureAwait(false);
+            progress?.Report(new EvaluationProgress(modelId, suite.Name, ++completed, suite.Items.Length, record));
         }
     }
 
@@ -61,16 +100,24 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
         {
             // One bad item (NaN logits, a prompt longer than the context) must not end the model's run:
             // it is recorded as failed, counts as not passed, and the reason is kept as evidence.
-            return new ItemRecord(key, ItemStatus.Failed, prompt.PlainText, "", null, [], [], false,
-                new ItemMetrics(0, 0, new RequestTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero)),
-                ex.Message, timeProvider.GetUtcNow());
+            return FailedRecord(key, prompt, ex.Message);
         }
     }
+
+    private ItemRecord FailedRecord(ItemKey key, RenderedPrompt prompt, string error) =>
+        new(key, ItemStatus.Failed, prompt.PlainText, "", null, [], [], false,
+            new ItemMetrics(0, 0, new RequestTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero)),
+            error, timeProvider.GetUtcNow());
 
     private async Task<ItemRecord> GenerateAsync(
         ItemKey key, IModelSession session, PreparedSuite prepared, SuiteItem item, RenderedPrompt prompt, CancellationToken cancellationToken)
     {
         var result = await session.GenerateAsync(new GenerationRequest(prompt, prepared.Suite.Generation), cancellationToken).ConfigureAwait(false);
+        return GeneratedRecord(key, prepared, item, result);
+    }
+
+    private ItemRecord GeneratedRecord(ItemKey key, PreparedSuite prepared, SuiteItem item, GenerationResult result)
+    {
         var scores = ScoreAll(prepared.Scorers, item, result.Text);
         return new ItemRecord(key, ItemStatus.Scored, result.PromptText, result.Text, result.FinishReason, [], scores,
             scores[0].Passed, new ItemMetrics(result.PromptTokens, result.GeneratedTokens, result.Timings), null, timeProvider.GetUtcNow());

@@ -209,7 +209,8 @@ public sealed class LlamaSharpBackendTests
         Assert.Equal("2", info.EffectiveSettings["batch_threads"]);
         Assert.Equal("32", info.EffectiveSettings["batch_size"]);
         Assert.Equal("256", info.EffectiveSettings["context_size_requested"]);
-        Assert.Equal("1", info.EffectiveSettings["seq_max"]);
+        Assert.Equal(info.ParallelSequences.ToString(System.Globalization.CultureInfo.InvariantCulture), info.EffectiveSettings["seq_max"]);
+        Assert.Equal(info.EffectiveSettings["seq_max"], info.EffectiveSettings["parallel_sequences"]);
         Assert.Equal("0.30.0", info.Versions["LLamaSharp"]);
         Assert.Equal("c0c7e14", info.Versions["llama.cpp"]);
         Assert.EndsWith("libllama.so", info.Versions["llama.cpp.native_library"], StringComparison.Ordinal);

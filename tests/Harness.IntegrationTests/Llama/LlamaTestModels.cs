@@ -16,20 +16,23 @@ internal static class LlamaTestModels
         int contextSize = 256,
         int threads = 1,
         int batchSize = 64,
-        ChatTemplateMode chatTemplate = ChatTemplateMode.Auto) =>
+        ChatTemplateMode chatTemplate = ChatTemplateMode.Auto,
+        int? parallel = null) =>
         new(
             "stories260K",
             ModelFormat.Gguf,
             new ModelSource(path, null, null),
-            new BackendOptions(contextSize, threads, batchSize, GpuLayers: 0, chatTemplate),
+            new BackendOptions(contextSize, threads, batchSize, GpuLayers: 0, chatTemplate, parallel),
             Description: null,
             ImmutableSortedDictionary<string, string>.Empty,
             Line: 1);
 
-    public static async Task<IModelSession> LoadStoriesAsync(int contextSize = 256, int threads = 1, int batchSize = 64)
+    /// <param name="parallel">Sequences decoded together; null: the backend's automatic choice.</param>
+    public static async Task<IModelSession> LoadStoriesAsync(int contextSize = 256, int threads = 1, int batchSize = 64, int? parallel = null)
     {
         var path = SharedModels.Stories260KPath;
-        return await new LlamaSharpBackend().LoadAsync(Entry(path, contextSize, threads, batchSize), path, CancellationToken.None);
+        return await new LlamaSharpBackend().LoadAsync(
+            Entry(path, contextSize, threads, batchSize, parallel: parallel), path, CancellationToken.None);
     }
 
     public static RenderedPrompt PlainPrompt(string text) => new([new ChatMessage("user", text)], text);

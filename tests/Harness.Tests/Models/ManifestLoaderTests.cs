@@ -72,6 +72,40 @@ public sealed class ManifestLoaderTests : IDisposable
         Assert.Equal(BuiltIn, manifest.Models[0].Backend);
     }
 
+    [Theory]
+    [InlineData("", null)]
+    [InlineData("    backend:\n      parallel: auto\n", null)]
+    [InlineData("    backend:\n      parallel: 4\n", 4)]
+    public void Parallel_sequences_are_auto_unless_a_number_is_given(string backend, int? expected)
+    {
+        var manifest = loader.Parse($"version: 1\nmodels:\n  - id: a\n    path: a.gguf\n{backend}", Path.Combine(folder.Path, "m.manifest"));
+
+        Assert.Equal(expected, manifest.Models[0].Backend.ParallelSequences);
+    }
+
+    [Fact]
+    public void A_model_can_set_parallel_back_to_auto_over_the_defaults()
+    {
+        var manifest = loader.Parse(
+            "version: 1\ndefaults:\n  parallel: 2\nmodels:\n  - id: a\n    path: a.gguf\n  - id: b\n    path: b.gguf\n    backend:\n      parallel: auto\n",
+            Path.Combine(folder.Path, "m.manifest"));
+
+        Assert.Equal(2, manifest.Models[0].Backend.ParallelSequences);
+        Assert.Null(manifest.Models[1].Backend.ParallelSequences);
+    }
+
+    [Theory]
+    [InlineData("0", "'parallel' must be positive, got 0")]
+    [InlineData("many", "'parallel' must be 'auto' or a positive integer, got 'many'")]
+    public void A_bad_parallel_value_names_the_line_and_the_rule(string value, string message)
+    {
+        var error = Assert.Throws<InputFileException>(() => loader.Parse(
+            $"version: 1\nmodels:\n  - id: a\n    path: a.gguf\n    backend:\n      parallel: {value}\n", Path.Combine(folder.Path, "m.manifest")));
+
+        Assert.Equal(6, error.Line);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Default_built_in_threads_are_the_logical_core_count()
     {
