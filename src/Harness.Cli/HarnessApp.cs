@@ -62,6 +62,9 @@ internal static class HarnessApp
                 .WithDescription("Quantize a manifest model or a GGUF with llama.cpp's quantizer and add the results, with their lineage, to the manifest.")
                 .WithExample("quantize", "tiny-multi-m", "--types", "Q8_0,Q4_0")
                 .WithExample("quantize", "models/x.gguf", "--types", "Q8_0", "--add-to", "models.manifest");
+            config.AddCommand<BenchCommand>("bench")
+                .WithDescription("llama-bench inside the harness: prompt (pp), generation (tg) and combined (pg) tokens/s and time to first token, swept over threads, batch size, depth, GPU layers and parallel sequences; suite items/s. Markdown, CSV and JSON, with the machine's fingerprint.")
+                .WithExample("bench", "--model-file", "model.gguf", "-t", "1,2", "-p", "512", "-n", "128", "--parallel", "1,4");
             config.AddCommand<CompareCommand>("compare")
                 .WithDescription("Evaluate a base model and candidates (e.g. its quantizations) on identical items: paired quality deltas, distribution drift, perplexity ratio, costs and the ladder of the smallest sufficient one.")
                 .WithExample("compare", "--base", "tiny-multi-m", "--candidates", "tiny-multi-m-q8_0,tiny-multi-m-q4_0");

@@ -42,6 +42,7 @@ public static class ForgeRecipes
         new TrainedForgeRecipe(TrainedRecipes.ArithSmall),
         new TrainedForgeRecipe(TrainedRecipes.MultiSmall),
         new TrainedForgeRecipe(TrainedRecipes.MultiMedium),
+        RandomWeightsRecipe.Bench113M,
     ];
 
     public static IForgeRecipe? Find(string name) => All.FirstOrDefault(r => r.Name == name);

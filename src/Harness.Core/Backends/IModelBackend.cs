@@ -59,6 +59,12 @@ public interface IBatchedTextGenerator
     IAsyncEnumerable<BatchedGeneration> GenerateBatchAsync(IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken);
 }
 
+/// <summary>Optional ability: raw decode speed on synthetic tokens, through the same decode path as real requests.</summary>
+public interface IThroughputProbe
+{
+    Task<ThroughputSample> MeasureAsync(ThroughputRequest request, CancellationToken cancellationToken);
+}
+
 /// <summary>The outcome of request <paramref name="Index"/> of a batch: a result, or the reason it failed.</summary>
 public sealed record BatchedGeneration(int Index, GenerationResult? Result, string? Error);
 

@@ -89,3 +89,29 @@ public sealed record DistributionTrace(
     ImmutableArray<int> Tokens,
     ImmutableArray<PositionDistribution> Positions,
     RequestTimings Timings);
+
+/// <summary>
+/// One llama-bench style measurement on synthetic tokens: after <paramref name="Depth"/> tokens already in the cache
+/// (not timed), decode <paramref name="PromptTokens"/> prompt tokens, then generate <paramref name="GeneratedTokens"/>
+/// tokens greedily in each of <paramref name="Sequences"/> sequences at once, ignoring end-of-generation.
+/// </summary>
+/// <param name="PromptTokens">0 for a pure generation test (one token of prompt is decoded, untimed).</param>
+/// <param name="GeneratedTokens">0 for a pure prompt test.</param>
+public sealed record ThroughputRequest(int PromptTokens, int GeneratedTokens, int Depth, int Sequences);
+
+/// <param name="Prompt">Wall time of the prompt decodes (every sequence's prompt).</param>
+/// <param name="TimeToFirstToken">Prompt decodes plus choosing the first token from the logits; zero without a prompt.</param>
+/// <param name="Generation">Wall time of the generation steps, per-token work included (logits copy and check, argmax,
+/// detokenizing, stop-sequence watch), as in a real generation.</param>
+public sealed record ThroughputSample(
+    int PromptTokens, int GeneratedTokens, int Depth, int Sequences, TimeSpan Prompt, TimeSpan TimeToFirstToken, TimeSpan Generation)
+{
+    public double PromptTokensPerSecond => Prompt > TimeSpan.Zero ? PromptTokens * Sequences / Prompt.TotalSeconds : 0;
+
+    /// <summary>Aggregate over all sequences.</summary>
+    public double GenerationTokensPerSecond => Generation > TimeSpan.Zero ? GeneratedTokens * Sequences / Generation.TotalSeconds : 0;
+
+    /// <summary>Prompt and generation together (llama-bench's <c>pg</c>).</summary>
+    public double CombinedTokensPerSecond =>
+        Prompt + Generation > TimeSpan.Zero ? (PromptTokens + GeneratedTokens) * Sequences / (Prompt + Generation).TotalSeconds : 0;
+}

@@ -1,0 +1,62 @@
+using System.Collections.Immutable;
+using Harness.Core.Runs;
+
+namespace Harness.Core.Benchmarks;
+
+/// <summary>
+/// One line of a benchmark table: a test on one model under one configuration, over <paramref name="Repetitions"/>
+/// timed repetitions after the warm-up.
+/// </summary>
+/// <param name="Engine"><c>harness</c>, or <c>raw</c> for the llama.cpp C API reference program.</param>
+/// <param name="Test">llama-bench's names: <c>pp512</c>, <c>tg128</c>, <c>pp512+tg128</c>; suite tests: <c>suite:NAME</c>
+/// (items/s of the evaluation itself), <c>mc-reuse</c>/<c>mc-naive</c> (multiple-choice items/s).</param>
+/// <param name="Unit"><c>t/s</c> (aggregate over parallel sequences) or <c>items/s</c>.</param>
+/// <param name="TimeToFirstTokenMs">Mean time to first token (prompt decode plus choosing it), null where the test has none.</param>
+public sealed record BenchRow(
+    string Engine,
+    string Model,
+    string Quantization,
+    long FileSizeBytes,
+    long Parameters,
+    string Test,
+    int Threads,
+    int BatchSize,
+    int Depth,
+    int GpuLayers,
+    int Parallel,
+    int Repetitions,
+    string Unit,
+    double Mean,
+    double StandardDeviation,
+    double? TimeToFirstTokenMs,
+    double? TimeToFirstTokenSdMs)
+{
+    /// <summary>What a reference row must share to be compared with this one.</summary>
+    public (string Test, int Threads, int BatchSize, int Depth, int Parallel) ComparisonKey => (Test, Threads, BatchSize, Depth, Parallel);
+}
+
+/// <summary>A <c>harness bench</c> run: the rows, the machine they were measured on and the libraries used.</summary>
+/// <param name="Reference">Rows of the raw C-API program, for the ratio column; empty without <c>--reference</c>.</param>
+public sealed record BenchReport(
+    DateTimeOffset CreatedAt,
+    string CommandLine,
+    HostFacts Host,
+    ImmutableSortedDictionary<string, string> Versions,
+    ImmutableArray<BenchRow> Rows,
+    ImmutableArray<BenchRow> Reference);
+
+/// <summary>Mean and sample standard deviation, as llama-bench reports them.</summary>
+public static class BenchStatistics
+{
+    public static (double Mean, double StandardDeviation) MeanAndSd(IReadOnlyList<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Count == 0)
+            throw new ArgumentException("No values.", nameof(values));
+        var mean = values.Average();
+        if (values.Count == 1)
+            return (mean, 0);
+        var sumOfSquares = values.Sum(v => (v - mean) * (v - mean));
+        return (mean, Math.Sqrt(sumOfSquares / (values.Count - 1)));
+    }
+}

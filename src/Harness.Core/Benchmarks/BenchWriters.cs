@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Harness.Core.Serialization;
+
+namespace Harness.Core.Benchmarks;
+
+/// <summary>Writes a <see cref="BenchReport"/> as llama-bench-style Markdown, CSV and JSON.</summary>
+public static class BenchWriters
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    /// <summary>The table, with a <c>raw C</c> and <c>ratio</c> column when a reference row matches, and the fingerprint.</summary>
+    public static string Markdown(BenchReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var withReference = !report.Reference.IsDefaultOrEmpty;
+        var text = new StringBuilder();
+        text.Append("| model | quant | size | params | threads | n_batch | parallel | depth | gpu layers | test | result | TTFT ms |");
+        text.AppendLine(withReference ? " raw C | ratio |" : "");
+        text.Append("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|");
+        text.AppendLine(withReference ? "---:|---:|" : "");
+        foreach (var row in report.Rows)
+        {
+            text.Append(Invariant, $"| {row.Model} | {row.Quantization} | {Size(row.FileSizeBytes)} | {Parameters(row.Parameters)} | {row.Threads} | {row.BatchSize} | ");
+            text.Append(Invariant, $"{row.Parallel} | {row.Depth} | {row.GpuLayers} | {row.Test} | {row.Mean:F2} ± {row.StandardDeviation:F2} {row.Unit} | ");
+            text.Append(row.TimeToFirstTokenMs is { } ttft ? string.Create(Invariant, $"{ttft:F1} ± {row.TimeToFirstTokenSdMs ?? 0:F1}") : "-");
+            text.Append(" |");
+            if (withReference)
+            {
+                var raw = FindReference(report, row);
+                text.Append(raw is null
+                    ? " - | - |"
+                    : string.Create(Invariant, $" {raw.Mean:F2} ± {raw.StandardDeviation:F2} | {row.Mean / raw.Mean:F3}x |"));
+            }
+            text.AppendLine();
+        }
+
+        var host = report.Host;
+        text.AppendLine();
+        text.AppendLine(string.Create(Invariant,
+            $"Machine: {host.CpuModel}, {host.LogicalCores} logical cores, {host.TotalMemoryBytes / (1024.0 * 1024 * 1024):F1} GiB; {host.OperatingSystem} ({host.Architecture}); {host.DotnetVersion}{(host.DebugBuild ? " (DEBUG build: figures not representative)" : "")}; CPU features: {string.Join(' ', host.CpuFeatures)}."));
+        text.AppendLine(string.Create(Invariant, $"Libraries: {string.Join(", ", report.Versions.Select(v => $"{v.Key}={v.Value}"))}."));
+        text.AppendLine(string.Create(Invariant, $"Measured {report.CreatedAt:yyyy-MM-dd HH:mm} UTC with: `{report.CommandLine}`"));
+        return text.ToString();
+    }
+
+    public static string Csv(BenchReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var text = new StringBuilder();
+        text.AppendLine("engine,model,quantization,file_size_bytes,parameters,test,threads,n_batch,depth,gpu_layers,parallel,repetitions,unit,mean,sd,ttft_ms_mean,ttft_ms_sd,raw_mean,ratio");
+        foreach (var row in report.Rows.Concat(report.Reference.IsDefault ? [] : report.Reference))
+        {
+            var raw = row.Engine == "harness" ? FindReference(report, row) : null;
+            text.AppendLine(string.Join(',',
+                Field(row.Engine), Field(row.Model), Field(row.Quantization), N(row.FileSizeBytes), N(row.Parameters), Field(row.Test),
+                N(row.Threads), N(row.BatchSize), N(row.Depth), N(row.GpuLayers), N(row.Parallel), N(row.Repetitions), Field(row.Unit),
+                D(row.Mean), D(row.StandardDeviation), D(row.TimeToFirstTokenMs), D(row.TimeToFirstTokenSdMs),
+                D(raw?.Mean), D(raw is null ? null : row.Mean / raw.Mean)));
+        }
+
+        return text.ToString();
+    }
+
+    public static string Json(BenchReport report) => JsonSerializer.Serialize(report, HarnessJson.Options);
+
+    /// <summary>The raw C-API row measured under the same test and configuration, if any.</summary>
+    public static BenchRow? FindReference(BenchReport report, BenchRow row)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(row);
+        return report.Reference.IsDefaultOrEmpty
+            ? null
+            : report.Reference.FirstOrDefault(r => r.Model == row.Model && r.ComparisonKey == row.ComparisonKey && r.Mean > 0);
+    }
+
+    private static string Size(long bytes) => bytes >= 1 << 30
+        ? string.Create(Invariant, $"{bytes / (1024.0 * 1024 * 1024):F2} GiB")
+        : string.Create(Invariant, $"{bytes / (1024.0 * 1024):F2} MiB");
+
+    private static string Parameters(long count) => count >= 1_000_000
+        ? string.Create(Invariant, $"{count / 1e6:F1} M")
+        : string.Create(Invariant, $"{count / 1e3:F1} K");
+
+    private static string N(long value) => value.ToString(Invariant);
+
+    private static string D(double? value) => value is { } v ? v.ToString("R", Invariant) : "";
+
+    private static string Field(string value) =>
+        value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+}
