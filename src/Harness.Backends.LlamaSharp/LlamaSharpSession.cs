@@ -198,6 +198,8 @@ internal sealed partial class LlamaSharpSession : IModelSession, ILogLikelihoodS
             ["gpu_offload_supported"] = B(NativeApi.llama_supports_gpu_offload()),
             ["seq_max"] = I(context.MaxSeq),
             ["kv_unified"] = "false",
+            // LLamaSharp's ModelParams default: the weights are read into memory, not mmap'ed (the raw C reference matches it).
+            ["load_mode"] = "read (no mmap)",
             ["kv_type_k"] = "f16",
             ["kv_type_v"] = "f16",
             ["flash_attention"] = "auto",

@@ -34,7 +34,8 @@ internal sealed record BenchPlan(
     int ContextSize,
     int Repetitions,
     int Warmup,
-    ImmutableArray<BenchRow> Reference,
+    string? RawProgram,
+    int Rounds,
     string CommandLine)
 {
     public static bool TryParseList(string text, int minimum, out ImmutableArray<int> values)
@@ -76,7 +77,9 @@ internal sealed record BenchPlan(
         }
 
         var pg = s.PromptAndGenerate is null ? default : List(s.PromptAndGenerate, 1);
-        var reference = s.Reference is null ? ImmutableArray<BenchRow>.Empty : ReadReference(s.Reference);
+        var raw = s.Raw is null ? null : System.IO.Path.GetFullPath(s.Raw);
+        if (raw is not null && !File.Exists(raw))
+            throw new InputFileException(raw, null, "the raw C-API program does not exist; build it with tests/Harness.Benchmarks/inference-bench.sh");
         return new BenchPlan(
             models.ToImmutable(),
             [.. List(s.Prompt, 0).Where(p => p > 0)],
@@ -92,7 +95,8 @@ internal sealed record BenchPlan(
             s.ContextSize,
             s.Repetitions,
             s.Warmup,
-            reference,
+            raw,
+            s.Rounds ?? (raw is null ? 1 : 3),
             string.Join(' ', commandLine.Skip(1).Prepend("harness")));
     }
 
@@ -104,41 +108,76 @@ internal sealed record BenchPlan(
         foreach (var line in File.ReadLines(path))
         {
             lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
-                continue;
-            try
-            {
-                using var json = JsonDocument.Parse(line);
-                var r = json.RootElement;
-                int I(string name) => r.GetProperty(name).GetInt32();
-                double D(string name) => r.GetProperty(name).GetDouble();
-                var model = r.GetProperty("model").GetString()!;
-                var test = r.GetProperty("test").GetString()!;
-                BenchRow Row(string name, string unit, double mean, double sd, double? ttft = null, double? ttftSd = null) =>
-                    new("raw", model, "", 0, 0, name, I("threads"), I("batch"), I("depth"), 0, I("parallel"), I("reps"), unit, mean, sd, ttft, ttftSd);
-                rows.Add(test switch
-                {
-                    "pp" => Row($"pp{I("prompt")}", "t/s", D("pp_tps_mean"), D("pp_tps_sd"), D("ttft_ms_mean"), D("ttft_ms_sd")),
-                    "tg" => Row($"tg{I("gen")}", "t/s", D("tg_tps_mean"), D("tg_tps_sd")),
-                    "pg" => Row($"pp{I("prompt")}+tg{I("gen")}", "t/s", D("pg_tps_mean"), D("pg_tps_sd"), D("ttft_ms_mean"), D("ttft_ms_sd")),
-                    _ => Row(test, "items/s", D("items_per_s_mean"), D("items_per_s_sd")),
-                });
-            }
-            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-            {
-                throw new InputFileException(System.IO.Path.GetFullPath(path), lineNumber, $"not a row of the raw C-API benchmark: {ex.Message}");
-            }
+            if (!string.IsNullOrWhiteSpace(line))
+                rows.Add(ParseRawLine(line, System.IO.Path.GetFullPath(path), lineNumber));
         }
         return rows.ToImmutable();
     }
+
+    /// <summary>One JSON line of the raw C-API program as a row (per-repetition values included).</summary>
+    /// <exception cref="InputFileException">Not such a line; names <paramref name="source"/> and <paramref name="lineNumber"/>.</exception>
+    public static BenchRow ParseRawLine(string line, string source, int? lineNumber = null)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(line);
+            var r = json.RootElement;
+            int I(string name) => r.GetProperty(name).GetInt32();
+            double D(string name) => r.GetProperty(name).GetDouble();
+            ImmutableArray<double> Values(string name) =>
+                r.TryGetProperty(name, out var array) ? [.. array.EnumerateArray().Select(v => v.GetDouble())] : [];
+            var model = r.GetProperty("model").GetString()!;
+            var test = r.GetProperty("test").GetString()!;
+            BenchRow Row(string name, string unit, double mean, double sd, double? ttft = null, double? ttftSd = null) =>
+                new("raw", model, "", 0, 0, name, I("threads"), I("batch"), I("depth"), 0, I("parallel"), I("reps"), unit, mean, sd, ttft, ttftSd,
+                    Values("values"), ttft is null ? [] : Values("ttft_values"));
+            return test switch
+            {
+                "pp" => Row($"pp{I("prompt")}", "t/s", D("pp_tps_mean"), D("pp_tps_sd"), D("ttft_ms_mean"), D("ttft_ms_sd")),
+                "tg" => Row($"tg{I("gen")}", "t/s", D("tg_tps_mean"), D("tg_tps_sd")),
+                "pg" => Row($"pp{I("prompt")}+tg{I("gen")}", "t/s", D("pg_tps_mean"), D("pg_tps_sd"), D("ttft_ms_mean"), D("ttft_ms_sd")),
+                _ => Row(test, "items/s", D("items_per_s_mean"), D("items_per_s_sd")),
+            };
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InputFileException(source, lineNumber, $"not a row of the raw C-API benchmark: {ex.Message}");
+        }
+    }
 }
 
-/// <summary>Loads each model once per configuration and runs the plan's tests on it, llama-bench style.</summary>
+/// <summary>
+/// Loads each model once per configuration and runs the plan's tests on it, llama-bench style. With the raw C-API
+/// program (<c>--raw</c>), each test alternates between the two engines for <see cref="BenchPlan.Rounds"/> rounds,
+/// so slow drifts of a shared machine hit both alike; every engine's rows pool the repetitions of all rounds.
+/// </summary>
 internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
 {
+    /// <summary>The warm-up of each test lasts at least this long, so the JIT's background work is done before timing.</summary>
+    private static readonly TimeSpan MinimumWarmup = TimeSpan.FromSeconds(1);
+
+    private readonly string _scratch = Directory.CreateTempSubdirectory("harness-bench-").FullName;
+
+    private sealed record Config(BenchModel Model, GgufFacts Facts, int Threads, int Batch, int Parallel, int GpuLayers, int ContextSize);
+
+    private sealed record Samples(List<double> Values, List<double> TimeToFirstTokenMs);
+
     public async Task<BenchReport> RunAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            return await RunCoreAsync(cancellationToken);
+        }
+        finally
+        {
+            Directory.Delete(_scratch, recursive: true);
+        }
+    }
+
+    private async Task<BenchReport> RunCoreAsync(CancellationToken cancellationToken)
+    {
         var rows = ImmutableArray.CreateBuilder<BenchRow>();
+        var reference = ImmutableArray.CreateBuilder<BenchRow>();
         var versions = LlamaNativeRuntime.StaticVersions();
         var backend = new LlamaSharpBackend(nativeLog: TextWriter.Null);
         var longest = plan.Depths.Max() + Math.Max(
@@ -153,23 +192,12 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
             foreach (var batch in plan.Batches)
             foreach (var parallel in plan.Parallel)
             {
+                var config = new Config(model, facts, threads, Math.Max(batch, parallel), parallel, gpuLayers, contextSize);
                 var entry = new ModelEntry(model.Name, ModelFormat.Gguf, new ModelSource(model.Path, null, null),
-                    new BackendOptions(contextSize, threads, Math.Max(batch, parallel), gpuLayers, model.ChatTemplate, parallel),
+                    new BackendOptions(contextSize, threads, config.Batch, gpuLayers, model.ChatTemplate, parallel),
                     null, ImmutableSortedDictionary<string, string>.Empty, 1);
                 await using var session = await backend.LoadAsync(entry, model.Path, cancellationToken);
                 versions = session.LoadInfo.Versions;
-                BenchRow Row(string test, string unit, IReadOnlyList<double> values, IReadOnlyList<double>? ttft, int depth)
-                {
-                    var (mean, sd) = BenchStatistics.MeanAndSd(values);
-                    var (ttftMean, ttftSd) = ttft is { Count: > 0 } ? BenchStatistics.MeanAndSd(ttft) : (double.NaN, double.NaN);
-                    var row = new BenchRow("harness", model.Name, facts.Quantization ?? "?", facts.FileSizeBytes, facts.ParameterCount, test,
-                        threads, batch, depth, gpuLayers, parallel, values.Count, unit, mean, sd,
-                        ttft is { Count: > 0 } ? ttftMean : null, ttft is { Count: > 0 } ? ttftSd : null);
-                    console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                        $"{model.Name} t={threads} b={batch} p={parallel} d={depth} {test}: {mean:F2} ± {sd:F2} {unit}");
-                    return row;
-                }
-
                 var probe = (IThroughputProbe)session;
                 foreach (var depth in plan.Depths)
                 {
@@ -178,42 +206,168 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
                     {
                         foreach (var prompt in plan.Prompts)
                         {
-                            var samples = await MeasureAsync(probe, new ThroughputRequest(prompt, 0, depth, 1), cancellationToken);
-                            rows.Add(Row($"pp{prompt}", "t/s", [.. samples.Select(x => x.PromptTokensPerSecond)],
-                                [.. samples.Select(x => x.TimeToFirstToken.TotalMilliseconds)], depth));
+                            await CompareAsync(config, $"pp{prompt}", depth, "t/s", rows, reference,
+                                (reps, ct) => MeasureAsync(probe, reps, new ThroughputRequest(prompt, 0, depth, 1), s => s.PromptTokensPerSecond, ct),
+                                ["pp", "--prompt", I(prompt), "--depth", I(depth)], cancellationToken);
                         }
                     }
                     foreach (var gen in plan.Generations)
                     {
-                        var samples = await MeasureAsync(probe, new ThroughputRequest(0, gen, depth, parallel), cancellationToken);
-                        rows.Add(Row($"tg{gen}", "t/s", [.. samples.Select(x => x.GenerationTokensPerSecond)], null, depth));
+                        await CompareAsync(config, $"tg{gen}", depth, "t/s", rows, reference,
+                            (reps, ct) => MeasureAsync(probe, reps, new ThroughputRequest(0, gen, depth, parallel), s => s.GenerationTokensPerSecond, ct),
+                            ["tg", "--gen", I(gen), "--depth", I(depth)], cancellationToken);
                     }
                     if (plan.PromptAndGenerate is { } pg && parallel == 1)
                     {
-                        var samples = await MeasureAsync(probe, new ThroughputRequest(pg.Prompt, pg.Generate, depth, 1), cancellationToken);
-                        rows.Add(Row($"pp{pg.Prompt}+tg{pg.Generate}", "t/s", [.. samples.Select(x => x.CombinedTokensPerSecond)],
-                            [.. samples.Select(x => x.TimeToFirstToken.TotalMilliseconds)], depth));
+                        await CompareAsync(config, $"pp{pg.Prompt}+tg{pg.Generate}", depth, "t/s", rows, reference,
+                            (reps, ct) => MeasureAsync(probe, reps, new ThroughputRequest(pg.Prompt, pg.Generate, depth, 1), s => s.CombinedTokensPerSecond, ct),
+                            ["pg", "--prompt", I(pg.Prompt), "--gen", I(pg.Generate), "--depth", I(depth)], cancellationToken);
                     }
                 }
 
                 foreach (var suite in plan.Suites)
                 {
-                    var (test, rates, ttfts) = await MeasureSuiteAsync(session, suite, cancellationToken);
-                    rows.Add(Row(test, "items/s", rates, ttfts, 0));
+                    if (suite.Request == RequestKind.LogLikelihood)
+                    {
+                        // The raw program scores exactly the items the harness scores, from this file.
+                        var items = System.IO.Path.Combine(_scratch, $"mc-items-{suite.Name}.tsv");
+                        await File.WriteAllTextAsync(items, MultipleChoiceItems(suite, plan.Items), cancellationToken);
+                        var choices = suite.Items.Take(plan.Items).Max(i => i.Choices.Length);
+                        await CompareAsync(config, "mc-reuse", 0, "items/s", rows, reference,
+                            (reps, ct) => MeasureSuiteAsync(session, suite, reps, ct),
+                            parallel >= choices ? ["mc", "--items", items] : null, cancellationToken);
+                        if (parallel == 1 && plan.RawProgram is not null)
+                        {
+                            // The naive baseline (context + choice decoded from scratch each time) exists only as raw C.
+                            var naive = await RunRawAsync(config, ["mc", "--items", items, "--naive"], 0, "mc-naive", "items/s", cancellationToken);
+                            reference.Add(naive);
+                        }
+                    }
+                    else
+                    {
+                        await CompareAsync(config, $"suite:{suite.Name}", 0, "items/s", rows, reference,
+                            (reps, ct) => MeasureSuiteAsync(session, suite, reps, ct), null, cancellationToken);
+                    }
                 }
             }
         }
 
-        return new BenchReport(DateTimeOffset.UtcNow, plan.CommandLine, HostProbe.Probe(), versions, rows.ToImmutable(), plan.Reference);
+        return new BenchReport(DateTimeOffset.UtcNow, plan.CommandLine, HostProbe.Probe(), versions, rows.ToImmutable(), reference.ToImmutable());
     }
 
-    private async Task<List<ThroughputSample>> MeasureAsync(IThroughputProbe probe, ThroughputRequest request, CancellationToken cancellationToken)
+    private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Warms the harness up, then alternates harness and raw rounds; adds the pooled row of each engine.</summary>
+    private async Task CompareAsync(
+        Config config, string test, int depth, string unit, ImmutableArray<BenchRow>.Builder rows, ImmutableArray<BenchRow>.Builder reference,
+        Func<int, CancellationToken, Task<Samples>> harness, string[]? rawArguments, CancellationToken cancellationToken)
     {
-        for (var i = 0; i < plan.Warmup; i++)
-            await probe.MeasureAsync(request, cancellationToken);
-        var samples = new List<ThroughputSample>(plan.Repetitions);
-        for (var i = 0; i < plan.Repetitions; i++)
-            samples.Add(await probe.MeasureAsync(request, cancellationToken));
+        if (plan.Warmup > 0)
+        {
+            var warmup = Stopwatch.StartNew();
+            for (var done = 0; done < plan.Warmup || warmup.Elapsed < MinimumWarmup; done++)
+                await harness(1, cancellationToken);
+        }
+
+        var pooled = new Samples([], []);
+        var rawRows = new List<BenchRow>();
+        for (var round = 0; round < plan.Rounds; round++)
+        {
+            var samples = await harness(plan.Repetitions, cancellationToken);
+            pooled.Values.AddRange(samples.Values);
+            pooled.TimeToFirstTokenMs.AddRange(samples.TimeToFirstTokenMs);
+            if (rawArguments is not null && plan.RawProgram is not null)
+                rawRows.Add(await RunRawAsync(config, rawArguments, depth, test, unit, cancellationToken));
+        }
+
+        var row = MakeRow("harness", config, test, depth, unit, pooled.Values, pooled.TimeToFirstTokenMs);
+        rows.Add(row);
+        var raw = rawRows.Count == 0 ? null : Pool(rawRows);
+        if (raw is not null)
+            reference.Add(raw);
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"{config.Model.Name} t={config.Threads} b={config.Batch} p={config.Parallel} d={depth} {test}: {row.Mean:F2} ± {row.StandardDeviation:F2} {unit}");
+        if (raw is not null)
+            line += string.Create(CultureInfo.InvariantCulture, $" | raw C {raw.Mean:F2} ± {raw.StandardDeviation:F2} | {row.Mean / raw.Mean:F3}x");
+        console.WriteLine(line);
+    }
+
+    private static BenchRow MakeRow(string engine, Config config, string test, int depth, string unit, IReadOnlyList<double> values, IReadOnlyList<double> ttft)
+    {
+        var (mean, sd) = BenchStatistics.MeanAndSd(values);
+        (double Mean, double StandardDeviation)? first = ttft.Count > 0 ? BenchStatistics.MeanAndSd(ttft) : null;
+        return new BenchRow(engine, config.Model.Name, config.Facts.Quantization ?? "?", config.Facts.FileSizeBytes, config.Facts.ParameterCount,
+            test, config.Threads, config.Batch, depth, config.GpuLayers, config.Parallel, values.Count, unit, mean, sd,
+            first?.Mean, first?.StandardDeviation, [.. values], [.. ttft]);
+    }
+
+    private static BenchRow Pool(List<BenchRow> rounds)
+    {
+        var values = rounds.SelectMany(r => r.Values).ToList();
+        var ttft = rounds.SelectMany(r => r.TimeToFirstTokenValues).ToList();
+        var (mean, sd) = BenchStatistics.MeanAndSd(values);
+        (double Mean, double StandardDeviation)? first = ttft.Count > 0 ? BenchStatistics.MeanAndSd(ttft) : null;
+        return rounds[0] with
+        {
+            Repetitions = values.Count, Mean = mean, StandardDeviation = sd, TimeToFirstTokenMs = first?.Mean, TimeToFirstTokenSdMs = first?.StandardDeviation,
+            Values = [.. values], TimeToFirstTokenValues = [.. ttft],
+        };
+    }
+
+    /// <summary>Runs the raw C-API program once (its own warm-up and repetitions) with this configuration's settings.</summary>
+    private async Task<BenchRow> RunRawAsync(Config config, string[] arguments, int depth, string test, string unit, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(plan.RawProgram!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(config.Model.Path);
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        foreach (var (name, value) in new[]
+                 {
+                     ("--parallel", config.Parallel), ("--threads", config.Threads), ("--ctx", config.ContextSize), ("--batch", config.Batch),
+                     ("--gpu-layers", config.GpuLayers), ("--reps", plan.Repetitions), ("--warmup", Math.Max(1, plan.Warmup)), ("--load-mode", 0),
+                 })
+        {
+            start.ArgumentList.Add(name);
+            start.ArgumentList.Add(I(value));
+        }
+        start.ArgumentList.Add("--label");
+        start.ArgumentList.Add(config.Model.Name);
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {plan.RawProgram}");
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        var stdout = await process.StandardOutput.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        var line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+        if (process.ExitCode != 0 || line is null)
+        {
+            var said = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(3);
+            throw new InvalidOperationException($"the raw C-API program failed (exit {process.ExitCode}) on {test}: {string.Join(" / ", said)}");
+        }
+
+        var row = BenchPlan.ParseRawLine(line, config.Model.Path);
+        return row with
+        {
+            Quantization = config.Facts.Quantization ?? "?",
+            FileSizeBytes = config.Facts.FileSizeBytes,
+            Parameters = config.Facts.ParameterCount,
+            GpuLayers = config.GpuLayers,
+            Test = test,
+            Unit = unit,
+            Depth = depth,
+        };
+    }
+
+    private static async Task<Samples> MeasureAsync(
+        IThroughputProbe probe, int repetitions, ThroughputRequest request, Func<ThroughputSample, double> metric, CancellationToken cancellationToken)
+    {
+        var samples = new Samples([], []);
+        for (var i = 0; i < repetitions; i++)
+        {
+            var sample = await probe.MeasureAsync(request, cancellationToken);
+            samples.Values.Add(metric(sample));
+            if (request.PromptTokens > 0)
+                samples.TimeToFirstTokenMs.Add(sample.TimeToFirstToken.TotalMilliseconds);
+        }
         return samples;
     }
 
@@ -221,14 +375,12 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
     /// Items/s of the evaluation's own backend calls on the suite's first items: generate suites through continuous
     /// batching at the session's parallelism (one at a time at 1), multiple-choice suites through prefix reuse.
     /// </summary>
-    private async Task<(string Test, List<double> Rates, List<double> TimeToFirstTokenMs)> MeasureSuiteAsync(
-        IModelSession session, Suite suite, CancellationToken cancellationToken)
+    private async Task<Samples> MeasureSuiteAsync(IModelSession session, Suite suite, int repetitions, CancellationToken cancellationToken)
     {
         var items = suite.Items.Take(plan.Items).ToList();
         var prompts = items.Select(item => PromptRenderer.Render(suite, item)).ToList();
-        var rates = new List<double>();
-        var ttfts = new List<double>();
-        for (var rep = -plan.Warmup; rep < plan.Repetitions; rep++)
+        var samples = new Samples([], []);
+        for (var rep = 0; rep < repetitions; rep++)
         {
             var clock = Stopwatch.StartNew();
             var firstTokens = new List<double>();
@@ -245,7 +397,10 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
             {
                 var requests = prompts.Select(p => new GenerationRequest(p, suite.Generation)).ToList();
                 await foreach (var outcome in batched.GenerateBatchAsync(requests, cancellationToken))
-                    firstTokens.Add(outcome.Result?.Timings.TimeToFirstToken.TotalMilliseconds ?? double.NaN);
+                {
+                    if (outcome.Result is { } result)
+                        firstTokens.Add(result.Timings.TimeToFirstToken.TotalMilliseconds);
+                }
             }
             else
             {
@@ -255,14 +410,10 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
                     firstTokens.Add(result.Timings.TimeToFirstToken.TotalMilliseconds);
                 }
             }
-            if (rep >= 0)
-            {
-                rates.Add(items.Count / clock.Elapsed.TotalSeconds);
-                ttfts.Add(firstTokens.Where(double.IsFinite).DefaultIfEmpty(0).Average());
-            }
+            samples.Values.Add(items.Count / clock.Elapsed.TotalSeconds);
+            samples.TimeToFirstTokenMs.Add(firstTokens.DefaultIfEmpty(0).Average());
         }
-
-        return (suite.Request == RequestKind.LogLikelihood ? "mc-reuse" : $"suite:{suite.Name}", rates, ttfts);
+        return samples;
     }
 
     /// <summary>Writes bench.md, bench.csv and bench.json, plus mc-items.tsv (the raw program's input) for choice suites.</summary>

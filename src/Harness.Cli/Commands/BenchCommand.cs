@@ -72,9 +72,13 @@ internal sealed class BenchSettings : CommandSettings
     [Description("Untimed repetitions first. Default: 1")]
     public int Warmup { get; init; } = 1;
 
-    [CommandOption("--reference <JSONL>")]
-    [Description("Rows of the raw llama.cpp C-API program (tests/Harness.Benchmarks/raw) for the ratio column")]
-    public string? Reference { get; init; }
+    [CommandOption("--raw <PROGRAM>")]
+    [Description("The raw llama.cpp C-API program (tests/Harness.Benchmarks/raw), run alternately with the harness for a ratio column")]
+    public string? Raw { get; init; }
+
+    [CommandOption("--rounds <N>")]
+    [Description("Alternating harness/raw rounds per test, repetitions pooled. Default: 3 with --raw, else 1")]
+    public int? Rounds { get; init; }
 
     [CommandOption("-o|--output <DIR>")]
     [Description("Where bench.md, bench.csv and bench.json go. Default: results/bench-<time>")]
@@ -84,8 +88,8 @@ internal sealed class BenchSettings : CommandSettings
     {
         if (Models.Length + ModelFiles.Length == 0)
             return ValidationResult.Error("name at least one --model or --model-file");
-        if (Repetitions < 1 || Warmup < 0 || Items < 1 || ContextSize < 1)
-            return ValidationResult.Error("--reps, --items and --ctx must be positive and --warmup not negative");
+        if (Repetitions < 1 || Warmup < 0 || Items < 1 || ContextSize < 1 || Rounds < 1)
+            return ValidationResult.Error("--reps, --items, --ctx and --rounds must be positive and --warmup not negative");
         foreach (var (name, list, minimum) in new[]
                  {
                      ("--prompt", Prompt, 0), ("--gen", Generate, 0), ("--threads", Threads ?? "1", 1), ("--batch", Batch, 1),
@@ -111,13 +115,6 @@ internal sealed class BenchCommand : AsyncCommand<BenchSettings>
         var report = await runner.RunAsync(cancellationToken);
         var output = Path.GetFullPath(settings.Output ?? Path.Combine("results", "bench-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)));
         var written = BenchRunner.Write(report, output).ToList();
-        foreach (var suite in plan.Suites.Where(s => s.Request == Core.Suites.RequestKind.LogLikelihood))
-        {
-            // The raw C-API program scores exactly these items for the prefix-reuse comparison.
-            var path = Path.Combine(output, $"mc-items-{suite.Name}.tsv");
-            await File.WriteAllTextAsync(path, BenchRunner.MultipleChoiceItems(suite, plan.Items), cancellationToken);
-            written.Add(path);
-        }
         AnsiConsole.WriteLine();
         AnsiConsole.Write(new Text(Core.Benchmarks.BenchWriters.Markdown(report)));
         AnsiConsole.MarkupLineInterpolated($"Results: {output} ({string.Join(", ", written.Select(Path.GetFileName))})");

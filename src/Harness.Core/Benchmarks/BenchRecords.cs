@@ -12,6 +12,7 @@ namespace Harness.Core.Benchmarks;
 /// (items/s of the evaluation itself), <c>mc-reuse</c>/<c>mc-naive</c> (multiple-choice items/s).</param>
 /// <param name="Unit"><c>t/s</c> (aggregate over parallel sequences) or <c>items/s</c>.</param>
 /// <param name="TimeToFirstTokenMs">Mean time to first token (prompt decode plus choosing it), null where the test has none.</param>
+/// <param name="Values">The measurement of every timed repetition (the evidence behind mean and deviation).</param>
 public sealed record BenchRow(
     string Engine,
     string Model,
@@ -29,14 +30,16 @@ public sealed record BenchRow(
     double Mean,
     double StandardDeviation,
     double? TimeToFirstTokenMs,
-    double? TimeToFirstTokenSdMs)
+    double? TimeToFirstTokenSdMs,
+    ImmutableArray<double> Values,
+    ImmutableArray<double> TimeToFirstTokenValues)
 {
     /// <summary>What a reference row must share to be compared with this one.</summary>
     public (string Test, int Threads, int BatchSize, int Depth, int Parallel) ComparisonKey => (Test, Threads, BatchSize, Depth, Parallel);
 }
 
 /// <summary>A <c>harness bench</c> run: the rows, the machine they were measured on and the libraries used.</summary>
-/// <param name="Reference">Rows of the raw C-API program, for the ratio column; empty without <c>--reference</c>.</param>
+/// <param name="Reference">Rows of the raw C-API program measured alongside, for the ratio column; empty without <c>--raw</c>.</param>
 public sealed record BenchReport(
     DateTimeOffset CreatedAt,
     string CommandLine,

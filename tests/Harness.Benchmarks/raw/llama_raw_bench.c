@@ -178,6 +178,12 @@ static void run_once(int prompt, int gen, int depth, int sequences, double * t_p
     llama_memory_clear(mem, false);
 }
 
+static void print_values(const char * name, const double * v, int n) {
+    printf(",\"%s\":[", name);
+    for (int i = 0; i < n; i++) printf(i ? ",%.4f" : "%.4f", v[i]);
+    printf("]");
+}
+
 static void stats(const double * v, int n, double * mean, double * sd) {
     double m = 0, q = 0;
     for (int i = 0; i < n; i++) m += v[i];
@@ -315,7 +321,8 @@ static const char * arg_str(int argc, char ** argv, const char * name) {
 int main(int argc, char ** argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: llama_raw_bench MODEL.gguf pp|tg|pg|mc [--prompt N] [--gen N] [--depth N] [--parallel P]\n"
-                        "       [--threads T] [--ctx C] [--batch B] [--reps R] [--warmup W] [--items FILE] [--naive]\n");
+                        "       [--threads T] [--ctx C] [--batch B] [--gpu-layers G] [--load-mode 0|1] [--reps R] [--warmup W]\n"
+                        "       [--min-warmup-ms MS] [--items FILE] [--naive] [--label NAME]\n");
         return 2;
     }
     const char * path = argv[1], * mode = argv[2];
@@ -324,6 +331,8 @@ int main(int argc, char ** argv) {
     const char * label = arg_str(argc, argv, "--label") ? arg_str(argc, argv, "--label") : "model";
     int threads = arg_int(argc, argv, "--threads", 2), ctx_per_seq = arg_int(argc, argv, "--ctx", 512);
     int reps = arg_int(argc, argv, "--reps", 5), warmup = arg_int(argc, argv, "--warmup", 1);
+    // Like `harness bench`: the warm-up lasts at least this long, so the first timed repetition finds a steady state.
+    double min_warmup_s = arg_int(argc, argv, "--min-warmup-ms", 1000) / 1000.0;
     n_batch = arg_int(argc, argv, "--batch", 512);
     bool naive = false;
     for (int i = 3; i < argc; i++) if (!strcmp(argv[i], "--naive")) naive = true;
@@ -337,6 +346,8 @@ int main(int argc, char ** argv) {
         die("llama_context_default_params does not read back as expected: the struct layout does not match this libllama");
     struct llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers = arg_int(argc, argv, "--gpu-layers", 0);
+    // 0: read into memory (the harness's setting, see LlamaSharpBackend), 1: mmap (llama.cpp's default).
+    mp.load_mode = arg_int(argc, argv, "--load-mode", 0);
     struct llama_model * model = llama_model_load_from_file(path, mp);
     if (!model) die("cannot load the model");
     vocab = llama_model_get_vocab(model);
@@ -360,18 +371,22 @@ int main(int argc, char ** argv) {
         if (!items) die("mc needs --items FILE");
         int n = read_items(items);
         double checksum = 0, seconds[64];
-        for (int r = 0; r < warmup; r++) score_items(n, !naive, &checksum);
+        double warm_start = now_s();
+        for (int r = 0; r < warmup || (warmup > 0 && now_s() - warm_start < min_warmup_s); r++) score_items(n, !naive, &checksum);
         if (reps > 64) reps = 64;
         double rates[64];
-        for (int r = 0; r < reps; r++) { seconds[r] = score_items(n, !naive, &checksum); rates[r] = n / seconds[r]; }
+        for (int r = 0; r < reps; r++) { checksum = 0; seconds[r] = score_items(n, !naive, &checksum); rates[r] = n / seconds[r]; }
         double mean, sd;
         stats(rates, reps, &mean, &sd);
         printf("{\"engine\":\"raw\",\"model\":\"%s\",\"test\":\"mc-%s\",\"items\":%d,\"threads\":%d,\"batch\":%d,\"parallel\":%d,\"depth\":0,"
-               "\"reps\":%d,\"items_per_s_mean\":%.4f,\"items_per_s_sd\":%.4f,\"checksum\":%.6f}\n",
-               label, naive ? "naive" : "reuse", n, threads, n_batch, parallel, reps, mean, sd, checksum / (warmup + reps));
+               "\"reps\":%d,\"items_per_s_mean\":%.4f,\"items_per_s_sd\":%.4f,\"sum_log_prob\":%.6f",
+               label, naive ? "naive" : "reuse", n, threads, n_batch, parallel, reps, mean, sd, checksum);
+        print_values("values", rates, reps);
+        printf("}\n");
     } else {
         double pp[64], tg[64], pg[64], ttft[64], a, b, c;
-        for (int r = 0; r < warmup; r++) run_once(prompt, gen, depth, parallel, &a, &b, &c);
+        double warm_start = now_s();
+        for (int r = 0; r < warmup || (warmup > 0 && now_s() - warm_start < min_warmup_s); r++) run_once(prompt, gen, depth, parallel, &a, &b, &c);
         if (reps > 64) reps = 64;
         for (int r = 0; r < reps; r++) {
             run_once(prompt, gen, depth, parallel, &a, &b, &c);
@@ -384,8 +399,12 @@ int main(int argc, char ** argv) {
         stats(pp, reps, &ppm, &pps); stats(tg, reps, &tgm, &tgs); stats(pg, reps, &pgm, &pgs); stats(ttft, reps, &fm, &fs);
         printf("{\"engine\":\"raw\",\"model\":\"%s\",\"test\":\"%s\",\"prompt\":%d,\"gen\":%d,\"threads\":%d,\"batch\":%d,\"parallel\":%d,\"depth\":%d,"
                "\"reps\":%d,\"pp_tps_mean\":%.3f,\"pp_tps_sd\":%.3f,\"tg_tps_mean\":%.3f,\"tg_tps_sd\":%.3f,"
-               "\"pg_tps_mean\":%.3f,\"pg_tps_sd\":%.3f,\"ttft_ms_mean\":%.3f,\"ttft_ms_sd\":%.3f,\"n_ctx\":%u}\n",
+               "\"pg_tps_mean\":%.3f,\"pg_tps_sd\":%.3f,\"ttft_ms_mean\":%.3f,\"ttft_ms_sd\":%.3f,\"n_ctx\":%u",
                label, mode, prompt, gen, threads, n_batch, parallel, depth, reps, ppm, pps, tgm, tgs, pgm, pgs, fm, fs, llama_n_ctx(ctx));
+        // The test's own metric per repetition, for pooling rounds: pp t/s, tg t/s or pg t/s.
+        print_values("values", !strcmp(mode, "pp") ? pp : !strcmp(mode, "tg") ? tg : pg, reps);
+        print_values("ttft_values", ttft, reps);
+        printf("}\n");
     }
     llama_batch_free(batch);
     llama_free(ctx);

@@ -40,7 +40,59 @@ public sealed class BenchCommandTests
         Assert.Equal(rows.Count, json.RootElement.GetProperty("rows").GetArrayLength());
         Assert.All(json.RootElement.GetProperty("rows").EnumerateArray(), r => Assert.True(r.GetProperty("mean").GetDouble() > 0));
         Assert.True(json.RootElement.GetProperty("host").GetProperty("logicalCores").GetInt32() >= 1);
-        Assert.True(File.Exists(Path.Combine(output, "mc-items-sentiment.tsv")));
+        Assert.Empty(json.RootElement.GetProperty("reference").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task With_the_raw_C_program_each_test_alternates_engines_and_gets_a_ratio()
+    {
+        if (!OperatingSystem.IsLinux())
+            return; // The program is built with gcc against the Linux libllama here; other systems build it by hand.
+        using var ws = new HarnessProcess.Workspace();
+        var raw = await BuildRawProgramAsync(ws.Root);
+        var model = Path.Combine(ws.Root, "small.gguf");
+        await new RandomWeightsRecipe("small", new LlamaHyperparameters(256, 64, 2, 128, 4, 4, 1e-5f, 10000f), seed: 3)
+            .BuildAsync(model, CancellationToken.None);
+        var output = Path.Combine(ws.Root, "bench");
+
+        var run = await HarnessProcess.RunAsync(ws.Root, Timeout, "bench", "--model-file", model, "-p", "16", "-n", "8",
+            "--parallel", "1,2", "-t", "1", "-r", "2", "--rounds", "2", "--warmup", "1", "--raw", raw, "--suite", "tasks/sentiment", "--items", "3", "-o", output);
+
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        var markdown = await File.ReadAllTextAsync(Path.Combine(output, "bench.md"));
+        Assert.Contains("| raw C | ratio |", markdown, StringComparison.Ordinal);
+        var rows = markdown.Split('\n').Where(l => l.StartsWith("| small |", StringComparison.Ordinal)).ToList();
+        // pp16, tg8 and mc-reuse (two choices fit two sequences) at p=2 all have a raw twin with a ratio.
+        Assert.All(rows.Where(r => !r.Contains("| 1 | 0 | 0 | mc-reuse |", StringComparison.Ordinal)), r => Assert.Matches(@"\| [0-9.]+x \|$", r.TrimEnd()));
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "bench.json")));
+        var reference = json.RootElement.GetProperty("reference").EnumerateArray().ToList();
+        Assert.Contains(reference, r => r.GetProperty("test").GetString() == "mc-naive");
+        // Two rounds of two repetitions, pooled: four values per engine and test.
+        Assert.All(reference.Where(r => r.GetProperty("test").GetString() != "mc-naive"), r => Assert.Equal(4, r.GetProperty("values").GetArrayLength()));
+        Assert.All(json.RootElement.GetProperty("rows").EnumerateArray(), r => Assert.Equal(4, r.GetProperty("values").GetArrayLength()));
+        // Both engines scored the same choices the same way (the raw program prints a checksum; here: both finished).
+        Assert.Contains(reference, r => r.GetProperty("test").GetString() == "mc-reuse" && r.GetProperty("mean").GetDouble() > 0);
+    }
+
+    /// <summary>Compiles raw/llama_raw_bench.c against the libllama variant LLamaSharp loads on this CPU, as the script does.</summary>
+    private static async Task<string> BuildRawProgramAsync(string folder)
+    {
+        var cpu = await File.ReadAllTextAsync("/proc/cpuinfo");
+        bool Has(string flag) => System.Text.RegularExpressions.Regex.IsMatch(cpu, $@"\b{flag}\b");
+        var variant = Has("avx512f") ? "avx512" : Has("avx2") ? "avx2" : Has("avx") ? "avx" : "noavx";
+        var native = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", variant);
+        var output = Path.Combine(folder, "llama_raw_bench");
+        var source = Path.Combine(HarnessProcess.RepositoryRoot, "tests", "Harness.Benchmarks", "raw", "llama_raw_bench.c");
+        var gcc = new System.Diagnostics.ProcessStartInfo("gcc")
+        {
+            ArgumentList = { "-O2", "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-o", output, source, $"-L{native}", "-lllama", "-lm", $"-Wl,-rpath,{native}" },
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(gcc)!;
+        var errors = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"gcc failed (.ci/run installs it): {errors}");
+        return output;
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public sealed class BenchOutputTests : IDisposable
 
     private static BenchRow Row(string engine, string test, double mean, double sd, int parallel = 1, double? ttft = null) =>
         new(engine, "m", engine == "raw" ? "" : "Q4_0", 64L << 20, 113_800_000, test, 2, 512, 0, 0, parallel, 5,
-            test.StartsWith("mc", StringComparison.Ordinal) ? "items/s" : "t/s", mean, sd, ttft, ttft is null ? null : 1.5);
+            test.StartsWith("mc", StringComparison.Ordinal) ? "items/s" : "t/s", mean, sd, ttft, ttft is null ? null : 1.5, [mean], []);
 
     private static BenchReport Report(ImmutableArray<BenchRow> rows, ImmutableArray<BenchRow> reference) =>
         new(new DateTimeOffset(2026, 12, 3, 14, 0, 0, TimeSpan.Zero), "harness bench --model-file m.gguf", Host,
