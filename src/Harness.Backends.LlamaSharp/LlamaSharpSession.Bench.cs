@@ -54,6 +54,7 @@ internal sealed partial class LlamaSharpSession : IThroughputProbe
         }
 
         var generation = TimeSpan.Zero;
+        var inDecode = TimeSpan.Zero;
         if (request.GeneratedTokens > 0)
         {
             // The per-token work of a real generation: copy and check each logits row, argmax, detokenize, watch for stops.
@@ -69,7 +70,9 @@ internal sealed partial class LlamaSharpSession : IThroughputProbe
                 _tokenBatch.Clear();
                 for (var s = 0; s < sequences; s++)
                     _tokenBatch.Add(tokens[s], position, (LLamaSeqId)s, logits: true);
+                var decodeStart = _time.GetTimestamp();
                 var result = _context.Decode(_tokenBatch);
+                inDecode += _time.GetElapsedTime(decodeStart);
                 if (result != DecodeResult.Ok)
                     throw DecodeFailed(result, $"benchmark generation step {step} at position {position}");
                 for (var s = 0; s < sequences; s++)
@@ -86,7 +89,7 @@ internal sealed partial class LlamaSharpSession : IThroughputProbe
         }
 
         _context.MemoryClear(data: false);
-        return new ThroughputSample(request.PromptTokens, request.GeneratedTokens, request.Depth, sequences, prompt, firstToken, generation);
+        return new ThroughputSample(request.PromptTokens, request.GeneratedTokens, request.Depth, sequences, prompt, firstToken, generation, inDecode);
     }
 
     /// <summary>Decodes <paramref name="count"/> synthetic tokens into one sequence from <paramref name="from"/>, in batch-size chunks.</summary>

@@ -124,6 +124,7 @@ internal sealed record BenchPlan(
             var r = json.RootElement;
             int I(string name) => r.GetProperty(name).GetInt32();
             double D(string name) => r.GetProperty(name).GetDouble();
+            double? Optional(string name) => r.TryGetProperty(name, out var value) ? value.GetDouble() : null;
             ImmutableArray<double> Values(string name) =>
                 r.TryGetProperty(name, out var array) ? [.. array.EnumerateArray().Select(v => v.GetDouble())] : [];
             var model = r.GetProperty("model").GetString()!;
@@ -134,7 +135,10 @@ internal sealed record BenchPlan(
             return test switch
             {
                 "pp" => Row($"pp{I("prompt")}", "t/s", D("pp_tps_mean"), D("pp_tps_sd"), D("ttft_ms_mean"), D("ttft_ms_sd")),
-                "tg" => Row($"tg{I("gen")}", "t/s", D("tg_tps_mean"), D("tg_tps_sd")),
+                "tg" => Row($"tg{I("gen")}", "t/s", D("tg_tps_mean"), D("tg_tps_sd")) with
+                {
+                    InDecodeMsPerToken = Optional("tg_decode_ms_per_step"), OutsideDecodeUsPerToken = Optional("tg_outside_us_per_step"),
+                },
                 "pg" => Row($"pp{I("prompt")}+tg{I("gen")}", "t/s", D("pg_tps_mean"), D("pg_tps_sd"), D("ttft_ms_mean"), D("ttft_ms_sd")),
                 _ => Row(test, "items/s", D("items_per_s_mean"), D("items_per_s_sd")),
             };
@@ -160,7 +164,15 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
 
     private sealed record Config(BenchModel Model, GgufFacts Facts, int Threads, int Batch, int Parallel, int GpuLayers, int ContextSize);
 
-    private sealed record Samples(List<double> Values, List<double> TimeToFirstTokenMs);
+    /// <param name="InDecodeMs">Generation tests: per repetition, the mean time of one step inside llama_decode.</param>
+    /// <param name="OutsideDecodeUs">Generation tests: per repetition, the mean time of one step outside it.</param>
+    private sealed record Samples(List<double> Values, List<double> TimeToFirstTokenMs, List<double> InDecodeMs, List<double> OutsideDecodeUs)
+    {
+        public Samples()
+            : this([], [], [], [])
+        {
+        }
+    }
 
     public async Task<BenchReport> RunAsync(CancellationToken cancellationToken)
     {
@@ -262,25 +274,32 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
         Config config, string test, int depth, string unit, ImmutableArray<BenchRow>.Builder rows, ImmutableArray<BenchRow>.Builder reference,
         Func<int, CancellationToken, Task<Samples>> harness, string[]? rawArguments, CancellationToken cancellationToken)
     {
-        if (plan.Warmup > 0)
-        {
-            var warmup = Stopwatch.StartNew();
-            for (var done = 0; done < plan.Warmup || warmup.Elapsed < MinimumWarmup; done++)
-                await harness(1, cancellationToken);
-        }
-
-        var pooled = new Samples([], []);
+        var pooled = new Samples();
         var rawRows = new List<BenchRow>();
         for (var round = 0; round < plan.Rounds; round++)
         {
+            // Every round warms up again, as each run of the raw program does: the other engine ran in between.
+            if (plan.Warmup > 0)
+            {
+                var warmup = Stopwatch.StartNew();
+                for (var done = 0; done < plan.Warmup || warmup.Elapsed < MinimumWarmup; done++)
+                    await harness(1, cancellationToken);
+            }
+
             var samples = await harness(plan.Repetitions, cancellationToken);
             pooled.Values.AddRange(samples.Values);
             pooled.TimeToFirstTokenMs.AddRange(samples.TimeToFirstTokenMs);
+            pooled.InDecodeMs.AddRange(samples.InDecodeMs);
+            pooled.OutsideDecodeUs.AddRange(samples.OutsideDecodeUs);
             if (rawArguments is not null && plan.RawProgram is not null)
                 rawRows.Add(await RunRawAsync(config, rawArguments, depth, test, unit, cancellationToken));
         }
 
-        var row = MakeRow("harness", config, test, depth, unit, pooled.Values, pooled.TimeToFirstTokenMs);
+        var row = MakeRow("harness", config, test, depth, unit, pooled.Values, pooled.TimeToFirstTokenMs) with
+        {
+            InDecodeMsPerToken = pooled.InDecodeMs.Count > 0 ? pooled.InDecodeMs.Average() : null,
+            OutsideDecodeUsPerToken = pooled.OutsideDecodeUs.Count > 0 ? pooled.OutsideDecodeUs.Average() : null,
+        };
         rows.Add(row);
         var raw = rawRows.Count == 0 ? null : Pool(rawRows);
         if (raw is not null)
@@ -311,7 +330,15 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
         {
             Repetitions = values.Count, Mean = mean, StandardDeviation = sd, TimeToFirstTokenMs = first?.Mean, TimeToFirstTokenSdMs = first?.StandardDeviation,
             Values = [.. values], TimeToFirstTokenValues = [.. ttft],
+            InDecodeMsPerToken = Average(rounds.Select(r => r.InDecodeMsPerToken)),
+            OutsideDecodeUsPerToken = Average(rounds.Select(r => r.OutsideDecodeUsPerToken)),
         };
+    }
+
+    private static double? Average(IEnumerable<double?> values)
+    {
+        var present = values.OfType<double>().ToList();
+        return present.Count > 0 ? present.Average() : null;
     }
 
     /// <summary>Runs the raw C-API program once (its own warm-up and repetitions) with this configuration's settings.</summary>
@@ -360,13 +387,18 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
     private static async Task<Samples> MeasureAsync(
         IThroughputProbe probe, int repetitions, ThroughputRequest request, Func<ThroughputSample, double> metric, CancellationToken cancellationToken)
     {
-        var samples = new Samples([], []);
+        var samples = new Samples();
         for (var i = 0; i < repetitions; i++)
         {
             var sample = await probe.MeasureAsync(request, cancellationToken);
             samples.Values.Add(metric(sample));
             if (request.PromptTokens > 0)
                 samples.TimeToFirstTokenMs.Add(sample.TimeToFirstToken.TotalMilliseconds);
+            if (request.GeneratedTokens > 0)
+            {
+                samples.InDecodeMs.Add(sample.GenerationInDecode.TotalMilliseconds / request.GeneratedTokens);
+                samples.OutsideDecodeUs.Add((sample.Generation - sample.GenerationInDecode).TotalMicroseconds / request.GeneratedTokens);
+            }
         }
         return samples;
     }
@@ -379,7 +411,7 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
     {
         var items = suite.Items.Take(plan.Items).ToList();
         var prompts = items.Select(item => PromptRenderer.Render(suite, item)).ToList();
-        var samples = new Samples([], []);
+        var samples = new Samples();
         for (var rep = 0; rep < repetitions; rep++)
         {
             var clock = Stopwatch.StartNew();

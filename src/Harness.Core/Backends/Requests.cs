@@ -103,8 +103,11 @@ public sealed record ThroughputRequest(int PromptTokens, int GeneratedTokens, in
 /// <param name="TimeToFirstToken">Prompt decodes plus choosing the first token from the logits; zero without a prompt.</param>
 /// <param name="Generation">Wall time of the generation steps, per-token work included (logits copy and check, argmax,
 /// detokenizing, stop-sequence watch), as in a real generation.</param>
+/// <param name="GenerationInDecode">The part of <paramref name="Generation"/> spent inside <c>llama_decode</c>; the rest is
+/// the per-token work around it (the profile that tells the engine's own cost from the model's).</param>
 public sealed record ThroughputSample(
-    int PromptTokens, int GeneratedTokens, int Depth, int Sequences, TimeSpan Prompt, TimeSpan TimeToFirstToken, TimeSpan Generation)
+    int PromptTokens, int GeneratedTokens, int Depth, int Sequences, TimeSpan Prompt, TimeSpan TimeToFirstToken, TimeSpan Generation,
+    TimeSpan GenerationInDecode = default)
 {
     public double PromptTokensPerSecond => Prompt > TimeSpan.Zero ? PromptTokens * Sequences / Prompt.TotalSeconds : 0;
 

@@ -13,6 +13,8 @@ namespace Harness.Core.Benchmarks;
 /// <param name="Unit"><c>t/s</c> (aggregate over parallel sequences) or <c>items/s</c>.</param>
 /// <param name="TimeToFirstTokenMs">Mean time to first token (prompt decode plus choosing it), null where the test has none.</param>
 /// <param name="Values">The measurement of every timed repetition (the evidence behind mean and deviation).</param>
+/// <param name="InDecodeMsPerToken">Generation tests: mean time per generation step inside <c>llama_decode</c>.</param>
+/// <param name="OutsideDecodeUsPerToken">Generation tests: mean time per generation step outside it (the engine's own work).</param>
 public sealed record BenchRow(
     string Engine,
     string Model,
@@ -32,7 +34,9 @@ public sealed record BenchRow(
     double? TimeToFirstTokenMs,
     double? TimeToFirstTokenSdMs,
     ImmutableArray<double> Values,
-    ImmutableArray<double> TimeToFirstTokenValues)
+    ImmutableArray<double> TimeToFirstTokenValues,
+    double? InDecodeMsPerToken = null,
+    double? OutsideDecodeUsPerToken = null)
 {
     /// <summary>What a reference row must share to be compared with this one.</summary>
     public (string Test, int Threads, int BatchSize, int Depth, int Parallel) ComparisonKey => (Test, Threads, BatchSize, Depth, Parallel);

@@ -49,7 +49,7 @@ public static class BenchWriters
     {
         ArgumentNullException.ThrowIfNull(report);
         var text = new StringBuilder();
-        text.AppendLine("engine,model,quantization,file_size_bytes,parameters,test,threads,n_batch,depth,gpu_layers,parallel,repetitions,unit,mean,sd,ttft_ms_mean,ttft_ms_sd,raw_mean,ratio");
+        text.AppendLine("engine,model,quantization,file_size_bytes,parameters,test,threads,n_batch,depth,gpu_layers,parallel,repetitions,unit,mean,sd,ttft_ms_mean,ttft_ms_sd,in_decode_ms_per_step,outside_decode_us_per_step,raw_mean,ratio");
         foreach (var row in report.Rows.Concat(report.Reference.IsDefault ? [] : report.Reference))
         {
             var raw = row.Engine == "harness" ? FindReference(report, row) : null;
@@ -57,7 +57,7 @@ public static class BenchWriters
                 Field(row.Engine), Field(row.Model), Field(row.Quantization), N(row.FileSizeBytes), N(row.Parameters), Field(row.Test),
                 N(row.Threads), N(row.BatchSize), N(row.Depth), N(row.GpuLayers), N(row.Parallel), N(row.Repetitions), Field(row.Unit),
                 D(row.Mean), D(row.StandardDeviation), D(row.TimeToFirstTokenMs), D(row.TimeToFirstTokenSdMs),
-                D(raw?.Mean), D(raw is null ? null : row.Mean / raw.Mean)));
+                D(row.InDecodeMsPerToken), D(row.OutsideDecodeUsPerToken), D(raw?.Mean), D(raw is null ? null : row.Mean / raw.Mean)));
         }
 
         return text.ToString();

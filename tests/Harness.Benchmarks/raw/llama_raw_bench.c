@@ -141,6 +141,8 @@ static void fill(llama_seq_id seq, int from, int count, bool logits_last) {
 }
 
 // One repetition of pp/tg: returns prompt seconds, ttft seconds, generation seconds.
+static double t_gen_decode; // seconds inside llama_decode during the last run_once's generation
+
 static void run_once(int prompt, int gen, int depth, int sequences, double * t_prompt, double * t_first, double * t_gen) {
     llama_memory_t mem = llama_get_memory(ctx);
     llama_memory_clear(mem, false);
@@ -168,9 +170,12 @@ static void run_once(int prompt, int gen, int depth, int sequences, double * t_p
         for (int s = 0; s < sequences; s++) tokens[s] = synthetic(s);
         int pos = untimed + prompt;
         double start = now_s();
+        t_gen_decode = 0;
         for (int step = 0; step < gen; step++, pos++) {
             for (int s = 0; s < sequences; s++) batch_add(tokens[s], pos, s, true);
+            double d0 = now_s();
             decode();
+            t_gen_decode += now_s() - d0;
             for (int s = 0; s < sequences; s++) tokens[s] = argmax(llama_get_logits_ith(ctx, s));
         }
         *t_gen = now_s() - start;
@@ -384,7 +389,7 @@ int main(int argc, char ** argv) {
         print_values("values", rates, reps);
         printf("}\n");
     } else {
-        double pp[64], tg[64], pg[64], ttft[64], a, b, c;
+        double pp[64], tg[64], pg[64], ttft[64], in_decode = 0, outside = 0, a, b, c;
         double warm_start = now_s();
         for (int r = 0; r < warmup || (warmup > 0 && now_s() - warm_start < min_warmup_s); r++) run_once(prompt, gen, depth, parallel, &a, &b, &c);
         if (reps > 64) reps = 64;
@@ -394,6 +399,7 @@ int main(int argc, char ** argv) {
             ttft[r] = b * 1000;
             tg[r] = c > 0 ? (double)gen * parallel / c : 0;
             pg[r] = a + c > 0 ? (double)(prompt + gen) * parallel / (a + c) : 0;
+            if (gen > 0) { in_decode += t_gen_decode / gen; outside += (c - t_gen_decode) / gen; }
         }
         double ppm, pps, tgm, tgs, pgm, pgs, fm, fs;
         stats(pp, reps, &ppm, &pps); stats(tg, reps, &tgm, &tgs); stats(pg, reps, &pgm, &pgs); stats(ttft, reps, &fm, &fs);
@@ -401,6 +407,8 @@ int main(int argc, char ** argv) {
                "\"reps\":%d,\"pp_tps_mean\":%.3f,\"pp_tps_sd\":%.3f,\"tg_tps_mean\":%.3f,\"tg_tps_sd\":%.3f,"
                "\"pg_tps_mean\":%.3f,\"pg_tps_sd\":%.3f,\"ttft_ms_mean\":%.3f,\"ttft_ms_sd\":%.3f,\"n_ctx\":%u",
                label, mode, prompt, gen, threads, n_batch, parallel, depth, reps, ppm, pps, tgm, tgs, pgm, pgs, fm, fs, llama_n_ctx(ctx));
+        if (gen > 0)
+            printf(",\"tg_decode_ms_per_step\":%.4f,\"tg_outside_us_per_step\":%.3f", in_decode / reps * 1e3, outside / reps * 1e6);
         // The test's own metric per repetition, for pooling rounds: pp t/s, tg t/s or pg t/s.
         print_values("values", !strcmp(mode, "pp") ? pp : !strcmp(mode, "tg") ? tg : pg, reps);
         print_values("ttft_values", ttft, reps);
