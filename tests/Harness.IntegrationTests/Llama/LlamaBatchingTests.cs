@@ -117,6 +117,15 @@ public sealed class LlamaBatchingTests
         Assert.Equal(8, single.GeneratedTokens);
     }
 
+    [Theory]
+    [InlineData(12, 768, 12, 12, 36_864)]     // bench-113m: 2 x 2 bytes x 12 layers x 768
+    [InlineData(32, 4096, 32, 8, 131_072)]    // a Llama-3-8B shape: grouped-query attention keeps a quarter of the width
+    [InlineData(5, 64, 8, 4, 640)]            // stories260K
+    public void The_kv_cache_of_one_token_is_keys_and_values_of_every_layer_at_f16(int layers, int width, int heads, int kvHeads, long bytes)
+    {
+        Assert.Equal(bytes, LlamaSharpBackend.KvBytesPerToken(layers, width, heads, kvHeads));
+    }
+
     [RequiresSharedModelFact]
     public async Task Automatic_parallelism_fills_the_kv_budget_up_to_the_cap_and_is_recorded()
     {
