@@ -3,7 +3,7 @@
 # (raw/llama_raw_bench.c, built here against the libllama that LLamaSharp ships), same models, threads and settings,
 # in one run. Models: the 113M-parameter random-weight llama the harness forges (F16, Q8_0, Q4_0; not committed, it
 # is written to .cache/bench) and the project's tiny models.
-#   usage: tests/Harness.Benchmarks/inference-bench.sh [OUTPUT_DIR]     (about 25 minutes on 2 cores)
+#   usage: tests/Harness.Benchmarks/inference-bench.sh [OUTPUT_DIR]     (about 30 minutes on 2 cores)
 # Environment: THREADS (default: logical cores), REPS per round (2), ROUNDS (3), ITEMS (32), PARALLEL (1,4,16), MODELS.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
