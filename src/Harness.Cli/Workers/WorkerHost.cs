@@ -19,13 +19,25 @@ internal sealed class WorkerHost(IModelBackend backend)
         {
             while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
             {
-                if (session is IBatchedTextGenerator batched && TryReadBatch(line) is { } batch)
+                WorkerRequest request;
+                try
+                {
+                    request = WorkerJson.Deserialize<WorkerRequest>(line);
+                }
+                catch (System.Text.Json.JsonException ex)
+                {
+                    var unreadable = Error(WorkerErrorKind.Protocol, $"unreadable request: {ex.Message}");
+                    await writer.WriteLineAsync(WorkerJson.Serialize(unreadable).AsMemory(), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (request is { Kind: WorkerRequestKind.GenerateBatch, Batch: { } batch } && session is IBatchedTextGenerator batched)
                 {
                     await StreamBatchAsync(batched, batch, writer, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
-                var response = await HandleAsync(line, session, s => session = s, cancellationToken).ConfigureAwait(false);
+                var response = await HandleAsync(request, session, s => session = s, cancellationToken).ConfigureAwait(false);
                 await writer.WriteLineAsync(WorkerJson.Serialize(response).AsMemory(), cancellationToken).ConfigureAwait(false);
             }
 
@@ -37,18 +49,6 @@ internal sealed class WorkerHost(IModelBackend backend)
             {
                 await session.DisposeAsync().ConfigureAwait(false);
             }
-        }
-    }
-
-    private static IReadOnlyList<GenerationRequest>? TryReadBatch(string line)
-    {
-        try
-        {
-            return WorkerJson.Deserialize<WorkerRequest>(line) is { Kind: WorkerRequestKind.GenerateBatch, Batch: { } batch } ? batch : null;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return null; // HandleAsync answers the unreadable line.
         }
     }
 
@@ -76,18 +76,8 @@ internal sealed class WorkerHost(IModelBackend backend)
     }
 
     private async Task<WorkerResponse> HandleAsync(
-        string line, IModelSession? session, Action<IModelSession> loaded, CancellationToken cancellationToken)
+        WorkerRequest request, IModelSession? session, Action<IModelSession> loaded, CancellationToken cancellationToken)
     {
-        WorkerRequest request;
-        try
-        {
-            request = WorkerJson.Deserialize<WorkerRequest>(line);
-        }
-        catch (System.Text.Json.JsonException ex)
-        {
-            return Error(WorkerErrorKind.Protocol, $"unreadable request: {ex.Message}");
-        }
-
         try
         {
             switch (request.Kind)
