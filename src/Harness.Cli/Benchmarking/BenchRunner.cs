@@ -100,20 +100,6 @@ internal sealed record BenchPlan(
             string.Join(' ', commandLine.Skip(1).Prepend("harness")));
     }
 
-    /// <summary>Reads the JSON lines of the raw C-API program into rows named like the harness's.</summary>
-    public static ImmutableArray<BenchRow> ReadReference(string path)
-    {
-        var rows = ImmutableArray.CreateBuilder<BenchRow>();
-        var lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
-        {
-            lineNumber++;
-            if (!string.IsNullOrWhiteSpace(line))
-                rows.Add(ParseRawLine(line, System.IO.Path.GetFullPath(path), lineNumber));
-        }
-        return rows.ToImmutable();
-    }
-
     /// <summary>One JSON line of the raw C-API program as a row (per-repetition values included).</summary>
     /// <exception cref="InputFileException">Not such a line; names <paramref name="source"/> and <paramref name="lineNumber"/>.</exception>
     public static BenchRow ParseRawLine(string line, string source, int? lineNumber = null)
@@ -311,27 +297,29 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
         console.WriteLine(line);
     }
 
-    private static BenchRow MakeRow(string engine, Config config, string test, int depth, string unit, IReadOnlyList<double> values, IReadOnlyList<double> ttft)
-    {
-        var (mean, sd) = BenchStatistics.MeanAndSd(values);
-        (double Mean, double StandardDeviation)? first = ttft.Count > 0 ? BenchStatistics.MeanAndSd(ttft) : null;
-        return new BenchRow(engine, config.Model.Name, config.Facts.Quantization ?? "?", config.Facts.FileSizeBytes, config.Facts.ParameterCount,
-            test, config.Threads, config.Batch, depth, config.GpuLayers, config.Parallel, values.Count, unit, mean, sd,
-            first?.Mean, first?.StandardDeviation, [.. values], [.. ttft]);
-    }
+    private static BenchRow MakeRow(string engine, Config config, string test, int depth, string unit, IReadOnlyList<double> values, IReadOnlyList<double> ttft) =>
+        WithStatistics(
+            new BenchRow(engine, config.Model.Name, config.Facts.Quantization ?? "?", config.Facts.FileSizeBytes, config.Facts.ParameterCount,
+                test, config.Threads, config.Batch, depth, config.GpuLayers, config.Parallel, 0, unit, 0, 0, null, null, [], []),
+            values, ttft);
 
-    private static BenchRow Pool(List<BenchRow> rounds)
-    {
-        var values = rounds.SelectMany(r => r.Values).ToList();
-        var ttft = rounds.SelectMany(r => r.TimeToFirstTokenValues).ToList();
-        var (mean, sd) = BenchStatistics.MeanAndSd(values);
-        (double Mean, double StandardDeviation)? first = ttft.Count > 0 ? BenchStatistics.MeanAndSd(ttft) : null;
-        return rounds[0] with
+    private static BenchRow Pool(List<BenchRow> rounds) =>
+        WithStatistics(rounds[0], [.. rounds.SelectMany(r => r.Values)], [.. rounds.SelectMany(r => r.TimeToFirstTokenValues)]) with
         {
-            Repetitions = values.Count, Mean = mean, StandardDeviation = sd, TimeToFirstTokenMs = first?.Mean, TimeToFirstTokenSdMs = first?.StandardDeviation,
-            Values = [.. values], TimeToFirstTokenValues = [.. ttft],
             InDecodeMsPerToken = Average(rounds.Select(r => r.InDecodeMsPerToken)),
             OutsideDecodeUsPerToken = Average(rounds.Select(r => r.OutsideDecodeUsPerToken)),
+        };
+
+    /// <summary>The row with its repetitions, mean and sample deviation of <paramref name="values"/> and of <paramref name="ttft"/>.</summary>
+    private static BenchRow WithStatistics(BenchRow row, IReadOnlyList<double> values, IReadOnlyList<double> ttft)
+    {
+        var (mean, sd) = BenchStatistics.MeanAndSd(values);
+        (double Mean, double StandardDeviation)? first = ttft.Count > 0 ? BenchStatistics.MeanAndSd(ttft) : null;
+        return row with
+        {
+            Repetitions = values.Count, Mean = mean, StandardDeviation = sd,
+            TimeToFirstTokenMs = first?.Mean, TimeToFirstTokenSdMs = first?.StandardDeviation,
+            Values = [.. values], TimeToFirstTokenValues = [.. ttft],
         };
     }
 

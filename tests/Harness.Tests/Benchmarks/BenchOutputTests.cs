@@ -4,16 +4,11 @@ using Harness.Core.Benchmarks;
 using Harness.Core.Runs;
 using Harness.Core.Suites;
 using Harness.Forge;
-using Harness.Tests.Models;
 
 namespace Harness.Tests.Benchmarks;
 
-public sealed class BenchOutputTests : IDisposable
+public sealed class BenchOutputTests
 {
-    private readonly TempFolder folder = new();
-
-    public void Dispose() => folder.Dispose();
-
     private static readonly HostFacts Host = new("Test CPU", ["avx2", "fma"], 2, 24L << 30, "Linux", "x64", ".NET 10.0.0", false, "box");
 
     private static BenchRow Row(string engine, string test, double mean, double sd, int parallel = 1, double? ttft = null) =>
@@ -73,15 +68,20 @@ public sealed class BenchOutputTests : IDisposable
     [Fact]
     public void Raw_program_lines_become_rows_named_like_the_harness_tests()
     {
-        var path = folder.Write("raw.jsonl",
+        string[] lines =
+        [
             """
             {"engine":"raw","model":"m","test":"pp","prompt":512,"gen":0,"threads":2,"batch":512,"parallel":1,"depth":0,"reps":5,"pp_tps_mean":280.5,"pp_tps_sd":1.2,"tg_tps_mean":0,"tg_tps_sd":0,"pg_tps_mean":280.5,"pg_tps_sd":1.2,"ttft_ms_mean":1826.7,"ttft_ms_sd":7.9,"n_ctx":512}
-
+            """,
+            """
             {"engine":"raw","model":"m","test":"tg","prompt":0,"gen":128,"threads":2,"batch":512,"parallel":4,"depth":0,"reps":5,"pp_tps_mean":0,"pp_tps_sd":0,"tg_tps_mean":117.6,"tg_tps_sd":1.5,"pg_tps_mean":117.6,"pg_tps_sd":1.5,"ttft_ms_mean":0,"ttft_ms_sd":0,"n_ctx":2048}
+            """,
+            """
             {"engine":"raw","model":"m","test":"mc-reuse","items":64,"threads":2,"batch":512,"parallel":4,"depth":0,"reps":5,"items_per_s_mean":11.7,"items_per_s_sd":0.05,"checksum":-1641.6}
-            """);
+            """,
+        ];
 
-        var rows = BenchPlan.ReadReference(path);
+        var rows = lines.Select((line, i) => BenchPlan.ParseRawLine(line, "raw.jsonl", i + 1)).ToList();
 
         Assert.Equal(["pp512", "tg128", "mc-reuse"], rows.Select(r => r.Test));
         Assert.Equal((280.5, 1826.7), (rows[0].Mean, rows[0].TimeToFirstTokenMs!.Value));
@@ -93,9 +93,10 @@ public sealed class BenchOutputTests : IDisposable
     [Fact]
     public void A_reference_line_that_is_not_a_raw_row_names_the_file_and_line()
     {
-        var path = folder.Write("raw.jsonl", "{\"engine\":\"raw\",\"model\":\"m\",\"test\":\"pp\",\"prompt\":1,\"threads\":2,\"batch\":1,\"parallel\":1,\"depth\":0,\"reps\":1,\"pp_tps_mean\":1,\"pp_tps_sd\":0,\"ttft_ms_mean\":1,\"ttft_ms_sd\":0}\nnot json\n");
+        string[] lines = ["{\"engine\":\"raw\",\"model\":\"m\",\"test\":\"pp\",\"prompt\":1,\"threads\":2,\"batch\":1,\"parallel\":1,\"depth\":0,\"reps\":1,\"pp_tps_mean\":1,\"pp_tps_sd\":0,\"ttft_ms_mean\":1,\"ttft_ms_sd\":0}", "not json"];
 
-        var error = Assert.Throws<InputFileException>(() => BenchPlan.ReadReference(path));
+        Assert.Equal("pp1", BenchPlan.ParseRawLine(lines[0], "raw.jsonl", 1).Test);
+        var error = Assert.Throws<InputFileException>(() => BenchPlan.ParseRawLine(lines[1], "raw.jsonl", 2));
 
         Assert.Equal(2, error.Line);
         Assert.Contains("raw.jsonl:2: not a row of the raw C-API benchmark", error.Message, StringComparison.Ordinal);
