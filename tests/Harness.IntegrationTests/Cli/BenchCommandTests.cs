@@ -13,9 +13,7 @@ public sealed class BenchCommandTests
     public async Task Bench_sweeps_threads_and_parallel_sequences_and_writes_markdown_csv_and_json_with_the_fingerprint()
     {
         using var ws = new HarnessProcess.Workspace();
-        var model = Path.Combine(ws.Root, "small.gguf");
-        await new RandomWeightsRecipe("small", new LlamaHyperparameters(256, 64, 2, 128, 4, 4, 1e-5f, 10000f), seed: 3)
-            .BuildAsync(model, CancellationToken.None);
+        var model = await WriteSmallModelAsync(ws.Root);
         var output = Path.Combine(ws.Root, "bench");
 
         var run = await HarnessProcess.RunAsync(ws.Root, Timeout, "bench", "--model-file", model, "-p", "32", "-n", "8", "--pg", "16,4",
@@ -50,9 +48,7 @@ public sealed class BenchCommandTests
             return; // The program is built with gcc against the Linux libllama here; other systems build it by hand.
         using var ws = new HarnessProcess.Workspace();
         var raw = await BuildRawProgramAsync(ws.Root);
-        var model = Path.Combine(ws.Root, "small.gguf");
-        await new RandomWeightsRecipe("small", new LlamaHyperparameters(256, 64, 2, 128, 4, 4, 1e-5f, 10000f), seed: 3)
-            .BuildAsync(model, CancellationToken.None);
+        var model = await WriteSmallModelAsync(ws.Root);
         var output = Path.Combine(ws.Root, "bench");
 
         var run = await HarnessProcess.RunAsync(ws.Root, Timeout, "bench", "--model-file", model, "-p", "16", "-n", "8",
@@ -62,7 +58,9 @@ public sealed class BenchCommandTests
         var markdown = await File.ReadAllTextAsync(Path.Combine(output, "bench.md"));
         Assert.Contains("| raw C | ratio |", markdown, StringComparison.Ordinal);
         var rows = markdown.Split('\n').Where(l => l.StartsWith("| small |", StringComparison.Ordinal)).ToList();
-        // pp16, tg8 and mc-reuse (two choices fit two sequences) at p=2 all have a raw twin with a ratio.
+        // p=1: pp16, tg8, mc-reuse; p=2: tg8, mc-reuse. All but mc-reuse at p=1 (two choices need two sequences)
+        // have a raw twin with a ratio.
+        Assert.Equal(5, rows.Count);
         Assert.All(rows.Where(r => !r.Contains("| 1 | 0 | 0 | mc-reuse |", StringComparison.Ordinal)), r => Assert.Matches(@"\| [0-9.]+x \|$", r.TrimEnd()));
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "bench.json")));
         var reference = json.RootElement.GetProperty("reference").EnumerateArray().ToList();
@@ -72,6 +70,15 @@ public sealed class BenchCommandTests
         Assert.All(json.RootElement.GetProperty("rows").EnumerateArray(), r => Assert.Equal(4, r.GetProperty("values").GetArrayLength()));
         // Both engines scored the same choices the same way (the raw program prints a checksum; here: both finished).
         Assert.Contains(reference, r => r.GetProperty("test").GetString() == "mc-reuse" && r.GetProperty("mean").GetDouble() > 0);
+    }
+
+    /// <summary>A two-layer random-weight llama, written as <c>small.gguf</c> in <paramref name="folder"/>.</summary>
+    private static async Task<string> WriteSmallModelAsync(string folder)
+    {
+        var model = Path.Combine(folder, "small.gguf");
+        await new RandomWeightsRecipe("small", new LlamaHyperparameters(256, 64, 2, 128, 4, 4, 1e-5f, 10000f), seed: 3)
+            .BuildAsync(model, CancellationToken.None);
+        return model;
     }
 
     /// <summary>Compiles raw/llama_raw_bench.c against the libllama variant LLamaSharp loads on this CPU, as the script does.</summary>
