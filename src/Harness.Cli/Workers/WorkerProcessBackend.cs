@@ -63,7 +63,7 @@ internal sealed class WorkerProcessBackend(WorkerLaunch launch, string backendNa
 }
 
 /// <summary>The parent's handle on one worker process. One request at a time, like every session.</summary>
-internal sealed class WorkerSession : IModelSession, ILogLikelihoodScorer, ITokenDistributionProbe, IBatchedTextGenerator, IReportsPeakMemory
+internal sealed class WorkerSession : IModelSession, ILogLikelihoodScorer, ITokenDistributionProbe, IBatchedTextGenerator, IReportsPeakMemory, IReportsProcessorTime
 {
     private const int StderrLinesKept = 200;
     private readonly string _modelId;
@@ -71,6 +71,8 @@ internal sealed class WorkerSession : IModelSession, ILogLikelihoodScorer, IToke
     private readonly Queue<string> _stderrTail = new();
     private readonly Task _stderrPump;
     private ModelLoadInfo? _loadInfo;
+    private long _busyTicks;
+    private long _busySince;
 
     public WorkerSession(string modelId, Process process)
     {
@@ -82,6 +84,14 @@ internal sealed class WorkerSession : IModelSession, ILogLikelihoodScorer, IToke
     public ModelLoadInfo LoadInfo => _loadInfo ?? throw new InvalidOperationException("the model is not loaded");
 
     public long? PeakResidentMemoryBytes { get; private set; }
+
+    /// <summary>The worker's CPU time; the energy estimate multiplies it. Throws once the worker has exited.</summary>
+    public TimeSpan TotalProcessorTime => _process.TotalProcessorTime;
+
+    public TimeSpan BusyTime => TimeSpan.FromTicks(Interlocked.Read(ref _busyTicks));
+
+    /// <summary>The worker's process id, for labels.</summary>
+    public int ProcessId => _process.Id;
 
     internal void Loaded(ModelLoadInfo info) => _loadInfo = info;
 
@@ -118,6 +128,7 @@ internal sealed class WorkerSession : IModelSession, ILogLikelihoodScorer, IToke
 
     internal async Task<WorkerResponse> SendAsync(WorkerRequest request, CancellationToken cancellationToken)
     {
+        _busySince = Stopwatch.GetTimestamp();
         try
         {
             await _process.StandardInput.WriteLineAsync(WorkerJson.Serialize(request).AsMemory(), cancellationToken).ConfigureAwait(false);
@@ -143,6 +154,10 @@ internal sealed class WorkerSession : IModelSession, ILogLikelihoodScorer, IToke
             line = null;
         }
 
+        // The worker is busy from a request to its answer, and between the streamed answers of a batch.
+        var now = Stopwatch.GetTimestamp();
+        Interlocked.Add(ref _busyTicks, Stopwatch.GetElapsedTime(_busySince, now).Ticks);
+        _busySince = now;
         if (line is null)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Harness.Core.Backends;
+using Harness.Core.Energy;
 using Harness.Core.Scoring;
 
 namespace Harness.Core.Runs;
@@ -34,6 +35,7 @@ public sealed record ItemMetrics(
 /// <param name="RawOutput">Generated text, or for log-likelihood items the chosen continuation.</param>
 /// <param name="Choices">Log-likelihood items: every continuation's score, in item order.</param>
 /// <param name="Passed">The primary (first) scorer passed.</param>
+/// <param name="Energy">The item's energy with its source; null only where no meter or estimate could be read.</param>
 public sealed record ItemRecord(
     ItemKey Key,
     ItemStatus Status,
@@ -45,4 +47,5 @@ public sealed record ItemRecord(
     bool Passed,
     ItemMetrics Metrics,
     string? Error,
-    DateTimeOffset CompletedAt);
+    DateTimeOffset CompletedAt,
+    EnergyReading? Energy = null);

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using Harness.Core.Backends;
+using Harness.Core.Energy;
 using Harness.Core.Scoring;
 using Harness.Core.Suites;
 
@@ -11,6 +12,8 @@ namespace Harness.Core.Runs;
 /// each record as soon as its item finishes. The store is the only state: a resume simply runs this again.
 /// Generate suites go through continuous batching when the session offers it, except suites with a latency
 /// requirement: their latency is meant per request, so they run one item at a time.
+/// With an <see cref="EnergyRecorder"/>, every record carries the energy of its window: from request to answer for an
+/// item that ran alone, from the previous completion for an item of a batch.
 /// </summary>
 public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
 {
@@ -20,13 +23,16 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
     /// <exception cref="SessionLostException">The session died; items recorded so far stay recorded.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the item in flight is not recorded.</exception>
     /// <param name="recorded">Keys already in the store (read once by the caller); their items are skipped.</param>
+    /// <param name="energy">Reads each item's energy; null records none. A meter that fails leaves later items without
+    /// energy and never costs an item.</param>
     public async Task EvaluateAsync(
         string modelId,
         IModelSession session,
         IReadOnlyList<PreparedSuite> suites,
         IReadOnlySet<ItemKey> recorded,
         IProgress<EvaluationProgress>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        EnergyRecorder? energy = null)
     {
         foreach (var prepared in suites)
         {
@@ -36,7 +42,7 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
             progress?.Report(new EvaluationProgress(modelId, suite.Name, completed, suite.Items.Length, null));
             if (UsesBatching(session, suite))
             {
-                await EvaluateBatchedAsync(modelId, (IBatchedTextGenerator)session, prepared, pending, completed, progress, cancellationToken)
+                await EvaluateBatchedAsync(modelId, (IBatchedTextGenerator)session, prepared, pending, completed, progress, energy, cancellationToken)
                     .ConfigureAwait(false);
                 continue;
             }
@@ -44,7 +50,9 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
             foreach (var item in pending)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                var start = TryMark(energy);
                 var record = await EvaluateItemAsync(modelId, session, prepared, item, cancellationToken).ConfigureAwait(false);
+                record = record with { Energy = Measure(energy, start, EnergyAttribution.Exclusive, GenerationPhase(record)) };
                 await store.AppendItemAsync(record, cancellationToken).ConfigureAwait(false);
                 progress?.Report(new EvaluationProgress(modelId, suite.Name, ++completed, suite.Items.Length, record));
             }
@@ -64,9 +72,11 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
         List<SuiteItem> pending,
         int completed,
         IProgress<EvaluationProgress>? progress,
+        EnergyRecorder? energy,
         CancellationToken cancellationToken)
     {
         var suite = prepared.Suite;
+        var previous = TryMark(energy);
         var prompts = pending.Select(item => PromptRenderer.Render(suite, item)).ToList();
         var requests = prompts.Select(prompt => new GenerationRequest(prompt, suite.Generation)).ToList();
         await foreach (var outcome in generator.GenerateBatchAsync(requests, cancellationToken).ConfigureAwait(false))
@@ -76,6 +86,10 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
             var record = outcome.Result is { } result
                 ? GeneratedRecord(key, prepared, item, result)
                 : FailedRecord(key, prompts[outcome.Index], outcome.Error ?? "the backend gave neither a result nor an error");
+            // Sequences of a batch share every decode: the energy since the previous completion goes to this one.
+            var now = TryMark(energy);
+            record = record with { Energy = Measure(energy, previous, now, EnergyAttribution.BatchInterval, generation: null) };
+            previous = now;
             await store.AppendItemAsync(record, cancellationToken).ConfigureAwait(false);
             progress?.Report(new EvaluationProgress(modelId, suite.Name, ++completed, suite.Items.Length, record));
         }
@@ -103,6 +117,30 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
             return FailedRecord(key, prompt, ex.Message);
         }
     }
+
+    private static EnergyMark? TryMark(EnergyRecorder? energy)
+    {
+        try
+        {
+            return energy?.Mark();
+        }
+        catch (EnergyMeterException)
+        {
+            // The recorder keeps the failure for the model's record; the item itself is never lost to a meter.
+            return null;
+        }
+    }
+
+    private static EnergyReading? Measure(EnergyRecorder? energy, EnergyMark? start, EnergyAttribution attribution, TimeSpan? generation) =>
+        Measure(energy, start, TryMark(energy), attribution, generation);
+
+    private static EnergyReading? Measure(
+        EnergyRecorder? energy, EnergyMark? start, EnergyMark? end, EnergyAttribution attribution, TimeSpan? generation) =>
+        energy is not null && start is not null && end is not null ? energy.Measure(start, end, attribution, generation) : null;
+
+    // A failed item has no phases to split; a log-likelihood item has no generation phase.
+    private static TimeSpan? GenerationPhase(ItemRecord record) =>
+        record.Status == ItemStatus.Scored ? record.Metrics.Timings.Generation : null;
 
     private ItemRecord FailedRecord(ItemKey key, RenderedPrompt prompt, string error) =>
         new(key, ItemStatus.Failed, prompt.PlainText, "", null, [], [], false,

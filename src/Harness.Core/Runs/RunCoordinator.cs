@@ -1,4 +1,5 @@
 using Harness.Core.Backends;
+using Harness.Core.Energy;
 
 namespace Harness.Core.Runs;
 
@@ -16,8 +17,10 @@ public interface IRunObserver
 /// <summary>
 /// Runs each model of a run in turn: load, evaluate the pending items, record the outcome. A model that
 /// cannot load or whose session dies is recorded as failed and the run goes on with the next model.
+/// With <paramref name="energy"/>, each model's meters are opened after it loads, the idle baseline is measured
+/// with the model loaded, and every item record carries its energy.
 /// </summary>
-public sealed class RunCoordinator(IModelBackend backend, IRunStore store, TimeProvider timeProvider)
+public sealed class RunCoordinator(IModelBackend backend, IRunStore store, TimeProvider timeProvider, EnergyOptions? energy = null)
 {
     public async Task<IReadOnlyList<ModelOutcome>> RunAsync(
         IReadOnlyList<RunModel> models,
@@ -72,24 +75,81 @@ public sealed class RunCoordinator(IModelBackend backend, IRunStore store, TimeP
         await using (session.ConfigureAwait(false))
         {
             await RecordAsync(id, ModelRunStatus.Loaded, session.LoadInfo, PeakOf(session), null).ConfigureAwait(false);
+            var (recorder, facts) = await StartEnergyAsync(model, session, cancellationToken).ConfigureAwait(false);
             try
             {
-                await evaluator.EvaluateAsync(id, session, suites, recorded, counting, cancellationToken).ConfigureAwait(false);
-            }
-            catch (SessionLostException ex)
-            {
-                await RecordAsync(id, ModelRunStatus.Crashed, session.LoadInfo, PeakOf(session), ex.Message).ConfigureAwait(false);
-                return new ModelOutcome(id, ModelRunStatus.Crashed, done, ex.Message);
-            }
+                if (facts is not null)
+                {
+                    await RecordAsync(id, ModelRunStatus.Loaded, session.LoadInfo, PeakOf(session), null, facts).ConfigureAwait(false);
+                }
 
-            await RecordAsync(id, ModelRunStatus.Completed, session.LoadInfo, PeakOf(session), null).ConfigureAwait(false);
-            return new ModelOutcome(id, ModelRunStatus.Completed, done, null);
+                try
+                {
+                    await evaluator.EvaluateAsync(id, session, suites, recorded, counting, cancellationToken, recorder).ConfigureAwait(false);
+                }
+                catch (SessionLostException ex)
+                {
+                    await RecordAsync(id, ModelRunStatus.Crashed, session.LoadInfo, PeakOf(session), ex.Message, Finish(facts, recorder)).ConfigureAwait(false);
+                    return new ModelOutcome(id, ModelRunStatus.Crashed, done, ex.Message);
+                }
+
+                await RecordAsync(id, ModelRunStatus.Completed, session.LoadInfo, PeakOf(session), null, Finish(facts, recorder)).ConfigureAwait(false);
+                return new ModelOutcome(id, ModelRunStatus.Completed, done, null);
+            }
+            finally
+            {
+                if (recorder is not null)
+                {
+                    await recorder.DisposeAsync().ConfigureAwait(false);
+                }
+            }
         }
     }
 
+    // A meter that cannot open costs the model its energy figures, never its items: the reason is recorded instead.
+    private async Task<(EnergyRecorder? Recorder, ModelEnergy? Facts)> StartEnergyAsync(
+        RunModel model, IModelSession session, CancellationToken cancellationToken)
+    {
+        if (energy is null)
+        {
+            return (null, null);
+        }
+
+        var powerAtStart = energy.Power.Read();
+        var meters = energy.Meters.MetersFor(model.Entry, session);
+        EnergyRecorder recorder;
+        try
+        {
+            recorder = EnergyRecorder.Start(meters, timeProvider, energy.SampleInterval);
+        }
+        catch (EnergyMeterException ex)
+        {
+            var probes = meters.Select(m => m.Probe()).ToList();
+            return (null, new ModelEnergy(
+                string.Join('+', probes.Select(p => p.Source)), probes.FirstOrDefault()?.Quality ?? EnergyQuality.Measured,
+                string.Join("; ", probes.Select(p => p.Scope)), energy.SampleInterval, null, powerAtStart, null, ex.Message));
+        }
+
+        EnergyReading? baseline = null;
+        try
+        {
+            baseline = await recorder.MeasureIdleBaselineAsync(energy.IdleBaseline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EnergyMeterException)
+        {
+            // Recorded through recorder.Failure below.
+        }
+
+        return (recorder, new ModelEnergy(
+            recorder.Source, recorder.Quality, recorder.Scope, recorder.SampleInterval, baseline, powerAtStart, null, recorder.Failure));
+    }
+
+    private ModelEnergy? Finish(ModelEnergy? facts, EnergyRecorder? recorder) =>
+        facts is null || energy is null ? facts : facts with { PowerAtEnd = energy.Power.Read(), Failure = facts.Failure ?? recorder?.Failure };
+
     // Outcome records are written even when the run is being cancelled: they are what a resume reads.
-    private Task RecordAsync(string id, ModelRunStatus status, ModelLoadInfo? info, long? peak, string? failure) =>
-        store.RecordModelAsync(new ModelRunRecord(id, status, info, peak, failure, timeProvider.GetUtcNow()), CancellationToken.None);
+    private Task RecordAsync(string id, ModelRunStatus status, ModelLoadInfo? info, long? peak, string? failure, ModelEnergy? facts = null) =>
+        store.RecordModelAsync(new ModelRunRecord(id, status, info, peak, failure, timeProvider.GetUtcNow(), facts), CancellationToken.None);
 
     private static long? PeakOf(IModelSession session) =>
         session is IReportsPeakMemory memory ? memory.PeakResidentMemoryBytes : session.LoadInfo.ResidentMemoryAfterLoadBytes;

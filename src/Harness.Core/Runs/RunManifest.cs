@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Harness.Core.Comparison;
+using Harness.Core.Energy;
 using Harness.Core.Models;
 using Harness.Core.Suites;
 
@@ -10,6 +11,7 @@ namespace Harness.Core.Runs;
 /// item; a resume reads it back and continues exactly this plan.
 /// </summary>
 /// <param name="Comparison">Set by <c>harness compare</c>: the base, the candidates and the drift settings.</param>
+/// <param name="Energy">The meters probed and used, the estimate's parameters and the power state at the start.</param>
 public sealed record RunManifest(
     int SchemaVersion,
     string RunId,
@@ -20,7 +22,8 @@ public sealed record RunManifest(
     ImmutableArray<RunSuite> Suites,
     HostFacts Host,
     ImmutableSortedDictionary<string, string> Versions,
-    ComparisonPlan? Comparison = null)
+    ComparisonPlan? Comparison = null,
+    EnergyPlan? Energy = null)
 {
     public const int CurrentSchemaVersion = 1;
 }
