@@ -41,6 +41,9 @@ internal sealed class FakeEnergyMeter(ManualClock clock, params EnergyChannel[] 
 
     public int OpenCounters { get; private set; }
 
+    /// <summary>Moves the clock on every read, so windows have a length even when nothing else moves it.</summary>
+    public TimeSpan AdvancePerRead { get; init; }
+
     public EnergyMeterProbe Probe() => new(Source, Usable, Quality, "fake scope", UpdateInterval, ResolutionJoules,
         Usable ? "fake channels" : "fake meter switched off", Usable ? null : "switch it on");
 
@@ -73,6 +76,7 @@ internal sealed class FakeEnergyMeter(ManualClock clock, params EnergyChannel[] 
             }
 
             _reads++;
+            meter.Clock.Advance(meter.AdvancePerRead);
             var seconds = TimeSpan.FromTicks(meter.Clock.Ticks - _lastTicks).TotalSeconds;
             _lastTicks = meter.Clock.Ticks;
             for (var c = 0; c < _joules.Length; c++)
@@ -89,4 +93,14 @@ internal sealed class FakeEnergyMeter(ManualClock clock, params EnergyChannel[] 
     private ManualClock Clock => clock;
 
     private EnergyChannel[] Channels => channels;
+}
+
+/// <summary>Power states from a script: each read returns the next one (the last one repeats).</summary>
+internal sealed class FakePowerProbe(params PowerState[] states) : IPowerStateProbe
+{
+    private int _next;
+
+    public int Reads => _next;
+
+    public PowerState Read() => states[Math.Min(_next++, states.Length - 1)];
 }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using Harness.Core.Backends;
+using Harness.Core.Energy;
 using Harness.Core.Runs;
 using Harness.Core.Suites;
 using Harness.Tests.Fakes;
@@ -93,5 +94,36 @@ public sealed class ModelEvaluatorBatchingTests
         Assert.False(ModelEvaluator.UsesBatching(new ReversingBatchSession(parallel: 1), TestSuites.Addition(3)));
         Assert.False(ModelEvaluator.UsesBatching(new ReversingBatchSession(parallel: 8), TestSuites.Choice(3)));
         Assert.True(ModelEvaluator.UsesBatching(new ReversingBatchSession(parallel: 8), TestSuites.Addition(3)));
+    }
+
+    [Fact]
+    public async Task Each_batched_item_gets_the_energy_since_the_previous_completion_so_the_batch_total_is_shared_exactly()
+    {
+        var clock = new ManualClock();
+        var meter = new FakeEnergyMeter(clock, new EnergyChannel("package-0", EnergyDomain.Package))
+        {
+            Watts = [10],
+            AdvancePerRead = TimeSpan.FromMilliseconds(100),
+        };
+        await using var recorder = EnergyRecorder.Start([meter], clock, sampleInterval: null);
+        var store = new InMemoryRunStore();
+        var batchStart = clock.Ticks;
+
+        await new ModelEvaluator(store, clock).EvaluateAsync(
+            "m", new ReversingBatchSession(parallel: 4), [TestSuites.Prepare(TestSuites.Addition(5))], new HashSet<ItemKey>(), null,
+            CancellationToken.None, recorder);
+
+        Assert.Equal(5, store.Items.Count);
+        Assert.All(store.Items, r =>
+        {
+            Assert.Equal(EnergyAttribution.BatchInterval, r.Energy!.Attribution);
+            Assert.Null(r.Energy.PromptJoules);
+            Assert.Equal(1, r.Energy.GrossJoules, 9);
+        });
+        // The failed item's share is recorded too: the joules were spent.
+        Assert.NotNull(Assert.Single(store.Items, r => r.Status == ItemStatus.Failed).Energy);
+        // From the batch's first mark to its last: five reads of 100 ms at 10 W, every joule given out once.
+        Assert.Equal(600, TimeSpan.FromTicks(clock.Ticks - batchStart).TotalMilliseconds, 9);
+        Assert.Equal(5, store.Items.Sum(r => r.Energy!.GrossJoules), 9);
     }
 }
