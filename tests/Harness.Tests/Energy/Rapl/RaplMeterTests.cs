@@ -57,6 +57,31 @@ public sealed class RaplMeterTests : IDisposable
     }
 
     [Fact]
+    public void Zones_reached_through_symbolic_links_as_in_sysfs_are_found()
+    {
+        // Creating links on Windows needs a privilege the runner may lack; sysfs itself is Linux only.
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var real = Path.Combine(_tree.Path, "devices", "intel-rapl");
+        var powercap = Path.Combine(_tree.Path, "class", "powercap");
+        Directory.CreateDirectory(powercap);
+        foreach (var (id, name) in new[] { ("intel-rapl:0", "package-0"), ("intel-rapl:0:2", "dram") })
+        {
+            _tree.Write($"devices/intel-rapl/{id}/name", name);
+            _tree.Write($"devices/intel-rapl/{id}/energy_uj", "1000");
+            _tree.Write($"devices/intel-rapl/{id}/max_energy_range_uj", "262143328850");
+            Directory.CreateSymbolicLink(Path.Combine(powercap, id), Path.Combine(real, id));
+        }
+
+        using var counter = new RaplMeter(powercap, File.ReadAllText).Open();
+
+        Assert.Equal(["package-0", "dram-0"], Names(counter));
+    }
+
+    [Fact]
     public void Two_packages_are_counted_in_numeric_zone_order_with_their_drams()
     {
         Zone("intel-rapl:1", "package-1");
