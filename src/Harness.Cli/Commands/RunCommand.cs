@@ -4,6 +4,7 @@ using Harness.Cli.Output;
 using Harness.Cli.Running;
 using Harness.Cli.Workers;
 using Harness.Core.Downloads;
+using Harness.Core.Energy;
 using Harness.Core.Runs;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -33,15 +34,61 @@ internal abstract class PlannedRunSettings : CommandSettings
     [Description("Finish an interrupted run; every other option is read from its run.json")]
     public string? Resume { get; init; }
 
+    [CommandOption("--energy <MODE>")]
+    [Description("auto: read every usable energy meter (RAPL, NVML, IOReport, EMI), the estimate where none works; estimate: the estimate only. Default: auto")]
+    public string Energy { get; init; } = "auto";
+
+    [CommandOption("--watts-per-core <W>")]
+    [Description("The estimate's power of one busy core (joules = CPU-seconds x this). Default: 10")]
+    public double WattsPerCore { get; init; } = EnergySettings.DefaultWattsPerCore;
+
+    [CommandOption("--gpu-board-watts <W>")]
+    [Description("The estimate's GPU board power while serving requests, for models with GPU layers. Default: none (GPU left out of the estimate)")]
+    public double? GpuBoardWatts { get; init; }
+
+    [CommandOption("--idle-baseline <SECONDS>")]
+    [Description("Measure the machine idle, model loaded, before each model's items, and subtract it (0: no baseline). Default: 3")]
+    public double IdleBaselineSeconds { get; init; } = 3;
+
+    [CommandOption("--energy-sample-ms <MS>")]
+    [Description("Longest gap between background meter reads (meters that wrap sooner are read more often). Default: 50")]
+    public int EnergySampleMs { get; init; } = 50;
+
+    /// <summary>The energy options, frozen.</summary>
+    public EnergySettings ToEnergySettings() => new(
+        Energy == "estimate",
+        new EnergyEstimateParameters(WattsPerCore, GpuBoardWatts),
+        TimeSpan.FromSeconds(IdleBaselineSeconds),
+        TimeSpan.FromMilliseconds(EnergySampleMs));
+
+    private bool EnergyPlanned =>
+        Energy != "auto" || WattsPerCore != EnergySettings.DefaultWattsPerCore || GpuBoardWatts is not null || IdleBaselineSeconds != 3 || EnergySampleMs != 50;
+
+    /// <summary>Checks the energy options; null when they are fine.</summary>
+    protected ValidationResult ValidateEnergy()
+    {
+        if (Energy is not ("auto" or "estimate"))
+        {
+            return ValidationResult.Error($"--energy must be auto or estimate, got '{Energy}'");
+        }
+
+        if (!(WattsPerCore > 0) || GpuBoardWatts is <= 0 || !(IdleBaselineSeconds >= 0) || EnergySampleMs < 1)
+        {
+            return ValidationResult.Error("--watts-per-core and --gpu-board-watts must be positive, --idle-baseline at least 0 and --energy-sample-ms at least 1");
+        }
+
+        return ValidationResult.Success();
+    }
+
     /// <summary>A resume continues the plan in run.json, so no option that plans may come with it.</summary>
     /// <param name="plannedElsewhere">The command's own planning options were given.</param>
     /// <param name="ownOptions">Their names, for the message.</param>
     protected ValidationResult ValidateResume(bool plannedElsewhere, string ownOptions)
     {
-        var planned = plannedElsewhere || Suites.Length > 0 || Manifest != "models.manifest" || Tasks != "tasks";
+        var planned = plannedElsewhere || Suites.Length > 0 || Manifest != "models.manifest" || Tasks != "tasks" || EnergyPlanned;
         return Resume is not null && planned
-            ? ValidationResult.Error($"--resume continues the plan stored in run.json; it takes no --models, --suite, --tasks or {ownOptions}")
-            : ValidationResult.Success();
+            ? ValidationResult.Error($"--resume continues the plan stored in run.json; it takes no --models, --suite, --tasks, energy options or {ownOptions}")
+            : ValidateEnergy();
     }
 }
 
@@ -68,7 +115,8 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
         var result = await RunWithDisplayAsync(settings.Json, (observer, downloads) => settings.Resume is { } resume
             ? service.ResumeAsync(resume, observer, downloads, cancellationToken)
             : service.StartAsync(
-                new NewRunOptions(settings.Manifest, settings.Tasks, [.. settings.Suites], [.. settings.Models], settings.Results),
+                new NewRunOptions(settings.Manifest, settings.Tasks, [.. settings.Suites], [.. settings.Models], settings.Results,
+                    Energy: settings.ToEnergySettings()),
                 observer, downloads, cancellationToken));
 
         if (settings.Json)

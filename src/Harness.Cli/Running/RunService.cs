@@ -4,6 +4,7 @@ using Harness.Cli.Workers;
 using Harness.Core.Backends;
 using Harness.Core.Comparison;
 using Harness.Core.Downloads;
+using Harness.Core.Energy;
 using Harness.Core.Hosting;
 using Harness.Core.Models;
 using Harness.Core.Reports;
@@ -11,6 +12,7 @@ using Harness.Core.Runs;
 using Harness.Core.Scoring;
 using Harness.Core.Serialization;
 using Harness.Core.Suites;
+using Harness.Energy;
 using Harness.Store.Sqlite;
 
 namespace Harness.Cli.Running;
@@ -19,13 +21,33 @@ namespace Harness.Cli.Running;
 /// <param name="SuiteDirectories">Empty: every suite under <paramref name="TasksDirectory"/>.</param>
 /// <param name="ModelIds">Empty: every model of the manifest.</param>
 /// <param name="Comparison">Set by <c>harness compare</c>; then the models are its base and candidates.</param>
+/// <param name="Energy">How energy is measured; null: <see cref="EnergySettings.Default"/>.</param>
 internal sealed record NewRunOptions(
     string ManifestPath,
     string TasksDirectory,
     ImmutableArray<string> SuiteDirectories,
     ImmutableArray<string> ModelIds,
     string ResultsDirectory,
-    ComparisonOptions? Comparison = null);
+    ComparisonOptions? Comparison = null,
+    EnergySettings? Energy = null);
+
+/// <summary>The energy options of a run, frozen from the command line; all of them go into run.json.</summary>
+/// <param name="ForceEstimate">Use the CPU-time estimate even where a meter could measure.</param>
+/// <param name="IdleBaseline">Idle measurement with each model loaded, before its items; zero takes none.</param>
+internal sealed record EnergySettings(bool ForceEstimate, EnergyEstimateParameters Estimate, TimeSpan IdleBaseline, TimeSpan SampleInterval)
+{
+    public const double DefaultWattsPerCore = 10;
+
+    public static EnergySettings Default { get; } =
+        new(false, new EnergyEstimateParameters(DefaultWattsPerCore, null), TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(50));
+}
+
+/// <summary>The machine's energy meters and power-state reader; tests pass fakes.</summary>
+internal sealed record EnergyHardware(Func<ImmutableArray<IEnergyMeter>> Meters, IPowerStateProbe Power)
+{
+    public static EnergyHardware ThisMachine(TimeProvider timeProvider) =>
+        new(() => EnergyMeterCatalog.HardwareMeters(timeProvider), EnergyMeterCatalog.PowerStateProbe());
+}
 
 /// <summary>What <c>harness compare</c> asks for on top of a run.</summary>
 internal sealed record ComparisonOptions(string BaseModelId, ImmutableArray<string> CandidateModelIds, int TopK, string ReferencePath);
@@ -38,13 +60,14 @@ internal sealed record RunResult(
 /// Plans a run (or reads back the plan of one being resumed), runs it through the coordinator and rebuilds
 /// the reports from the store. Everything that decides a score is in run.json before the first item.
 /// </summary>
-internal sealed class RunService(IModelBackend backend, ModelResolver resolver, TimeProvider timeProvider)
+internal sealed class RunService(IModelBackend backend, ModelResolver resolver, TimeProvider timeProvider, EnergyHardware energy)
 {
     /// <summary>The CLI's service: llama.cpp in one worker process per model, models resolved through the cache.</summary>
     public static RunService WithWorkers(HttpClient http) => new(
         new WorkerProcessBackend(WorkerLaunch.CurrentProcess(), BackendVersions.BackendName),
         ModelResolver.Create(http, HarnessCache.FromEnvironment()),
-        TimeProvider.System);
+        TimeProvider.System,
+        EnergyHardware.ThisMachine(TimeProvider.System));
 
     public async Task<RunResult> StartAsync(NewRunOptions options, IRunObserver? observer, IProgress<DownloadProgress>? downloads, CancellationToken cancellationToken)
     {
@@ -80,7 +103,8 @@ internal sealed class RunService(IModelBackend backend, ModelResolver resolver, 
             [.. suites.Select(ToRunSuite)],
             HostProbe.Probe(),
             BuildVersions(backend),
-            plan);
+            plan,
+            PlanEnergy(options.Energy ?? EnergySettings.Default));
         await RunManifestFile.WriteAsync(runManifest, runDirectory, cancellationToken);
         return await ExecuteAsync(runDirectory, runManifest, models, failures, prepared, observer, cancellationToken);
     }
@@ -127,7 +151,8 @@ internal sealed class RunService(IModelBackend backend, ModelResolver resolver, 
                 observer?.ModelFinished(outcome);
             }
 
-            outcomes.AddRange(await new RunCoordinator(backend, store, timeProvider).RunAsync(models, suites, observer, cancellationToken));
+            outcomes.AddRange(await new RunCoordinator(backend, store, timeProvider, EnergyOptionsFor(runManifest.Energy))
+                .RunAsync(models, suites, observer, cancellationToken));
             IReadOnlyList<DriftOutcome> drift = [];
             if (runManifest.Comparison is { } comparison && reference is not null)
             {
@@ -145,6 +170,24 @@ internal sealed class RunService(IModelBackend backend, ModelResolver resolver, 
             var report = await ReportService.WriteAsync(runDirectory, runManifest, store, cancellationToken);
             return new RunResult(runDirectory, runManifest, outcomes, report, drift);
         }
+    }
+
+    private EnergyPlan PlanEnergy(EnergySettings settings)
+    {
+        var choice = EnergyMeterCatalog.Choose(energy.Meters(), settings.ForceEstimate);
+        return new EnergyPlan(choice.Probes, choice.Selected, settings.Estimate, settings.SampleInterval, settings.IdleBaseline, energy.Power.Read());
+    }
+
+    // A resume reads the sources the run started with: a run's items are never measured by two different meters.
+    private EnergyOptions? EnergyOptionsFor(EnergyPlan? plan)
+    {
+        if (plan is null)
+        {
+            return null; // a run planned before energy was measured
+        }
+
+        var measured = energy.Meters().Where(m => plan.Selected.Contains(m.Probe().Source)).ToList();
+        return new EnergyOptions(new SessionEnergyMeters(measured, plan.Estimate), energy.Power, plan.SampleInterval, plan.IdleBaseline);
     }
 
     private static ReferenceText LoadReference(ComparisonPlan plan)

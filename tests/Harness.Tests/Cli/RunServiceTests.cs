@@ -2,6 +2,8 @@ using System.Globalization;
 using Harness.Cli.Running;
 using Harness.Core.Backends;
 using Harness.Core.Downloads;
+using Harness.Core.Energy;
+using Harness.Core.Serialization;
 using Harness.Core.Runs;
 using Harness.Core.Suites;
 using Harness.Core.Verdicts;
@@ -55,11 +57,40 @@ public sealed class RunServiceTests : IDisposable
         return add(int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
     });
 
+    // No hardware meter, as on this VM: the estimate is what the run reads.
     private RunService Service(IModelBackend backend) =>
-        new(backend, ModelResolver.Create(_http, new HarnessCache(Path.Combine(_root, "cache"))), new FixedClock(Start));
+        new(backend, ModelResolver.Create(_http, new HarnessCache(Path.Combine(_root, "cache"))), new FixedClock(Start),
+            new EnergyHardware(() => [], new FakePowerProbe(new PowerState(PowerSource.Ac, null, "performance", null, null))));
+
+    private static readonly EnergySettings QuickEnergy =
+        new(false, new EnergyEstimateParameters(12, null), IdleBaseline: TimeSpan.Zero, SampleInterval: TimeSpan.FromMilliseconds(50));
 
     private NewRunOptions Options(params string[] models) => new(
-        Path.Combine(_root, "models.manifest"), Path.Combine(_root, "tasks"), [], [.. models], Path.Combine(_root, "results"));
+        Path.Combine(_root, "models.manifest"), Path.Combine(_root, "tasks"), [], [.. models], Path.Combine(_root, "results"), Energy: QuickEnergy);
+
+    [Fact]
+    public async Task Without_a_hardware_meter_the_plan_says_estimate_and_every_item_carries_an_estimated_reading()
+    {
+        var backend = Backend((a, b) => (a + b).ToString(CultureInfo.InvariantCulture));
+
+        var result = await Service(backend).StartAsync(Options("oracle"), null, null, CancellationToken.None);
+
+        var plan = Assert.IsType<EnergyPlan>(result.Manifest.Energy);
+        Assert.Equal(["estimate"], plan.Selected);
+        Assert.Equal(12, plan.Estimate.WattsPerCore);
+        Assert.Equal(PowerSource.Ac, plan.PowerAtStart.PowerSource);
+        var reread = await RunManifestFile.ReadAsync(result.RunDirectory, CancellationToken.None);
+        Assert.Equal(plan.Selected, reread.Energy!.Selected);
+        await using var store = await SqliteRunStore.OpenAsync(result.RunDirectory, CancellationToken.None);
+        await foreach (var item in store.ReadItemsAsync(CancellationToken.None))
+        {
+            var energy = Assert.IsType<EnergyReading>(item.Energy);
+            Assert.Equal(EnergyQuality.Estimated, energy.Quality);
+            Assert.Equal("estimate", energy.Source);
+            Assert.Contains("12 W per core", energy.Scope, StringComparison.Ordinal);
+            Assert.Null(energy.UncertaintyJoules);
+        }
+    }
 
     [Fact]
     public async Task A_run_records_every_item_and_a_missing_model_as_load_failed_with_its_path()
