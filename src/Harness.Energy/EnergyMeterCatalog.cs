@@ -1,7 +1,10 @@
 using System.Collections.Immutable;
 using Harness.Core.Energy;
-using Harness.Energy.Environment;
+using Harness.Energy.PowerStates;
+using Harness.Energy.AppleSilicon;
+using Harness.Energy.Nvml;
 using Harness.Energy.Rapl;
+using Harness.Energy.Windows;
 
 namespace Harness.Energy;
 
@@ -24,11 +27,17 @@ public static class EnergyMeterCatalog
     public static ImmutableArray<IEnergyMeter> HardwareMeters(TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(timeProvider);
-        return [new RaplMeter()];
+        return [new RaplMeter(), new EmiMeter(), new IOReportMeter(), new PowermetricsMeter(PowermetricsInterval, timeProvider), new NvmlMeter(timeProvider)];
     }
 
+    // powermetrics prints one sample per interval; 100 ms resolves items without flooding the pipe.
+    private static readonly TimeSpan PowermetricsInterval = TimeSpan.FromMilliseconds(100);
+
     /// <summary>The power-state reader for this OS.</summary>
-    public static IPowerStateProbe PowerStateProbe() => new LinuxPowerStateProbe();
+    public static IPowerStateProbe PowerStateProbe() =>
+        OperatingSystem.IsMacOS() ? new MacPowerStateProbe()
+        : OperatingSystem.IsWindows() ? new WindowsPowerStateProbe()
+        : new LinuxPowerStateProbe();
 
     /// <summary>Probes every meter and keeps the usable measured ones.</summary>
     /// <param name="forceEstimate">Read no hardware meter even where one works (to compare with a machine that has none).</param>
@@ -39,6 +48,12 @@ public static class EnergyMeterCatalog
         var chosen = forceEstimate
             ? []
             : probed.Where(p => p.Probe.Usable && p.Probe.Quality == EnergyQuality.Measured).ToList();
+        // powermetrics and IOReport read the same SoC counters; IOReport needs no root and also covers DRAM.
+        if (chosen.Any(c => c.Probe.Source == "ioreport"))
+        {
+            chosen.RemoveAll(c => c.Probe.Source == "powermetrics");
+        }
+
         return new EnergyMeterChoice([.. chosen.Select(c => c.Meter)], [.. chosen.Select(c => c.Probe.Source)], [.. probed.Select(p => p.Probe)]);
     }
 }

@@ -50,7 +50,7 @@ internal sealed unsafe class NvmlLibrary : INvml
         if (OperatingSystem.IsWindows())
         {
             var nvsmi = Path.Combine(
-                Environment.GetFolderPath(Environment.SpecialFolder.ProgramFiles), "NVIDIA Corporation", "NVSMI", FileName);
+                System.Environment.GetFolderPath(System.Environment.SpecialFolder.ProgramFiles), "NVIDIA Corporation", "NVSMI", FileName);
             if (NativeLibrary.TryLoad(nvsmi, out library))
             {
                 return new NvmlLibrary(library);

@@ -76,11 +76,11 @@ public sealed class RunServiceTests : IDisposable
         var result = await Service(backend).StartAsync(Options("oracle"), null, null, CancellationToken.None);
 
         var plan = Assert.IsType<EnergyPlan>(result.Manifest.Energy);
-        Assert.Equal(["estimate"], plan.Selected);
+        Assert.Equal(["estimate"], plan.Selected.ToArray());
         Assert.Equal(12, plan.Estimate.WattsPerCore);
         Assert.Equal(PowerSource.Ac, plan.PowerAtStart.PowerSource);
         var reread = await RunManifestFile.ReadAsync(result.RunDirectory, CancellationToken.None);
-        Assert.Equal(plan.Selected, reread.Energy!.Selected);
+        Assert.Equal(plan.Selected.ToArray(), reread.Energy!.Selected.ToArray());
         await using var store = await SqliteRunStore.OpenAsync(result.RunDirectory, CancellationToken.None);
         await foreach (var item in store.ReadItemsAsync(CancellationToken.None))
         {

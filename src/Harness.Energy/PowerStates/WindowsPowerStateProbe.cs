@@ -3,7 +3,7 @@ using System.Runtime.Versioning;
 using System.Text.RegularExpressions;
 using Harness.Core.Energy;
 
-namespace Harness.Energy.Environment;
+namespace Harness.Energy.PowerStates;
 
 /// <summary>
 /// Windows power state: AC or battery and the charge from <c>GetSystemPowerStatus</c>, and the active power scheme

@@ -1,5 +1,5 @@
 using Harness.Core.Energy;
-using Harness.Energy.Environment;
+using Harness.Energy.PowerStates;
 
 // Not "Harness.Tests.Energy.Environment": that namespace would shadow System.Environment in every Harness.Tests.Energy test.
 namespace Harness.Tests.Energy.PowerStates;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Harness.Core.Energy;
 
-namespace Harness.Energy.Environment;
+namespace Harness.Energy.PowerStates;
 
 /// <summary>
 /// Reads AC or battery, battery charge, cpufreq governor, thermal throttle counts and thermal zones from Linux sysfs.

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Harness.Core.Energy;
-using Harness.Energy.Environment;
+using Harness.Energy.PowerStates;
 using Harness.Tests.Models;
 
 // Not "Harness.Tests.Energy.Environment": that namespace would shadow System.Environment in every test under Harness.Tests.Energy.

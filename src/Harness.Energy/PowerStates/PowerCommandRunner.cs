@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Harness.Energy.Environment;
+namespace Harness.Energy.PowerStates;
 
 /// <summary>Runs a short OS command (pmset, powercfg) for its text; the seam that lets the probes be tested with recorded output.</summary>
 internal interface IPowerCommandRunner

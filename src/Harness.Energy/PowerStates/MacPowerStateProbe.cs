@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Harness.Core.Energy;
 
-namespace Harness.Energy.Environment;
+namespace Harness.Energy.PowerStates;
 
 /// <summary>
 /// macOS power state from <c>pmset</c>: AC or battery and the charge (<c>pmset -g batt</c>), the CPU speed limit the
