@@ -1,6 +1,8 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using Harness.Core.Comparison;
+using Harness.Core.Energy;
 using Harness.Core.Runs;
 using Harness.Core.Statistics;
 using Harness.Core.Suites;
@@ -44,6 +46,12 @@ public sealed class MarkdownReportWriter : IReportWriter
         {
             // Ordinal order: the dictionary's own comparer may be culture-sensitive after a JSON round trip.
             Line($"- Versions: {string.Join(", ", report.Versions.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key} {v.Value}"))}");
+        }
+
+        if (report.Energy is { } energyPlan)
+        {
+            Line($"- Energy: {Cell(EnergySourceLine(energyPlan))}");
+            Line($"- Power at start: {Cell(PowerLine(energyPlan.PowerAtStart))}");
         }
 
         Line($"- Report schema: {report.ReportSchemaVersion.ToString(CultureInfo.InvariantCulture)}");
@@ -105,6 +113,8 @@ public sealed class MarkdownReportWriter : IReportWriter
             {
                 Line($"- {Cell(row.ModelId)}: {string.Join("; ", row.Verdict.Reasons)}");
             }
+
+            RenderEnergyTable([.. suite.Rows.Select(r => (r.ModelId, r.Energy))], Line);
         }
 
         foreach (OpenSuiteReport suite in report.OpenSuites)
@@ -136,6 +146,13 @@ public sealed class MarkdownReportWriter : IReportWriter
                     Number(row.Performance.MeanGenerationTokensPerSecond, "0.0"),
                     Bytes(row.PeakResidentMemoryBytes)));
             }
+
+            RenderEnergyTable([.. suite.Rows.Select(r => (r.ModelId, r.Energy))], Line);
+        }
+
+        if (report.Energy is { } plan)
+        {
+            RenderEnergySection(plan, report.Models, Line);
         }
 
         if (report.Comparison is { } comparison)
@@ -159,6 +176,144 @@ public sealed class MarkdownReportWriter : IReportWriter
         }
 
         return md.ToString();
+    }
+
+    // One table per suite: every figure beside its source and both uncertainties (spread over items, meter bound).
+    private static void RenderEnergyTable(IReadOnlyList<(string ModelId, EnergySummary? Energy)> rows, Action<string> line)
+    {
+        if (rows.All(r => r.Energy is null))
+        {
+            return;
+        }
+
+        void Line(string text = "") => line(text);
+        Line();
+        Line("Energy per item (net of the idle baseline where one was taken; interval: Student-t over items; ± the meter's own bound):");
+        Line();
+        Line("| model | J/item [interval] | ± meter | J/generated token | J/correct answer | prompt / generation J/item | items | source |");
+        Line("|---|---|---:|---:|---:|---:|---:|---|");
+        foreach (var (modelId, energy) in rows)
+        {
+            if (energy is null)
+            {
+                Line(Row(modelId, "not measured", "–", "–", "–", "–", "–", "–"));
+                continue;
+            }
+
+            var estimated = energy.Quality == EnergyQuality.Estimated;
+            var mark = estimated ? "≈ " : "";
+            var interval = energy.JoulesPerItem.Interval is { } i ? Inv($" [{Sig(i.Lower)}, {Sig(i.Upper)}]") : " [n < 2]";
+            Line(Row(
+                modelId,
+                mark + Sig(energy.JoulesPerItem.Mean) + interval + (energy.NetOfBaseline ? "" : " gross"),
+                estimated ? "unknown (estimate)" : Sig(energy.MeterUncertaintyJoulesPerItem ?? 0),
+                energy.JoulesPerGeneratedToken is { } perToken ? mark + Sig(perToken) : "–",
+                energy.JoulesPerCorrectAnswer is { } perCorrect ? mark + Sig(perCorrect) : "no correct answer",
+                energy.PromptJoulesPerItem is { } prompt && energy.GenerationJoulesPerItem is { } generation
+                    ? Inv($"{mark}{Sig(prompt)} / {Sig(generation)} ({energy.ItemsSplit} split)")
+                    : energy.Attributions.Contains(EnergyAttribution.BatchInterval) ? "– (batched)" : "– (below the meter's resolution)",
+                Inv($"{energy.ItemsWithReading}/{energy.Items}"),
+                (estimated ? "estimated: " : "measured: ") + energy.Source));
+        }
+    }
+
+    private static void RenderEnergySection(EnergyPlan plan, ImmutableArray<ModelSummary> models, Action<string> line)
+    {
+        void Line(string text = "") => line(text);
+        Line();
+        Line("## Energy and environment");
+        Line();
+        Line(Inv($"Meters probed (background reads every {plan.SampleInterval.TotalMilliseconds:0} ms at most; idle baseline {plan.IdleBaseline.TotalSeconds:0.#} s per model, model loaded):"));
+        Line();
+        Line("| meter | usable | scope | counter update | detail | to enable |");
+        Line("|---|---|---|---:|---|---|");
+        foreach (var probe in plan.Probes)
+        {
+            Line(Row(
+                probe.Source,
+                probe.Usable ? (plan.Selected.Contains(probe.Source) ? "yes, used" : "yes, not used") : "no",
+                probe.Scope,
+                Ms(probe.UpdateInterval),
+                probe.Detail,
+                probe.Remedy ?? "–"));
+        }
+
+        if (plan.Selected.Contains("estimate"))
+        {
+            Line();
+            Line(Inv($"> **Energy is estimated, not measured:** no meter above is usable, so every figure is CPU-seconds of the model's process × {plan.Estimate.WattsPerCore:0.###} W per core{(plan.Estimate.GpuBoardWatts is { } gpu ? Inv($" (+ request time × {gpu:0.###} W for GPU layers)") : "")}. Estimates are marked ≈; they never decide an energy ceiling."));
+        }
+
+        var withFacts = models.Where(m => m.Energy is not null).ToArray();
+        if (withFacts.Length == 0)
+        {
+            return;
+        }
+
+        Line();
+        Line("| model | source | idle baseline | power at start | power at end | throttle events during run | note |");
+        Line("|---|---|---:|---|---|---:|---|");
+        foreach (var model in withFacts)
+        {
+            var facts = model.Energy!;
+            Line(Row(
+                model.ModelId,
+                facts.Source,
+                facts.IdleBaseline is { } b && b.Window > TimeSpan.Zero
+                    ? Inv($"{Sig(b.GrossJoules / b.Window.TotalSeconds)} W over {b.Window.TotalSeconds:0.#} s")
+                    : "none",
+                facts.PowerAtStart is { } start ? PowerLine(start) : "–",
+                facts.PowerAtEnd is { } end ? PowerLine(end) : "–",
+                facts.ThrottleEventsDuringRun is { } throttled ? throttled.ToString(CultureInfo.InvariantCulture) : "not counted here",
+                facts.Failure ?? "–"));
+        }
+    }
+
+    private static string EnergySourceLine(EnergyPlan plan)
+    {
+        if (plan.Selected.Contains("estimate"))
+        {
+            return Inv($"estimated (CPU time × {plan.Estimate.WattsPerCore:0.###} W per core): no usable meter ({string.Join("; ", plan.Probes.Select(p => $"{p.Source}: {p.Detail}"))})");
+        }
+
+        return "measured by " + string.Join(" + ", plan.Probes.Where(p => plan.Selected.Contains(p.Source)).Select(p => $"{p.Source} ({p.Scope})"));
+    }
+
+    private static string PowerLine(PowerState state)
+    {
+        var parts = new List<string>
+        {
+            state.PowerSource switch
+            {
+                PowerSource.Ac => "AC",
+                PowerSource.Battery => "battery",
+                _ => "power source unknown",
+            },
+        };
+        if (state.BatteryPercent is { } percent)
+        {
+            parts.Add(Inv($"battery {percent:0.#}%"));
+        }
+
+        parts.Add(state.CpuGovernor is { } governor ? $"governor {governor}" : "governor unknown");
+        if (state.ThermalState is { } thermal)
+        {
+            parts.Add($"thermal: {thermal}");
+        }
+
+        return string.Join(", ", parts);
+    }
+
+    // Three significant digits, never exponent notation: joules per token can be 0.000123.
+    private static string Sig(double value)
+    {
+        if (value == 0 || double.IsNaN(value) || double.IsInfinity(value))
+        {
+            return value.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var digits = Math.Clamp(2 - (int)Math.Floor(Math.Log10(Math.Abs(value))), 0, 9);
+        return value.ToString("F" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
     }
 
     private static void RenderComparison(ComparisonReport comparison, Action<string> line)

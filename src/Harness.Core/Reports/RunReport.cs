@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Harness.Core.Backends;
 using Harness.Core.Comparison;
+using Harness.Core.Energy;
 using Harness.Core.Runs;
 using Harness.Core.Statistics;
 using Harness.Core.Suites;
@@ -13,6 +14,7 @@ namespace Harness.Core.Reports;
 /// so a report can be rebuilt at any time. Serialized as report.json.
 /// </summary>
 /// <param name="Comparison">Present for runs made by <c>harness compare</c>.</param>
+/// <param name="Energy">The meters probed and used and the power state at the start; null for runs planned before energy was measured.</param>
 public sealed record RunReport(
     int ReportSchemaVersion,
     string RunId,
@@ -22,7 +24,8 @@ public sealed record RunReport(
     ImmutableArray<ModelSummary> Models,
     ImmutableArray<FixedSuiteReport> FixedSuites,
     ImmutableArray<OpenSuiteReport> OpenSuites,
-    ComparisonReport? Comparison = null)
+    ComparisonReport? Comparison = null,
+    EnergyPlan? Energy = null)
 {
     public const int CurrentSchemaVersion = 1;
 }
@@ -37,7 +40,8 @@ public sealed record ModelSummary(
     long? PeakResidentMemoryBytes,
     long FileSizeBytes,
     string? Failure,
-    int ItemsRecorded);
+    int ItemsRecorded,
+    ModelEnergy? Energy = null);
 
 /// <summary>Throughput and latency of one (model, suite) over its scored items; null where nothing was measured.</summary>
 public sealed record PerformanceSummary(
@@ -47,11 +51,13 @@ public sealed record PerformanceSummary(
     double? MeanPromptTokensPerSecond,
     TimeSpan? MeanTimeToFirstToken);
 
-public sealed record FixedSuiteRow(string ModelId, FixedSuiteVerdict Verdict, PerformanceSummary Performance, long? PeakResidentMemoryBytes);
+public sealed record FixedSuiteRow(
+    string ModelId, FixedSuiteVerdict Verdict, PerformanceSummary Performance, long? PeakResidentMemoryBytes, EnergySummary? Energy = null);
 
 public sealed record FixedSuiteReport(string Suite, int Version, Requirement Requirement, int ItemCount, ImmutableArray<FixedSuiteRow> Rows);
 
-public sealed record OpenSuiteRow(int Rank, string ModelId, MeanEstimate Score, PerformanceSummary Performance, long? PeakResidentMemoryBytes);
+public sealed record OpenSuiteRow(
+    int Rank, string ModelId, MeanEstimate Score, PerformanceSummary Performance, long? PeakResidentMemoryBytes, EnergySummary? Energy = null);
 
 /// <param name="Rows">Best first.</param>
 public sealed record OpenSuiteReport(string Suite, int Version, int ItemCount, ImmutableArray<OpenSuiteRow> Rows);

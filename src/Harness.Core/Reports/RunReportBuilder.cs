@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Harness.Core.Comparison;
+using Harness.Core.Energy;
 using Harness.Core.Runs;
 using Harness.Core.Statistics;
 using Harness.Core.Suites;
@@ -42,7 +43,9 @@ public static class RunReportBuilder
                     record?.PeakResidentMemoryBytes,
                     m.FileSizeBytes,
                     record?.Failure,
-                    items.Count(i => i.Key.ModelId == m.Entry.Id));
+                    items.Count(i => i.Key.ModelId == m.Entry.Id),
+                    // The newest record with energy facts: a resume's first record has none until its meters open.
+                    models.LastOrDefault(r => r.ModelId == m.Entry.Id && r.Energy is not null)?.Energy);
             })
             .ToImmutableArray();
 
@@ -61,9 +64,8 @@ public static class RunReportBuilder
                     .Select(id =>
                     {
                         IReadOnlyCollection<ItemRecord> own = itemsByModelSuite[(id, suite.Name)];
-                        // Energy is not measured yet, so no J/item goes in; the verdict says so.
-                        FixedSuiteVerdict verdict = VerdictCalculator.Decide(id, suite.Name, requirement, own, joulesPerItem: null);
-                        return new FixedSuiteRow(id, verdict, Summarize(own), PeakMemory(id));
+                        FixedSuiteVerdict verdict = VerdictCalculator.Decide(id, suite.Name, requirement, own);
+                        return new FixedSuiteRow(id, verdict, Summarize(own), PeakMemory(id), EnergySummary.Summarize(own, requirement.Confidence));
                     })
                     .ToImmutableArray();
                 fixedSuites.Add(new FixedSuiteReport(suite.Name, suite.Version, requirement, suite.ItemCount, rows));
@@ -73,7 +75,8 @@ public static class RunReportBuilder
                 var suiteItems = items.Where(i => i.Key.Suite == suite.Name && modelOrder.Contains(i.Key.ModelId)).ToArray();
                 var rows = VerdictCalculator.Rank(suite.Name, suiteItems)
                     .Select(s => new OpenSuiteRow(
-                        s.Rank, s.ModelId, s.Score, Summarize(itemsByModelSuite[(s.ModelId, suite.Name)]), PeakMemory(s.ModelId)))
+                        s.Rank, s.ModelId, s.Score, Summarize(itemsByModelSuite[(s.ModelId, suite.Name)]), PeakMemory(s.ModelId),
+                        EnergySummary.Summarize(itemsByModelSuite[(s.ModelId, suite.Name)].ToArray(), VerdictCalculator.OpenSuiteConfidence)))
                     .ToImmutableArray();
                 openSuites.Add(new OpenSuiteReport(suite.Name, suite.Version, suite.ItemCount, rows));
             }
@@ -91,7 +94,8 @@ public static class RunReportBuilder
             summaries,
             fixedSuites.ToImmutable(),
             openSuites.ToImmutable(),
-            comparison);
+            comparison,
+            manifest.Energy);
     }
 
     /// <summary>Latency percentiles and mean rates over scored items; rates only from items whose phase took time.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using Harness.Core.Energy;
 using Harness.Core.Runs;
 using Harness.Core.Statistics;
 using Harness.Core.Suites;
@@ -16,19 +17,20 @@ public static class VerdictCalculator
     public const int MaxItemsSearched = 1_000_000;
 
     /// <summary>
-    /// Decides one (model, fixed suite). <paramref name="items"/> must all belong to that pair.
+    /// Decides one (model, fixed suite) from its item records, energy readings included. <paramref name="items"/>
+    /// must all belong to that pair.
     /// </summary>
-    /// <param name="joulesPerItem">Measured energy per item; null while energy is not measured.</param>
     public static FixedSuiteVerdict Decide(
         string modelId,
         string suite,
         Requirement requirement,
-        IReadOnlyCollection<ItemRecord> items,
-        double? joulesPerItem)
+        IReadOnlyCollection<ItemRecord> items)
     {
         ArgumentNullException.ThrowIfNull(requirement);
         ArgumentNullException.ThrowIfNull(items);
         CheckBelongs(modelId, suite, items);
+        EnergySummary? energySummary = EnergySummary.Summarize(items, requirement.Confidence);
+        double? joulesPerItem = energySummary?.JoulesPerItem.Mean;
 
         int n = items.Count;
         int passed = items.Count(IsPass);
@@ -88,7 +90,7 @@ public static class VerdictCalculator
             }
         }
 
-        EnergyCheck energy = CheckEnergy(requirement.MaxJoulesPerItem, joulesPerItem);
+        EnergyCheck energy = CheckEnergy(requirement.MaxJoulesPerItem, energySummary);
         if (energy.Reason is not null)
         {
             reasons.Add(energy.Reason);
@@ -193,22 +195,49 @@ public static class VerdictCalculator
     internal static ImmutableArray<TimeSpan> ScoredLatencies(IEnumerable<ItemRecord> items) =>
         items.Where(i => i.Status == ItemStatus.Scored).Select(i => i.Metrics.Timings.Total).ToImmutableArray();
 
-    // Energy is its own rule so a meter can plug a measured J/item in without touching the pass-rate logic.
-    private static EnergyCheck CheckEnergy(double? maxJoulesPerItem, double? joulesPerItem)
+    // A ceiling is met only when the whole interval (spread over items, widened by the meter's bound) lies under it,
+    // and broken only when it lies wholly above; an estimate proves neither, and a reading missing from some items
+    // leaves those items unchecked.
+    private static EnergyCheck CheckEnergy(double? maxJoulesPerItem, EnergySummary? energy)
     {
         if (maxJoulesPerItem is not { } ceiling)
         {
             return new EnergyCheck(Holds: true, Broken: false, Reason: null);
         }
 
-        if (joulesPerItem is not { } measured)
+        if (energy is null)
         {
             return new EnergyCheck(false, false, Inv($"energy not measured: the ceiling of {ceiling:0.###} J/item cannot be checked"));
         }
 
-        return measured > ceiling
-            ? new EnergyCheck(false, true, Inv($"energy {measured:0.###} J/item exceeds the ceiling {ceiling:0.###} J/item"))
-            : new EnergyCheck(true, false, Inv($"energy {measured:0.###} J/item is within the ceiling {ceiling:0.###} J/item"));
+        var mean = energy.JoulesPerItem.Mean;
+        if (energy.Quality == EnergyQuality.Estimated)
+        {
+            return new EnergyCheck(false, false,
+                Inv($"energy only estimated ({mean:0.###} J/item, {energy.Scope}): the ceiling of {ceiling:0.###} J/item needs a measured meter"));
+        }
+
+        if (energy.ItemsWithReading < energy.Items)
+        {
+            return new EnergyCheck(false, false,
+                Inv($"energy measured for {energy.ItemsWithReading} of {energy.Items} items: the ceiling of {ceiling:0.###} J/item cannot be checked for the rest"));
+        }
+
+        var net = energy.NetOfBaseline ? "net of idle" : "gross";
+        if (energy.CheckedInterval is not { } interval)
+        {
+            return new EnergyCheck(false, false, Inv($"energy {mean:0.###} J/item ({net}) from one item has no interval to check the ceiling {ceiling:0.###} J/item"));
+        }
+
+        var range = Inv($"{mean:0.###} J/item ({net}, {interval.Lower:0.###}–{interval.Upper:0.###} with the meter's bound, source {energy.Source})");
+        if (interval.Upper <= ceiling)
+        {
+            return new EnergyCheck(true, false, Inv($"energy {range} is within the ceiling {ceiling:0.###} J/item"));
+        }
+
+        return interval.Lower > ceiling
+            ? new EnergyCheck(false, true, Inv($"energy {range} exceeds the ceiling {ceiling:0.###} J/item"))
+            : new EnergyCheck(false, false, Inv($"energy {range} straddles the ceiling {ceiling:0.###} J/item: more items or a finer meter would decide"));
     }
 
     private static void CheckBelongs(string modelId, string suite, IEnumerable<ItemRecord> items)

@@ -1,3 +1,4 @@
+using Harness.Core.Energy;
 using Harness.Core.Runs;
 using Harness.Core.Suites;
 using Harness.Core.Verdicts;
@@ -12,8 +13,16 @@ public class VerdictCalculatorTests
             .Select(i => SampleRecords.Item(model, suite, $"q{i:D4}", passed: i < passed, totalMs: totalMs))
             .ToList();
 
-    private static FixedSuiteVerdict Decide(int passed, int total, Requirement requirement, double totalMs = 100, double? joules = null) =>
-        VerdictCalculator.Decide("m", "s", requirement, Items(passed, total, totalMs), joules);
+    private static FixedSuiteVerdict Decide(
+        int passed, int total, Requirement requirement, double totalMs = 100, double? joules = null,
+        EnergyQuality quality = EnergyQuality.Measured, double meterBound = 0.1, double spread = 0) =>
+        VerdictCalculator.Decide("m", "s", requirement, joules is { } j
+            ? [.. Items(passed, total, totalMs).Select((item, i) => item with { Energy = Reading(j + (i % 2 == 0 ? spread : -spread), quality, meterBound) })]
+            : Items(passed, total, totalMs));
+
+    private static EnergyReading Reading(double netJoules, EnergyQuality quality, double meterBound) => new(
+        quality == EnergyQuality.Measured ? "rapl" : "estimate", quality, "test scope", EnergyAttribution.Exclusive, TimeSpan.FromSeconds(1),
+        netJoules + 2, BaselineWatts: 2, NetJoules: netJoules, quality == EnergyQuality.Measured ? meterBound : null, null, null, []);
 
     [Fact]
     public void All_passed_clears_a_high_bar()
@@ -128,12 +137,62 @@ public class VerdictCalculatorTests
     }
 
     [Fact]
+    public void An_energy_interval_that_straddles_the_ceiling_is_undecided()
+    {
+        var requirement = new Requirement(0.95, 0.95, null, MaxJoulesPerItem: 5);
+
+        // Mean 4.95 J: under the ceiling, but the meter's ±0.1 J per item reaches over it.
+        var verdict = Decide(200, 200, requirement, joules: 4.95);
+
+        Assert.Equal(VerdictKind.Undecided, verdict.Kind);
+        Assert.Contains(verdict.Reasons, r => r.Contains("straddles the ceiling", StringComparison.Ordinal));
+        Assert.Equal(4.95, verdict.JoulesPerItem!.Value, 9);
+    }
+
+    [Fact]
+    public void The_spread_over_items_widens_the_interval_a_ceiling_is_checked_against()
+    {
+        var requirement = new Requirement(0.95, 0.95, null, MaxJoulesPerItem: 5);
+
+        // 20 items alternating 3 J and 6 J: mean 4.5 J, sd 1.54 J, t interval half-width 0.72 J: reaches over 5 J.
+        var verdict = Decide(20, 20, requirement, joules: 4.5, spread: 1.5);
+
+        Assert.NotEqual(VerdictKind.Sufficient, verdict.Kind);
+        Assert.Contains(verdict.Reasons, r => r.Contains("straddles the ceiling", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_estimated_energy_never_decides_a_ceiling()
+    {
+        var requirement = new Requirement(0.95, 0.95, null, MaxJoulesPerItem: 5);
+
+        var under = Decide(200, 200, requirement, joules: 1, quality: EnergyQuality.Estimated);
+        var over = Decide(200, 200, requirement, joules: 50, quality: EnergyQuality.Estimated);
+
+        Assert.Equal(VerdictKind.Undecided, under.Kind);
+        Assert.Equal(VerdictKind.Undecided, over.Kind);
+        Assert.Contains(under.Reasons, r => r.StartsWith("energy only estimated", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Energy_missing_from_some_items_leaves_the_ceiling_unchecked()
+    {
+        var requirement = new Requirement(0.5, 0.95, null, MaxJoulesPerItem: 5);
+        var items = Items(10, 10).Select((item, i) => i < 7 ? item with { Energy = Reading(1, EnergyQuality.Measured, 0.01) } : item).ToList();
+
+        var verdict = VerdictCalculator.Decide("m", "s", requirement, items);
+
+        Assert.Equal(VerdictKind.Undecided, verdict.Kind);
+        Assert.Contains(verdict.Reasons, r => r.StartsWith("energy measured for 7 of 10 items", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Failed_items_count_as_not_passed_and_stay_out_of_latency()
     {
         var items = Items(10, 10, totalMs: 100);
         items.Add(SampleRecords.Item("m", "s", "broken", passed: true, status: ItemStatus.Failed, totalMs: 9000));
 
-        FixedSuiteVerdict verdict = VerdictCalculator.Decide("m", "s", new Requirement(0.5, 0.95, null, null), items, null);
+        FixedSuiteVerdict verdict = VerdictCalculator.Decide("m", "s", new Requirement(0.5, 0.95, null, null), items);
 
         Assert.Equal(11, verdict.Items);
         Assert.Equal(10, verdict.Passed);
@@ -151,7 +210,7 @@ public class VerdictCalculatorTests
             SampleRecords.Item("m", "s", "d", passed: false),
         ];
 
-        FixedSuiteVerdict verdict = VerdictCalculator.Decide("m", "s", new Requirement(0.5, 0.95, null, null), items, null);
+        FixedSuiteVerdict verdict = VerdictCalculator.Decide("m", "s", new Requirement(0.5, 0.95, null, null), items);
 
         Assert.Equal(0.25, verdict.PassRate!.Rate);
         Assert.Equal(0.5, verdict.FlexiblePassRate);
@@ -160,7 +219,7 @@ public class VerdictCalculatorTests
     [Fact]
     public void No_items_is_undecided()
     {
-        FixedSuiteVerdict verdict = VerdictCalculator.Decide("m", "s", new Requirement(0.5, 0.95, null, null), [], null);
+        FixedSuiteVerdict verdict = VerdictCalculator.Decide("m", "s", new Requirement(0.5, 0.95, null, null), []);
 
         Assert.Equal(VerdictKind.Undecided, verdict.Kind);
         Assert.Null(verdict.PassRate);
@@ -170,7 +229,7 @@ public class VerdictCalculatorTests
     public void Items_of_another_model_are_refused()
     {
         Assert.Throws<ArgumentException>(() =>
-            VerdictCalculator.Decide("m", "s", new Requirement(0.5, 0.95, null, null), Items(1, 1, model: "other"), null));
+            VerdictCalculator.Decide("m", "s", new Requirement(0.5, 0.95, null, null), Items(1, 1, model: "other")));
     }
 
     [Fact]
