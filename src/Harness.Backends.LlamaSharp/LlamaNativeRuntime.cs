@@ -87,6 +87,11 @@ public static class LlamaNativeRuntime
         }
     }
 
+    /// <summary>Whether this build carries LLamaSharp's CUDA 12 backend (<c>-p:HarnessCuda=true</c>).</summary>
+    public static bool CudaBuild =>
+        string.Equals(typeof(LlamaNativeRuntime).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "HarnessCuda")?.Value, "true", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Library versions known without loading the native library (for run.json, written by the parent process).</summary>
     public static ImmutableSortedDictionary<string, string> StaticVersions() =>
         ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, string>

@@ -54,6 +54,10 @@ internal static class HarnessApp
                 tasks.AddCommand<TasksGenerateCommand>("generate")
                     .WithDescription("Regenerate the shipped suites deterministically into the tasks folder.");
             });
+            config.AddCommand<DoctorCommand>("doctor")
+                .WithDescription("What this machine has: CPU features, GPU, backends that will load, energy meters (and how to enable a missing one), power state.")
+                .WithExample("doctor")
+                .WithExample("doctor", "--measure", "3");
             config.AddCommand<ReportCommand>("report")
                 .WithDescription("Rebuild report.md and report.json of a run from its stored records.");
             config.AddCommand<ForgeCommand>("forge")

@@ -34,6 +34,12 @@ public sealed class SessionEnergyMeters(IReadOnlyList<IEnergyMeter> measured, En
         }
 
         // An in-process session: the whole harness process is what runs the model.
+        return EstimateForThisProcess(parameters, offloaded);
+    }
+
+    /// <summary>The estimate of this process's own CPU time (in-process sessions, <c>harness doctor</c>).</summary>
+    public static CpuTimeEstimateMeter EstimateForThisProcess(EnergyEstimateParameters parameters, bool gpuOffloaded = false)
+    {
         var self = Process.GetCurrentProcess();
         return new CpuTimeEstimateMeter(
             () =>
@@ -41,6 +47,6 @@ public sealed class SessionEnergyMeters(IReadOnlyList<IEnergyMeter> measured, En
                 self.Refresh();
                 return self.TotalProcessorTime;
             },
-            () => TimeSpan.Zero, parameters, offloaded, "harness process");
+            () => TimeSpan.Zero, parameters, gpuOffloaded, "harness process");
     }
 }

@@ -19,7 +19,7 @@ internal static class SummaryWriter
             var requirement = suite.Requirement;
             var table = new Table()
                 .Title(Invariant($"[bold]{Markup.Escape(suite.Suite)}[/] v{suite.Version} · fixed · bar {Percent(requirement.MinPassRate)} at {Percent(requirement.Confidence)} confidence"))
-                .AddColumns("model", "pass rate [[interval]]", "verdict", "p50 / p95 latency", "gen tok/s");
+                .AddColumns("model", "pass rate [[interval]]", "verdict", "p50 / p95 latency", "gen tok/s", "J/item");
             foreach (var row in suite.Rows)
             {
                 var v = row.Verdict;
@@ -27,7 +27,8 @@ internal static class SummaryWriter
                 table.AddRow(
                     Markup.Escape(row.ModelId), rate, VerdictMarkup(v),
                     Invariant($"{Ms(v.P50Latency)} / {Ms(v.P95Latency)}"),
-                    row.Performance.MeanGenerationTokensPerSecond is { } tps ? Invariant($"{tps:F0}") : "-");
+                    row.Performance.MeanGenerationTokensPerSecond is { } tps ? Invariant($"{tps:F0}") : "-",
+                    Joules(row.Energy));
             }
 
             console.Write(table);
@@ -37,15 +38,22 @@ internal static class SummaryWriter
         {
             var table = new Table()
                 .Title(Invariant($"[bold]{Markup.Escape(suite.Suite)}[/] v{suite.Version} · open"))
-                .AddColumns("rank", "model", "mean score [[interval]]", "p95 latency");
+                .AddColumns("rank", "model", "mean score [[interval]]", "p95 latency", "J/item");
             foreach (var row in suite.Rows)
             {
                 var s = row.Score;
                 var interval = s.Interval is { } i ? Invariant($" [[{i.Lower:F3}, {i.Upper:F3}]]") : "";
-                table.AddRow(Invariant($"{row.Rank}"), Markup.Escape(row.ModelId), Invariant($"{s.Mean:F3}{interval}"), Ms(row.Performance.P95Latency));
+                table.AddRow(Invariant($"{row.Rank}"), Markup.Escape(row.ModelId), Invariant($"{s.Mean:F3}{interval}"), Ms(row.Performance.P95Latency), Joules(row.Energy));
             }
 
             console.Write(table);
+        }
+
+        if (report.Energy is { } energy)
+        {
+            console.MarkupLine(energy.Selected.Contains("estimate")
+                ? Invariant($"[yellow]Energy is estimated[/] (≈, CPU time × {energy.Estimate.WattsPerCore:0.###} W per core): no usable meter here; [bold]harness doctor[/] says why.")
+                : Invariant($"Energy measured by {Markup.Escape(string.Join(" + ", energy.Selected))}."));
         }
 
         foreach (var model in report.Models.Where(m => m.Failure is not null))
@@ -71,6 +79,11 @@ internal static class SummaryWriter
             ? Invariant($"[yellow]undecided[/] (~{more} more items)")
             : "[yellow]undecided[/]",
     };
+
+    // Estimates carry the ≈ mark here as in report.md, so they are never read as measurements.
+    private static string Joules(Harness.Core.Energy.EnergySummary? energy) => energy is null
+        ? "-"
+        : (energy.Quality == Harness.Core.Energy.EnergyQuality.Estimated ? "≈" : "") + energy.JoulesPerItem.Mean.ToString("0.###", CultureInfo.InvariantCulture);
 
     private static string Ms(TimeSpan? value) => value is { } v ? Invariant($"{v.TotalMilliseconds:F0} ms") : "-";
 

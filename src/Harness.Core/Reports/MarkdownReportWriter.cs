@@ -213,7 +213,7 @@ public sealed class MarkdownReportWriter : IReportWriter
                     ? Inv($"{mark}{Sig(prompt)} / {Sig(generation)} ({energy.ItemsSplit} split)")
                     : energy.Attributions.Contains(EnergyAttribution.BatchInterval) ? "– (batched)" : "– (below the meter's resolution)",
                 Inv($"{energy.ItemsWithReading}/{energy.Items}"),
-                (estimated ? "estimated: " : "measured: ") + energy.Source));
+                estimated ? "estimate" : "measured: " + energy.Source));
         }
     }
 
