@@ -39,12 +39,17 @@ public sealed class RunCommandTests
         var items = await ReadItemsAsync(dir);
         Assert.Equal(400, items.Count);
         Assert.All(items, i => Assert.False(string.IsNullOrEmpty(i.PromptText)));
+        // Every item carries energy from the sources the plan chose (the estimate on a machine without meters).
+        var energy = Assert.IsType<Harness.Core.Energy.EnergyPlan>(manifest.Energy);
+        Assert.All(items, i => Assert.Equal(string.Join('+', energy.Selected), i.Energy?.Source));
         Assert.All(items.Where(i => i.Key.Suite == "sentiment"), i => Assert.Equal(2, i.Choices.Length));
         Assert.All(items.Where(i => i.Key.Suite == "arith"), i => Assert.True(i.Metrics.PromptTokens > 0));
 
         var markdown = await File.ReadAllTextAsync(Path.Combine(dir, "report.md"));
         Assert.Contains("## arith", markdown, StringComparison.Ordinal);
         Assert.Contains("insufficient", markdown, StringComparison.Ordinal);
+        Assert.Contains("## Energy and environment", markdown, StringComparison.Ordinal);
+        Assert.Contains("J/correct answer", markdown, StringComparison.Ordinal);
 
         var json = await File.ReadAllBytesAsync(Path.Combine(dir, "report.json"));
         File.Delete(Path.Combine(dir, "report.json"));
