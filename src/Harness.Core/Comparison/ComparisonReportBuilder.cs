@@ -79,7 +79,9 @@ public static class ComparisonReportBuilder
             string.Create(CultureInfo.InvariantCulture,
                 $"Drift is measured on each item's rendered prompt followed by the base's answer, over the base's top {plan.TopK} tokens per position plus one pooled bin for the rest: a lower bound of the full-vocabulary KL, exact when {plan.TopK} covers the vocabulary."),
             "Quality deltas pair items: exact McNemar and Newcombe's paired interval for pass/fail suites, a paired percentile bootstrap for graded scores.",
-            "Ladder cost order is file size; energy per item is not measured in this run, so no rung is ranked by joules.");
+            manifest.Energy is { } energy && energy.Selected.Contains("estimate")
+                ? "Ladder cost order is file size. J/item here is estimated from CPU time (no energy meter was usable), so no rung is ranked by joules."
+                : "Ladder cost order is file size; J/item beside each rung is measured (see the energy tables for sources and uncertainty).");
         return new ComparisonReport(plan.BaseModelId, plan.TopK, plan.ReferencePath, plan.ReferenceSha256, basePerplexity,
             candidates.ToImmutable(), ladders, notes);
     }

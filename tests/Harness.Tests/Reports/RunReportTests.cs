@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Harness.Core.Energy;
 using Harness.Core.Reports;
 using Harness.Core.Runs;
 using Harness.Core.Verdicts;
@@ -10,11 +11,24 @@ namespace Harness.Tests.Reports;
 public class RunReportTests
 {
     // tiny: 190/200 on arith (bar 0.9, p95 ceiling 500 ms) and 3 items on stories; small: load failed.
+    // Energy: RAPL measured 1.5 J + 0.01 J per item index, net of a 2 W baseline, ±0.05 J per item.
     private static RunReport Build(bool debug = false)
     {
-        RunManifest manifest = SampleRecords.Manifest() with { Host = SampleRecords.Host(debug) };
+        RunManifest manifest = SampleRecords.Manifest() with
+        {
+            Host = SampleRecords.Host(debug),
+            Energy = new EnergyPlan(
+                [new EnergyMeterProbe("rapl", true, EnergyQuality.Measured, "CPU packages and DRAM", TimeSpan.FromMilliseconds(1), 61e-6, "package-0, dram-0", null),
+                 new EnergyMeterProbe("nvml", false, EnergyQuality.Measured, "NVIDIA GPU board power", TimeSpan.FromMilliseconds(100), 0.001, "libnvidia-ml.so.1 not found", "install the NVIDIA driver")],
+                ["rapl"], new EnergyEstimateParameters(10, null), TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(3),
+                new PowerState(PowerSource.Battery, 87.5, "powersave", 4, null)),
+        };
         var items = Enumerable.Range(0, 200)
-            .Select(i => SampleRecords.Item("tiny", "arith", $"q{i:D3}", passed: i < 190, totalMs: 100 + i))
+            .Select(i => SampleRecords.Item("tiny", "arith", $"q{i:D3}", passed: i < 190, totalMs: 100 + i) with
+            {
+                Energy = new EnergyReading("rapl", EnergyQuality.Measured, "CPU packages and DRAM", EnergyAttribution.Exclusive,
+                    TimeSpan.FromMilliseconds(100 + i), 1.5 + 0.01 * i + 2 * (0.1 + 0.001 * i), 2, 1.5 + 0.01 * i, 0.05, null, null, []),
+            })
             .Concat(
             [
                 SampleRecords.Item("tiny", "stories", "1", passed: true, value: 1.0),
@@ -55,6 +69,26 @@ public class RunReportTests
         OpenSuiteRow open = Assert.Single(Assert.Single(report.OpenSuites).Rows);
         Assert.Equal(1, open.Rank);
         Assert.Equal(0.5, open.Score.Mean, 12);
+        Assert.Null(open.Energy);
+
+        // Mean of 1.5 + 0.01 i over i = 0..199 is 2.495 J; 190 correct answers share 499 J.
+        EnergySummary energy = row.Energy!;
+        Assert.Equal(2.495, energy.JoulesPerItem.Mean, 9);
+        Assert.Equal(499.0 / 190, energy.JoulesPerCorrectAnswer!.Value, 9);
+        Assert.Equal(499.0 / 1600, energy.JoulesPerGeneratedToken!.Value, 9);
+        Assert.Equal(2.495, row.Verdict.JoulesPerItem!.Value, 9);
+    }
+
+    [Fact]
+    public void Markdown_shows_energy_beside_its_source_and_uncertainty_and_the_meters_probed()
+    {
+        string md = MarkdownReportWriter.Render(Build());
+
+        Assert.Contains("- Energy: measured by rapl (CPU packages and DRAM)", md, StringComparison.Ordinal);
+        Assert.Contains("- Power at start: battery, battery 87.5%, governor powersave", md, StringComparison.Ordinal);
+        Assert.Contains("| tiny | 2.50 [2.41, 2.58] | 0.0500 | 0.312 | 2.63 | – (below the meter's resolution) | 200/200 | measured: rapl |", md, StringComparison.Ordinal);
+        Assert.Contains("| nvml | no | NVIDIA GPU board power | 100 ms | libnvidia-ml.so.1 not found | install the NVIDIA driver |", md, StringComparison.Ordinal);
+        Assert.DoesNotContain("Energy is estimated", md, StringComparison.Ordinal);
     }
 
     [Fact]
