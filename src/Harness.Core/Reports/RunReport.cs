@@ -15,6 +15,7 @@ namespace Harness.Core.Reports;
 /// </summary>
 /// <param name="Comparison">Present for runs made by <c>harness compare</c>.</param>
 /// <param name="Energy">The meters probed and used and the power state at the start; null for runs planned before energy was measured.</param>
+/// <param name="Analysis">Frontiers, the cost-quality plane, the cheapest sufficient models and one line per model.</param>
 public sealed record RunReport(
     int ReportSchemaVersion,
     string RunId,
@@ -25,7 +26,8 @@ public sealed record RunReport(
     ImmutableArray<FixedSuiteReport> FixedSuites,
     ImmutableArray<OpenSuiteReport> OpenSuites,
     ComparisonReport? Comparison = null,
-    EnergyPlan? Energy = null)
+    EnergyPlan? Energy = null,
+    FrontierAnalysis? Analysis = null)
 {
     public const int CurrentSchemaVersion = 1;
 }

@@ -1,0 +1,50 @@
+using System.Collections.Immutable;
+using Harness.Core.Statistics;
+
+namespace Harness.Core.Reports;
+
+/// <summary>
+/// What the run says across suites: the frontier of each open suite, the cost-quality plane with its Pareto front,
+/// the cheapest sufficient model of each fixed suite, and one line per model.
+/// </summary>
+public sealed record FrontierAnalysis(
+    ImmutableArray<FrontierSet> Frontiers,
+    ImmutableArray<CostQualityPoint> CostQuality,
+    ImmutableArray<CheapestSufficient> Cheapest,
+    ImmutableArray<ModelStanding> Standings);
+
+/// <summary>One model against the best on an open suite: the paired difference of mean scores over their common items.</summary>
+/// <param name="DifferenceFromBest">Mean score minus the best model's, over the items both have (0 for the best itself).</param>
+/// <param name="DifferenceInterval">Paired bootstrap interval of that difference at the suite's confidence; null for the best.</param>
+/// <param name="OnFrontier">Not significantly below the best: the interval's upper bound is at or above 0.</param>
+public sealed record FrontierEntry(string ModelId, double MeanScore, double DifferenceFromBest, Interval? DifferenceInterval, bool OnFrontier);
+
+/// <summary>The frontier of one open suite: every model statistically tied with the best.</summary>
+public sealed record FrontierSet(string Suite, string BestModelId, double Confidence, int Resamples, int Seed, ImmutableArray<FrontierEntry> Entries);
+
+/// <summary>
+/// One (model, suite) on the cost-quality plane. Quality: pass rate on a fixed suite, mean score on an open one.
+/// Costs are minimised; a point is on the Pareto front when no other model on the same suite is at least as good on
+/// quality and every cost and strictly better on one. A missing cost never dominates.
+/// </summary>
+/// <param name="EnergyEstimated">J/item came from the CPU-time estimate, not a meter.</param>
+public sealed record CostQualityPoint(
+    string ModelId,
+    string Suite,
+    double Quality,
+    double? JoulesPerItem,
+    bool EnergyEstimated,
+    TimeSpan? P95Latency,
+    long? PeakResidentMemoryBytes,
+    bool OnParetoFront);
+
+/// <summary>The cheapest of the models that are sufficient for a fixed suite; null when none is.</summary>
+/// <param name="CostRule">How "cheapest" was decided, in words (e.g. lowest J/item, then p95 latency, then file size).</param>
+public sealed record CheapestSufficient(string Suite, string? ModelId, string CostRule);
+
+/// <summary>One model's overall line: frontier on these open suites, sufficient for these fixed suites, cheapest for these.</summary>
+public sealed record ModelStanding(
+    string ModelId,
+    ImmutableArray<string> FrontierOn,
+    ImmutableArray<string> SufficientFor,
+    ImmutableArray<string> CheapestSufficientFor);
