@@ -29,6 +29,12 @@ internal sealed partial class LlamaSharpSession : IBatchedTextGenerator
         {
             ArgumentNullException.ThrowIfNull(request, nameof(requests));
             ValidateSettings(request.Settings);
+            if (request.Settings.Grammar is not null)
+            {
+                // Grammar state is per sequence and the batch loop has one sampler; constrained requests go one at a time.
+                throw new ArgumentException("a grammar-constrained request cannot be batched; send it through GenerateAsync", nameof(requests));
+            }
+
         }
 
         var results = Channel.CreateUnbounded<BatchedGeneration>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });

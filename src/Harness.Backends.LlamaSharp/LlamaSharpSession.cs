@@ -253,6 +253,7 @@ internal sealed partial class LlamaSharpSession : IModelSession, ILogLikelihoodS
 
         var text = new StopSequenceText(settings.Stop);
         var random = settings.Temperature > 0 ? new Random(settings.Seed) : null;
+        using var grammar = settings.Grammar is null ? null : new GrammarConstraint(_weights.NativeHandle, settings.Grammar, _model.Id);
         var position = promptTokens.Length;
         var generated = 0;
         TimeSpan? timeToFirstToken = null;
@@ -261,9 +262,11 @@ internal sealed partial class LlamaSharpSession : IModelSession, ILogLikelihoodS
         {
             cancellationToken.ThrowIfCancellationRequested();
             CopyLogits(logitsIndex, _logits, position - 1);
+            grammar?.Mask(_logits);
             var token = random is null
                 ? LogitMath.ArgMax(_logits)
                 : LogitMath.Sample(_logits, settings.Temperature, random, _sampleWeights);
+            grammar?.Accept(token);
             timeToFirstToken ??= _time.GetElapsedTime(start);
 
             if (((LLamaToken)token).IsEndOfGeneration(_vocab))

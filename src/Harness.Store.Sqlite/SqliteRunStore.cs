@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Harness.Core.Comparison;
+using Harness.Core.Judging;
 using Harness.Core.Runs;
 using Harness.Core.Serialization;
 using Harness.Core.Suites;
@@ -16,7 +17,7 @@ namespace Harness.Store.Sqlite;
 /// item in flight. Rows keep the whole record as JSON next to a few indexed columns, so the report and a
 /// re-score read the evidence without the model.
 /// </summary>
-public sealed class SqliteRunStore : IRunStore, IComparisonStore
+public sealed class SqliteRunStore : IRunStore, IComparisonStore, IJudgementStore
 {
     public const string FileName = "store.sqlite";
 
@@ -219,6 +220,26 @@ public sealed class SqliteRunStore : IRunStore, IComparisonStore
         return rows.Select(r => Parse<PerplexityRecord>(r.Payload, "perplexity", r.RowId)).ToImmutableArray();
     }
 
+    public Task AppendJudgementAsync(JudgementRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return InsertAsync(
+            "INSERT INTO judgements (model_id, suite, item_id, judge_id, payload) VALUES ($a, $b, $c, $d, $payload);",
+            [record.ModelId, record.Suite, record.ItemId, record.JudgeModelId], HarnessJson.Serialize(record),
+            $"judgement already recorded: model '{record.ModelId}', suite '{record.Suite}', item '{record.ItemId}', judge '{record.JudgeModelId}'",
+            cancellationToken);
+    }
+
+    public async IAsyncEnumerable<JudgementRecord> ReadJudgementsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        List<(long RowId, string Payload)> rows = await ReadPayloadsAsync("SELECT rowid, payload FROM judgements ORDER BY rowid;", cancellationToken);
+        foreach ((long rowId, string payload) in rows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return Parse<JudgementRecord>(payload, "judgements", rowId);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _connection.DisposeAsync();
@@ -323,6 +344,14 @@ public sealed class SqliteRunStore : IRunStore, IComparisonStore
                     item_id      TEXT NOT NULL,
                     payload      TEXT NOT NULL,
                     PRIMARY KEY (candidate_id, suite, item_id)
+                );
+                CREATE TABLE IF NOT EXISTS judgements (
+                    model_id TEXT NOT NULL,
+                    suite    TEXT NOT NULL,
+                    item_id  TEXT NOT NULL,
+                    judge_id TEXT NOT NULL,
+                    payload  TEXT NOT NULL,
+                    PRIMARY KEY (model_id, suite, item_id, judge_id)
                 );
                 CREATE TABLE IF NOT EXISTS perplexity (
                     seq      INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -7,8 +7,25 @@ using Spectre.Console;
 namespace Harness.Cli.Output;
 
 /// <summary>Live progress bars with ETA: one per (model, suite) and one per download.</summary>
-internal sealed class ProgressObserver(ProgressContext context) : IRunObserver, IProgress<DownloadProgress>, IProgress<DriftProgress>
+internal sealed class ProgressObserver(ProgressContext context) : IRunObserver, IProgress<DownloadProgress>, IProgress<DriftProgress>, IProgress<Harness.Core.Judging.JudgeProgress>
 {
+    private readonly Dictionary<(string Judge, string Suite), ProgressTask> _judging = [];
+
+    public void Report(Harness.Core.Judging.JudgeProgress value)
+    {
+        if (!_judging.TryGetValue((value.JudgeModelId, value.Suite), out var task))
+        {
+            task = context.AddTask($"judge {Markup.Escape(value.JudgeModelId)} · {Markup.Escape(value.Suite)}", maxValue: Math.Max(1, value.Total));
+            _judging[(value.JudgeModelId, value.Suite)] = task;
+        }
+
+        task.Value = value.Completed;
+        if (value.Completed >= value.Total)
+        {
+            task.StopTask();
+        }
+    }
+
     private readonly Dictionary<string, ProgressTask> _drift = [];
 
     private readonly Dictionary<(string Model, string Suite), ProgressTask> _tasks = [];
@@ -77,8 +94,17 @@ internal sealed class ProgressObserver(ProgressContext context) : IRunObserver, 
 }
 
 /// <summary>Progress for logs and pipes: a line per model, per suite at every quarter, per download at every tenth.</summary>
-internal sealed class LineProgressObserver(IAnsiConsole console) : IRunObserver, IProgress<DownloadProgress>, IProgress<DriftProgress>
+internal sealed class LineProgressObserver(IAnsiConsole console) : IRunObserver, IProgress<DownloadProgress>, IProgress<DriftProgress>, IProgress<Harness.Core.Judging.JudgeProgress>
 {
+    public void Report(Harness.Core.Judging.JudgeProgress value)
+    {
+        var step = Math.Max(1, value.Total / 4);
+        if (value.Completed % step == 0 || value.Completed == value.Total)
+        {
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  judge {value.JudgeModelId} · {value.Suite}: {value.Completed}/{value.Total}"));
+        }
+    }
+
     public void Report(DriftProgress value)
     {
         var step = Math.Max(1, value.Total / 4);

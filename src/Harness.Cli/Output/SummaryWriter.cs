@@ -56,6 +56,11 @@ internal static class SummaryWriter
                 : Invariant($"Energy measured by {Markup.Escape(string.Join(" + ", energy.Selected))}."));
         }
 
+        foreach (var judging in result.Judging?.Where(j => j.Failure is not null) ?? [])
+        {
+            console.MarkupLineInterpolated($"[red]judge {judging.JudgeModelId} on {judging.Suite}:[/] {judging.Failure}");
+        }
+
         foreach (var model in report.Models.Where(m => m.Failure is not null))
         {
             console.MarkupLineInterpolated($"[red]{model.ModelId}: {model.Status}[/] {model.Failure}");

@@ -1,4 +1,5 @@
 using Harness.Core.Comparison;
+using Harness.Core.Judging;
 using Harness.Core.Reports;
 using Harness.Core.Runs;
 using Harness.Core.Serialization;
@@ -48,7 +49,16 @@ internal static class ReportService
             perplexity = await comparisons.ReadPerplexityAsync(cancellationToken);
         }
 
-        var report = RunReportBuilder.Build(manifest, models, items, drift, perplexity);
+        var judgements = new List<JudgementRecord>();
+        if (store is IJudgementStore judged)
+        {
+            await foreach (var record in judged.ReadJudgementsAsync(cancellationToken))
+            {
+                judgements.Add(record);
+            }
+        }
+
+        var report = RunReportBuilder.Build(manifest, models, items, drift, perplexity, judgements);
         foreach (var writer in Writers)
         {
             // Written beside and renamed, so a reader never sees half a report.

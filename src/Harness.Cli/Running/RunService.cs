@@ -5,6 +5,7 @@ using Harness.Core.Backends;
 using Harness.Core.Comparison;
 using Harness.Core.Downloads;
 using Harness.Core.Energy;
+using Harness.Core.Judging;
 using Harness.Core.Hosting;
 using Harness.Core.Models;
 using Harness.Core.Reports;
@@ -53,8 +54,10 @@ internal sealed record EnergyHardware(Func<ImmutableArray<IEnergyMeter>> Meters,
 internal sealed record ComparisonOptions(string BaseModelId, ImmutableArray<string> CandidateModelIds, int TopK, string ReferencePath);
 
 /// <param name="Drift">Drift outcomes of a comparison run; empty otherwise.</param>
+/// <param name="Judging">What each judge did on each judged suite; empty when no suite is judged.</param>
 internal sealed record RunResult(
-    string RunDirectory, RunManifest Manifest, IReadOnlyList<ModelOutcome> Outcomes, RunReport Report, IReadOnlyList<DriftOutcome> Drift);
+    string RunDirectory, RunManifest Manifest, IReadOnlyList<ModelOutcome> Outcomes, RunReport Report, IReadOnlyList<DriftOutcome> Drift,
+    IReadOnlyList<JudgeOutcome>? Judging = null);
 
 /// <summary>
 /// Plans a run (or reads back the plan of one being resumed), runs it through the coordinator and rebuilds
@@ -97,6 +100,8 @@ internal sealed class RunService(IModelBackend backend, ModelResolver resolver, 
         Directory.CreateDirectory(runDirectory);
 
         var (models, failures) = await ResolveAllAsync(entries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken);
+        var judgeEntries = JudgeEntries(manifest, prepared);
+        var (judges, judgeFailures) = await ResolveAllAsync(judgeEntries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken);
         var runManifest = new RunManifest(
             RunManifest.CurrentSchemaVersion, runId, createdAt, manifest.FilePath, manifest.ContentSha256,
             [.. models, .. failures.Select(f => f.Model)],
@@ -104,9 +109,10 @@ internal sealed class RunService(IModelBackend backend, ModelResolver resolver, 
             HostProbe.Probe(),
             BuildVersions(backend),
             plan,
-            PlanEnergy(options.Energy ?? EnergySettings.Default));
+            PlanEnergy(options.Energy ?? EnergySettings.Default),
+            judgeEntries.IsEmpty ? null : new JudgePlan([.. judges, .. judgeFailures.Select(f => f.Model)]));
         await RunManifestFile.WriteAsync(runManifest, runDirectory, cancellationToken);
-        return await ExecuteAsync(runDirectory, runManifest, models, failures, prepared, observer, cancellationToken);
+        return await ExecuteAsync(runDirectory, runManifest, models, failures, judges, prepared, observer, cancellationToken);
     }
 
     public async Task<RunResult> ResumeAsync(string runDirectory, IRunObserver? observer, IProgress<DownloadProgress>? downloads, CancellationToken cancellationToken)
@@ -128,12 +134,15 @@ internal sealed class RunService(IModelBackend backend, ModelResolver resolver, 
         var manifestDirectory = Path.GetDirectoryName(runManifest.ManifestPath)!;
         var expected = runManifest.Models.ToDictionary(m => m.Entry.Id, m => m.FileSha256, StringComparer.Ordinal);
         var (models, failures) = await ResolveAllAsync([.. runManifest.Models.Select(m => m.Entry)], manifestDirectory, expected, downloads, cancellationToken);
-        return await ExecuteAsync(runDirectory, runManifest, models, failures, Prepare(suites), observer, cancellationToken);
+        var judgeModels = runManifest.Judges?.Models ?? [];
+        var expectedJudges = judgeModels.ToDictionary(m => m.Entry.Id, m => m.FileSha256, StringComparer.Ordinal);
+        var (judges, _) = await ResolveAllAsync([.. judgeModels.Select(m => m.Entry)], manifestDirectory, expectedJudges, downloads, cancellationToken);
+        return await ExecuteAsync(runDirectory, runManifest, models, failures, judges, Prepare(suites), observer, cancellationToken);
     }
 
     private async Task<RunResult> ExecuteAsync(
         string runDirectory, RunManifest runManifest, IReadOnlyList<RunModel> models, IReadOnlyList<ResolutionFailure> failures,
-        IReadOnlyList<PreparedSuite> suites, IRunObserver? observer, CancellationToken cancellationToken)
+        IReadOnlyList<RunModel> judges, IReadOnlyList<PreparedSuite> suites, IRunObserver? observer, CancellationToken cancellationToken)
     {
         // Read before any model runs, so a changed reference stops a resume before it spends time.
         var reference = runManifest.Comparison is { } plan ? LoadReference(plan) : null;
@@ -167,8 +176,21 @@ internal sealed class RunService(IModelBackend backend, ModelResolver resolver, 
                     observer as IProgress<DriftProgress>, cancellationToken);
             }
 
+            IReadOnlyList<JudgeOutcome> judging = [];
+            if (suites.Any(s => s.Scorers.OfType<JudgeScorer>().Any()))
+            {
+                var recorded = new List<ItemRecord>();
+                await foreach (var item in store.ReadItemsAsync(cancellationToken))
+                {
+                    recorded.Add(item);
+                }
+
+                judging = await new JudgePass(backend, store, timeProvider).RunAsync(
+                    suites, judges, recorded, observer as IProgress<JudgeProgress>, cancellationToken);
+            }
+
             var report = await ReportService.WriteAsync(runDirectory, runManifest, store, cancellationToken);
-            return new RunResult(runDirectory, runManifest, outcomes, report, drift);
+            return new RunResult(runDirectory, runManifest, outcomes, report, drift, judging);
         }
     }
 
@@ -249,6 +271,27 @@ internal sealed class RunService(IModelBackend backend, ModelResolver resolver, 
         }
 
         return [.. manifest.Models.Where(m => ids.Contains(m.Id))];
+    }
+
+    // Every judge a suite names must be a model of the manifest; it is resolved like the candidates.
+    private static ImmutableArray<ModelEntry> JudgeEntries(ModelManifest manifest, ImmutableArray<PreparedSuite> suites)
+    {
+        var entries = ImmutableArray.CreateBuilder<ModelEntry>();
+        foreach (var prepared in suites)
+        {
+            foreach (var spec in prepared.Scorers.OfType<JudgeScorer>().Select(j => j.Spec))
+            {
+                var entry = manifest.Models.FirstOrDefault(m => m.Id == spec.JudgeModelId)
+                    ?? throw new InputFileException(Path.Combine(prepared.Suite.Directory, "suite.yaml"), null,
+                        $"the judge model '{spec.JudgeModelId}' is not in {manifest.FilePath}; known: {string.Join(", ", manifest.Models.Select(m => m.Id))}");
+                if (!entries.Any(e => e.Id == entry.Id))
+                {
+                    entries.Add(entry);
+                }
+            }
+        }
+
+        return entries.ToImmutable();
     }
 
     private static ImmutableArray<PreparedSuite> Prepare(ImmutableArray<Suite> suites) =>

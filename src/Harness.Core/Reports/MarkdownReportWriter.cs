@@ -85,6 +85,7 @@ public sealed class MarkdownReportWriter : IReportWriter
             Line();
             Line(RequirementLine(suite.Requirement));
             Line();
+            JudgeLine(suite.Judge, Line);
             if (suite.Rows.IsEmpty)
             {
                 Line("No model has items on this suite yet.");
@@ -128,6 +129,7 @@ public sealed class MarkdownReportWriter : IReportWriter
                 continue;
             }
 
+            JudgeLine(suite.Judge, Line);
             double confidence = suite.Rows[0].Score.Confidence;
             Line(Inv($"Ranked by mean primary score; interval: Student-t at {Percent(confidence, "0")} confidence."));
             Line();
@@ -176,6 +178,23 @@ public sealed class MarkdownReportWriter : IReportWriter
         }
 
         return md.ToString();
+    }
+
+    private static void JudgeLine(Judging.JudgeSummary? judge, Action<string> line)
+    {
+        if (judge is null)
+        {
+            return;
+        }
+
+        var how = judge.Spec is { } spec
+            ? spec.Mode == Judging.JudgeMode.Pointwise
+                ? Inv($"pointwise on {spec.ScaleMin}..{spec.ScaleMax}, pass at {spec.PassAt}")
+                : $"pairwise against {spec.AgainstModelId}, both orders"
+            : "no judgement yet";
+        var sha = judge.JudgeFileSha256 is { Length: >= 12 } hash ? $", sha256 {hash[..12]}…" : "";
+        line(Inv($"Scores by judge **{Cell(judge.JudgeModelId)}**{sha} ({how}): {judge.Judged} items judged, {judge.Errors} without a verdict, {judge.NotJudged} not judged."));
+        line("");
     }
 
     // One table per suite: every figure beside its source and both uncertainties (spread over items, meter bound).

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Harness.Core.Backends;
 using Harness.Core.Comparison;
 using Harness.Core.Energy;
+using Harness.Core.Judging;
 using Harness.Core.Runs;
 using Harness.Core.Statistics;
 using Harness.Core.Suites;
@@ -56,10 +57,13 @@ public sealed record PerformanceSummary(
 public sealed record FixedSuiteRow(
     string ModelId, FixedSuiteVerdict Verdict, PerformanceSummary Performance, long? PeakResidentMemoryBytes, EnergySummary? Energy = null);
 
-public sealed record FixedSuiteReport(string Suite, int Version, Requirement Requirement, int ItemCount, ImmutableArray<FixedSuiteRow> Rows);
+/// <param name="Judge">When the suite's scores come from a judge model: which, and how much it reached.</param>
+public sealed record FixedSuiteReport(
+    string Suite, int Version, Requirement Requirement, int ItemCount, ImmutableArray<FixedSuiteRow> Rows, JudgeSummary? Judge = null);
 
 public sealed record OpenSuiteRow(
     int Rank, string ModelId, MeanEstimate Score, PerformanceSummary Performance, long? PeakResidentMemoryBytes, EnergySummary? Energy = null);
 
 /// <param name="Rows">Best first.</param>
-public sealed record OpenSuiteReport(string Suite, int Version, int ItemCount, ImmutableArray<OpenSuiteRow> Rows);
+/// <param name="Judge">When the suite's scores come from a judge model: which, and how much it reached.</param>
+public sealed record OpenSuiteReport(string Suite, int Version, int ItemCount, ImmutableArray<OpenSuiteRow> Rows, JudgeSummary? Judge = null);

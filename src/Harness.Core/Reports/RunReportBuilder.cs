@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Harness.Core.Comparison;
 using Harness.Core.Energy;
+using Harness.Core.Judging;
 using Harness.Core.Runs;
 using Harness.Core.Statistics;
 using Harness.Core.Suites;
@@ -16,11 +17,14 @@ public static class RunReportBuilder
         IReadOnlyList<ModelRunRecord> models,
         IReadOnlyList<ItemRecord> items,
         IReadOnlyList<DriftRecord>? drift = null,
-        IReadOnlyList<PerplexityRecord>? perplexity = null)
+        IReadOnlyList<PerplexityRecord>? perplexity = null,
+        IReadOnlyList<JudgementRecord>? judgements = null)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(items);
+        // A judged suite's placeholder scores are replaced by the judge's verdicts before anything is computed.
+        (items, var judged) = JudgementOverlay.Apply(manifest.Suites, items, judgements ?? []);
 
         // The newest record per model wins, as in the store; the caller may pass the full history.
         var newest = models
@@ -68,7 +72,7 @@ public static class RunReportBuilder
                         return new FixedSuiteRow(id, verdict, Summarize(own), PeakMemory(id), EnergySummary.Summarize(own, requirement.Confidence));
                     })
                     .ToImmutableArray();
-                fixedSuites.Add(new FixedSuiteReport(suite.Name, suite.Version, requirement, suite.ItemCount, rows));
+                fixedSuites.Add(new FixedSuiteReport(suite.Name, suite.Version, requirement, suite.ItemCount, rows, judged.GetValueOrDefault(suite.Name)));
             }
             else
             {
@@ -78,7 +82,7 @@ public static class RunReportBuilder
                         s.Rank, s.ModelId, s.Score, Summarize(itemsByModelSuite[(s.ModelId, suite.Name)]), PeakMemory(s.ModelId),
                         EnergySummary.Summarize(itemsByModelSuite[(s.ModelId, suite.Name)].ToArray(), VerdictCalculator.OpenSuiteConfidence)))
                     .ToImmutableArray();
-                openSuites.Add(new OpenSuiteReport(suite.Name, suite.Version, suite.ItemCount, rows));
+                openSuites.Add(new OpenSuiteReport(suite.Name, suite.Version, suite.ItemCount, rows, judged.GetValueOrDefault(suite.Name)));
             }
         }
 

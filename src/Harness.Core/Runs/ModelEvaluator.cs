@@ -63,7 +63,8 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
     public static bool UsesBatching(IModelSession session, Suite suite) =>
         suite.Request == RequestKind.Generate
         && session is IBatchedTextGenerator { ParallelSequences: > 1 }
-        && suite.Requirement?.MaxP95Latency is null;
+        && suite.Requirement?.MaxP95Latency is null
+        && suite.Generation.Grammar is null;
 
     private async Task EvaluateBatchedAsync(
         string modelId,

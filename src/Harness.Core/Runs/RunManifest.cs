@@ -12,6 +12,7 @@ namespace Harness.Core.Runs;
 /// </summary>
 /// <param name="Comparison">Set by <c>harness compare</c>: the base, the candidates and the drift settings.</param>
 /// <param name="Energy">The meters probed and used, the estimate's parameters and the power state at the start.</param>
+/// <param name="Judges">Models named by the suites' <c>judge</c> scorers, resolved with their files and sha256; null when no suite is judged.</param>
 public sealed record RunManifest(
     int SchemaVersion,
     string RunId,
@@ -23,7 +24,8 @@ public sealed record RunManifest(
     HostFacts Host,
     ImmutableSortedDictionary<string, string> Versions,
     ComparisonPlan? Comparison = null,
-    EnergyPlan? Energy = null)
+    EnergyPlan? Energy = null,
+    JudgePlan? Judges = null)
 {
     public const int CurrentSchemaVersion = 1;
 }
@@ -55,3 +57,6 @@ public sealed record HostFacts(
     string DotnetVersion,
     bool DebugBuild,
     string HostName);
+
+/// <summary>The judge models of a run: identity (entry, file, sha256) is recorded before any judgement.</summary>
+public sealed record JudgePlan(ImmutableArray<RunModel> Models);

@@ -54,11 +54,14 @@ public sealed record PromptTemplate(
 /// <summary>Decoding settings. Explicit and recorded; defaults are documented in docs/suite-format.md.</summary>
 /// <param name="Temperature">0 means greedy (argmax).</param>
 /// <param name="Seed">Sampler seed; recorded even when greedy.</param>
+/// <param name="Grammar">A llama.cpp GBNF grammar (root rule <c>root</c>) the output must match; null: unconstrained.
+/// The judge scorer sets one so its verdicts always parse.</param>
 public sealed record GenerationSettings(
     int MaxTokens,
     ImmutableArray<string> Stop,
     double Temperature,
-    int Seed);
+    int Seed,
+    string? Grammar = null);
 
 /// <summary>A scorer by registered name, with its arguments as written in the suite.</summary>
 public sealed record ScorerSpec(string Name, ImmutableSortedDictionary<string, JsonElement> Arguments);

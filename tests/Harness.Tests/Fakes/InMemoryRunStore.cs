@@ -1,11 +1,37 @@
 using Harness.Core.Comparison;
+using Harness.Core.Judging;
 using Harness.Core.Runs;
 
 namespace Harness.Tests.Fakes;
 
 /// <summary>An <see cref="IRunStore"/> in memory, with the same duplicate-key rule as the SQLite store.</summary>
-internal sealed class InMemoryRunStore : IRunStore, IComparisonStore
+internal sealed class InMemoryRunStore : IRunStore, IComparisonStore, IJudgementStore
 {
+    private readonly List<JudgementRecord> _judgements = [];
+
+    public IReadOnlyList<JudgementRecord> Judgements => _judgements;
+
+    public Task AppendJudgementAsync(JudgementRecord record, CancellationToken cancellationToken)
+    {
+        if (_judgements.Any(j => j.ModelId == record.ModelId && j.Suite == record.Suite && j.ItemId == record.ItemId && j.JudgeModelId == record.JudgeModelId))
+        {
+            throw new InvalidOperationException($"judgement of {record.ModelId}/{record.Suite}/{record.ItemId} by {record.JudgeModelId} is already recorded");
+        }
+
+        _judgements.Add(record);
+        return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<JudgementRecord> ReadJudgementsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var record in _judgements.ToList())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await Task.Yield();
+            yield return record;
+        }
+    }
+
     private readonly List<DriftRecord> _drift = [];
     private readonly List<PerplexityRecord> _perplexity = [];
 

@@ -1,0 +1,138 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.Json;
+using Harness.Core.Scoring;
+
+namespace Harness.Core.Judging;
+
+public enum JudgeMode
+{
+    /// <summary>A score on the declared scale for each answer on its own.</summary>
+    Pointwise,
+    /// <summary>The answer against another model's answer to the same item, asked in both orders.</summary>
+    Pairwise,
+}
+
+/// <summary>
+/// The <c>judge</c> scorer's arguments: which manifest model judges, against which rubric, on which scale.
+/// Everything here goes into run.json with the suite and into every judgement record.
+/// </summary>
+/// <param name="JudgeModelId">A model id of the manifest (a GGUF model) that grades.</param>
+/// <param name="Rubric">The grading instructions, from <c>rubric</c> or the file <c>rubric_file</c> of the suite.</param>
+/// <param name="ScaleMin">Lowest pointwise score (integer).</param>
+/// <param name="ScaleMax">Highest pointwise score (integer, at most <see cref="MaxScaleSteps"/> above the lowest).</param>
+/// <param name="PassAt">Pointwise: an answer passes at this score or above. Pairwise: passing means preferred over the other answer.</param>
+/// <param name="AgainstModelId">Pairwise: the model whose answers every other model's answers are compared with.</param>
+public sealed record JudgeSpec(
+    string JudgeModelId,
+    JudgeMode Mode,
+    string Rubric,
+    int ScaleMin,
+    int ScaleMax,
+    int PassAt,
+    string? AgainstModelId)
+{
+    /// <summary>The scorer name suites use.</summary>
+    public const string ScorerName = "judge";
+
+    /// <summary>More steps than this make a grammar of single choices unwieldy and a judge's scale meaningless.</summary>
+    public const int MaxScaleSteps = 100;
+
+    /// <summary>Parses the scorer arguments; <paramref name="suiteDirectory"/> resolves <c>rubric_file</c>.</summary>
+    /// <exception cref="ArgumentException">A missing or malformed argument, named.</exception>
+    public static JudgeSpec Parse(ImmutableSortedDictionary<string, JsonElement> arguments, string suiteDirectory)
+    {
+        var args = new ScorerArguments(ScorerName, arguments, "model", "rubric", "rubric_file", "scale", "pass_at", "mode", "against");
+        var model = args.RequiredString("model");
+        var mode = args.OptionalString("mode") switch
+        {
+            null or "pointwise" => JudgeMode.Pointwise,
+            "pairwise" => JudgeMode.Pairwise,
+            var other => throw args.Invalid("mode", $"must be pointwise or pairwise, got '{other}'"),
+        };
+        var rubric = args.OptionalString("rubric");
+        var rubricFile = args.OptionalString("rubric_file");
+        if (rubric is null == rubricFile is null)
+        {
+            throw args.Invalid("rubric", "exactly one of rubric and rubric_file is required");
+        }
+
+        if (rubricFile is not null)
+        {
+            var path = Path.GetFullPath(Path.Combine(suiteDirectory, rubricFile));
+            try
+            {
+                rubric = File.ReadAllText(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw args.Invalid("rubric_file", $"cannot be read ({path}: {ex.Message})");
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(rubric))
+        {
+            throw args.Invalid("rubric", "must not be empty");
+        }
+
+        var (min, max) = (1, 10);
+        if (args.Raw("scale") is { } scale)
+        {
+            if (scale.ValueKind != JsonValueKind.Array || scale.GetArrayLength() != 2
+                || !scale[0].TryGetInt32(out min) || !scale[1].TryGetInt32(out max) || max <= min || max - min > MaxScaleSteps)
+            {
+                throw args.Invalid("scale", $"must be [lowest, highest] integers with lowest < highest and at most {MaxScaleSteps} steps");
+            }
+        }
+
+        var passAt = max;
+        if (args.Raw("pass_at") is { } pass)
+        {
+            if (!pass.TryGetInt32(out passAt) || passAt < min || passAt > max)
+            {
+                throw args.Invalid("pass_at", string.Create(CultureInfo.InvariantCulture, $"must be an integer on the scale {min}..{max}"));
+            }
+        }
+
+        var against = args.OptionalString("against");
+        if (mode == JudgeMode.Pairwise && string.IsNullOrEmpty(against))
+        {
+            throw args.Invalid("against", "is required in pairwise mode: the model whose answers the others are compared with");
+        }
+
+        if (mode == JudgeMode.Pointwise && against is not null)
+        {
+            throw args.Invalid("against", "only applies in pairwise mode");
+        }
+
+        return new JudgeSpec(model, mode, rubric!.Trim(), min, max, passAt, against);
+    }
+
+    /// <summary>A pointwise score mapped onto [0, 1].</summary>
+    public double Normalize(int score) => (double)(score - ScaleMin) / (ScaleMax - ScaleMin);
+}
+
+/// <summary>
+/// The <c>judge</c> scorer at item time. A judge is a model, and a scorer never runs one: this placeholder records
+/// "awaiting the judge" with a value of 0, and the judge pass after the candidates stores a judgement per item that
+/// the report puts in its place (<see cref="JudgementOverlay"/>). An item the judge never reached keeps 0 and is
+/// counted as not judged.
+/// </summary>
+public sealed class JudgeScorer(JudgeSpec spec) : IScorer
+{
+    public JudgeSpec Spec { get; } = spec;
+
+    public string Name => JudgeSpec.ScorerName;
+
+    public Score Score(ScoringInput input) =>
+        new(Name, 0, null, 0, null, $"awaiting the judge pass ({Spec.JudgeModelId}, {Spec.Mode.ToString().ToLowerInvariant()})");
+}
+
+/// <summary>Builds <see cref="JudgeScorer"/> from a suite's <c>judge</c> scorer entry.</summary>
+public sealed class JudgeScorerFactory : IScorerFactory
+{
+    public string Name => JudgeSpec.ScorerName;
+
+    public IScorer Create(ImmutableSortedDictionary<string, JsonElement> arguments, string suiteDirectory) =>
+        new JudgeScorer(JudgeSpec.Parse(arguments, suiteDirectory));
+}

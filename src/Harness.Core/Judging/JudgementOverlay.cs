@@ -1,0 +1,86 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Harness.Core.Runs;
+using Harness.Core.Scoring;
+
+namespace Harness.Core.Judging;
+
+/// <summary>How much of a judged suite the judge reached, for the report.</summary>
+/// <param name="Judged">Items with a verdict.</param>
+/// <param name="Errors">Items the judge looked at without reaching a verdict (each record says why).</param>
+/// <param name="NotJudged">Items with no judgement yet (the judge did not run, failed to load, or the run was cut short).</param>
+/// <param name="Spec">The spec the judge followed, from its judgements; null when nothing was judged yet.</param>
+public sealed record JudgeSummary(string JudgeModelId, string? JudgeFileSha256, JudgeSpec? Spec, int Judged, int Errors, int NotJudged);
+
+/// <summary>
+/// Puts the judge's verdicts in place of the <c>judge</c> scorer's placeholders, so verdicts, rankings and frontiers
+/// read judged values like any other score. Pure: the stored item records are never rewritten.
+/// </summary>
+public static class JudgementOverlay
+{
+    /// <summary>Items with their judge scores filled in, and a summary per judged suite.</summary>
+    public static (IReadOnlyList<ItemRecord> Items, ImmutableDictionary<string, JudgeSummary> Summaries) Apply(
+        IReadOnlyList<RunSuite> suites, IReadOnlyList<ItemRecord> items, IReadOnlyList<JudgementRecord> judgements)
+    {
+        ArgumentNullException.ThrowIfNull(suites);
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(judgements);
+        var judgedSuites = suites
+            .Select(s => (Suite: s, Index: s.Scorers.Select((spec, i) => (spec, i)).FirstOrDefault(x => x.spec.Name == JudgeSpec.ScorerName)))
+            .Where(x => x.Index.spec is not null)
+            .ToDictionary(x => x.Suite.Name, x => (x.Index.i, x.Index.spec.Arguments), StringComparer.Ordinal);
+        if (judgedSuites.Count == 0)
+        {
+            return (items, ImmutableDictionary<string, JudgeSummary>.Empty);
+        }
+
+        // The newest judgement per item wins, as for every other record.
+        var byKey = new Dictionary<(string, string, string), JudgementRecord>();
+        foreach (var judgement in judgements)
+        {
+            byKey[(judgement.ModelId, judgement.Suite, judgement.ItemId)] = judgement;
+        }
+
+        var counts = new Dictionary<string, (int Judged, int Errors, int Missing, JudgementRecord? Any)>(StringComparer.Ordinal);
+        var result = new List<ItemRecord>(items.Count);
+        foreach (var item in items)
+        {
+            if (!judgedSuites.TryGetValue(item.Key.Suite, out var judged) || item.Scores.Length <= judged.i)
+            {
+                result.Add(item);
+                continue;
+            }
+
+            var c = counts.GetValueOrDefault(item.Key.Suite);
+            if (!byKey.TryGetValue((item.Key.ModelId, item.Key.Suite, item.Key.ItemId), out var judgement))
+            {
+                counts[item.Key.Suite] = (c.Judged, c.Errors, c.Missing + 1, c.Any);
+                result.Add(item);
+                continue;
+            }
+
+            counts[item.Key.Suite] = judgement.Error is null ? (c.Judged + 1, c.Errors, c.Missing, judgement) : (c.Judged, c.Errors + 1, c.Missing, judgement);
+            var answer = judgement.Error is null ? judgement.Score.ToString("0.###", CultureInfo.InvariantCulture) : null;
+            var detail = judgement.Spec.Mode == JudgeMode.Pointwise
+                ? string.Create(CultureInfo.InvariantCulture, $" on {judgement.Spec.ScaleMin}..{judgement.Spec.ScaleMax}")
+                : $" against {judgement.Spec.AgainstModelId}";
+            var explanation = judgement.Error
+                ?? $"judge {judgement.JudgeModelId} ({judgement.Spec.Mode.ToString().ToLowerInvariant()}): {answer}{detail}";
+            var score = new Score(JudgeSpec.ScorerName, judgement.NormalizedScore, answer, judgement.NormalizedScore, answer, explanation);
+            var scores = item.Scores.SetItem(judged.i, score);
+            result.Add(item with { Scores = scores, Passed = judged.i == 0 ? item.Status == ItemStatus.Scored && judgement.Passed : item.Passed });
+        }
+
+        var summaries = ImmutableDictionary.CreateBuilder<string, JudgeSummary>(StringComparer.Ordinal);
+        foreach (var (suite, judged) in judgedSuites)
+        {
+            var judgeId = judged.Arguments.TryGetValue("model", out var model) && model.ValueKind == System.Text.Json.JsonValueKind.String
+                ? model.GetString()!
+                : "unknown";
+            var c = counts.GetValueOrDefault(suite);
+            summaries[suite] = new JudgeSummary(judgeId, c.Any?.JudgeFileSha256, c.Any?.Spec, c.Judged, c.Errors, c.Missing);
+        }
+
+        return (result, summaries.ToImmutable());
+    }
+}
