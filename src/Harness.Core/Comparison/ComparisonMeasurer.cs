@@ -130,7 +130,8 @@ public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore s
                     cancellationToken.ThrowIfCancellationRequested();
                     var record = await MeasureItemAsync(plan, baseProbe, candidateProbe, id, suite, item, baseAnswers[(suite.Name, item.Id)], cancellationToken).ConfigureAwait(false);
                     await store.AppendDriftAsync(record, cancellationToken).ConfigureAwait(false);
-                    progress?.Report(new DriftProgress(id, ++done, pending.Count));
+                    done++; // not inside the ?. call: without a progress sink the count must still move
+                    progress?.Report(new DriftProgress(id, done, pending.Count));
                 }
             }
 

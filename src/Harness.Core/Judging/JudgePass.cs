@@ -112,7 +112,8 @@ public sealed class JudgePass(IModelBackend backend, IJudgementStore store, Time
 
             await store.AppendJudgementAsync(judgement, cancellationToken).ConfigureAwait(false);
             judged.Add((record.Key.ModelId, record.Key.Suite, record.Key.ItemId, judge.Entry.Id));
-            progress?.Report(new JudgeProgress(judge.Entry.Id, suite.Name, ++done, pending.Count));
+            done++;
+            progress?.Report(new JudgeProgress(judge.Entry.Id, suite.Name, done, pending.Count));
         }
 
         return new JudgeOutcome(judge.Entry.Id, suite.Name, done, null);

@@ -54,7 +54,8 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
                 var record = await EvaluateItemAsync(modelId, session, prepared, item, cancellationToken).ConfigureAwait(false);
                 record = record with { Energy = Measure(energy, start, EnergyAttribution.Exclusive, GenerationPhase(record)) };
                 await store.AppendItemAsync(record, cancellationToken).ConfigureAwait(false);
-                progress?.Report(new EvaluationProgress(modelId, suite.Name, ++completed, suite.Items.Length, record));
+                completed++;
+                progress?.Report(new EvaluationProgress(modelId, suite.Name, completed, suite.Items.Length, record));
             }
         }
     }
@@ -92,7 +93,8 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
             record = record with { Energy = Measure(energy, previous, now, EnergyAttribution.BatchInterval, generation: null) };
             previous = now;
             await store.AppendItemAsync(record, cancellationToken).ConfigureAwait(false);
-            progress?.Report(new EvaluationProgress(modelId, suite.Name, ++completed, suite.Items.Length, record));
+            completed++;
+            progress?.Report(new EvaluationProgress(modelId, suite.Name, completed, suite.Items.Length, record));
         }
     }
 
