@@ -20,6 +20,7 @@ public sealed record FrontierAnalysis(
 public sealed record FrontierEntry(string ModelId, double MeanScore, double DifferenceFromBest, Interval? DifferenceInterval, bool OnFrontier);
 
 /// <summary>The frontier of one open suite: every model statistically tied with the best.</summary>
+/// <param name="Entries">The best first, then every other model with items on the suite in rank order.</param>
 public sealed record FrontierSet(string Suite, string BestModelId, double Confidence, int Resamples, int Seed, ImmutableArray<FrontierEntry> Entries);
 
 /// <summary>

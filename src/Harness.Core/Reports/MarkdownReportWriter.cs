@@ -61,6 +61,11 @@ public sealed class MarkdownReportWriter : IReportWriter
             Line("> **Warning:** Harness ran as a Debug build; latency and throughput are not representative.");
         }
 
+        if (report.Analysis is { } summary)
+        {
+            RenderSummary(summary, Line);
+        }
+
         Line();
         Line("## Models");
         Line();
@@ -116,6 +121,7 @@ public sealed class MarkdownReportWriter : IReportWriter
             }
 
             RenderEnergyTable([.. suite.Rows.Select(r => (r.ModelId, r.Energy))], Line);
+            RenderParetoLine(report.Analysis, suite.Suite, Line);
         }
 
         foreach (OpenSuiteReport suite in report.OpenSuites)
@@ -149,7 +155,9 @@ public sealed class MarkdownReportWriter : IReportWriter
                     Bytes(row.PeakResidentMemoryBytes)));
             }
 
+            RenderFrontierLines(report.Analysis, suite.Suite, Line);
             RenderEnergyTable([.. suite.Rows.Select(r => (r.ModelId, r.Energy))], Line);
+            RenderParetoLine(report.Analysis, suite.Suite, Line);
         }
 
         if (report.Energy is { } plan)
@@ -196,6 +204,64 @@ public sealed class MarkdownReportWriter : IReportWriter
         line(Inv($"Scores by judge **{Cell(judge.JudgeModelId)}**{sha} ({how}): {judge.Judged} items judged, {judge.Errors} without a verdict, {judge.NotJudged} not judged."));
         line("");
     }
+
+    // The answer first: what each model is good for, before the tables that prove it.
+    private static void RenderSummary(FrontierAnalysis analysis, Action<string> line)
+    {
+        static string List(ImmutableArray<string> names) => names.IsDefaultOrEmpty ? "—" : string.Join(", ", names);
+
+        line("");
+        line("## Summary");
+        line("");
+        foreach (ModelStanding standing in analysis.Standings)
+        {
+            line(Cell($"- {standing.ModelId}: frontier on {List(standing.FrontierOn)}; sufficient for {List(standing.SufficientFor)}; cheapest sufficient for {List(standing.CheapestSufficientFor)}"));
+        }
+
+        if (analysis.Cheapest.IsDefaultOrEmpty)
+        {
+            return;
+        }
+
+        line("");
+        foreach (CheapestSufficient cheapest in analysis.Cheapest)
+        {
+            line(Cell($"- {cheapest.Suite}: cheapest sufficient: {cheapest.ModelId ?? "none"} ({cheapest.CostRule})"));
+        }
+    }
+
+    private static void RenderFrontierLines(FrontierAnalysis? analysis, string suite, Action<string> line)
+    {
+        if (analysis?.Frontiers.FirstOrDefault(f => f.Suite == suite) is not { } frontier)
+        {
+            return;
+        }
+
+        line("");
+        string on = string.Join(", ", frontier.Entries.Where(e => e.OnFrontier).Select(e => e.ModelId));
+        line(Cell(Inv($"Frontier: {on} (not significantly below {frontier.BestModelId}: paired bootstrap, {Percent(frontier.Confidence, "0.#")}, {frontier.Resamples} resamples, seed {frontier.Seed}).")));
+        var below = frontier.Entries.Where(e => !e.OnFrontier).ToArray();
+        if (below.Length > 0)
+        {
+            line(Cell("Below the frontier: " + string.Join(", ", below.Select(e => e.DifferenceInterval is { } i
+                ? Inv($"{e.ModelId} {Signed(e.DifferenceFromBest)} [{Signed(i.Lower)}, {Signed(i.Upper)}]")
+                : Inv($"{e.ModelId} {Signed(e.DifferenceFromBest)} (too few common items)"))) + "."));
+        }
+    }
+
+    private static void RenderParetoLine(FrontierAnalysis? analysis, string suite, Action<string> line)
+    {
+        var front = analysis?.CostQuality.Where(p => p.Suite == suite && p.OnParetoFront).Select(p => p.ModelId).ToArray();
+        if (front is not { Length: > 0 })
+        {
+            return;
+        }
+
+        line("");
+        line(Cell("Pareto front (higher quality; lower J/item, p95 latency, peak memory): " + string.Join(", ", front) + "."));
+    }
+
+    private static string Signed(double value) => value.ToString("+0.000;-0.000;0.000", CultureInfo.InvariantCulture);
 
     // One table per suite: every figure beside its source and both uncertainties (spread over items, meter bound).
     private static void RenderEnergyTable(IReadOnlyList<(string ModelId, EnergySummary? Energy)> rows, Action<string> line)

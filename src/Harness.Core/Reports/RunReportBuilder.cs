@@ -89,6 +89,9 @@ public static class RunReportBuilder
         var comparison = manifest.Comparison is { } plan
             ? ComparisonReportBuilder.Build(plan, manifest, summaries, fixedSuites, items, drift ?? [], perplexity ?? [])
             : null;
+        // Only the manifest's models: the analysis ranks and pairs what the tables show.
+        var analysis = FrontierAnalyzer.Analyze(
+            summaries, fixedSuites, openSuites, [.. items.Where(i => modelOrder.Contains(i.Key.ModelId))]);
         return new RunReport(
             RunReport.CurrentSchemaVersion,
             manifest.RunId,
@@ -99,7 +102,8 @@ public static class RunReportBuilder
             fixedSuites.ToImmutable(),
             openSuites.ToImmutable(),
             comparison,
-            manifest.Energy);
+            manifest.Energy,
+            analysis);
     }
 
     /// <summary>Latency percentiles and mean rates over scored items; rates only from items whose phase took time.</summary>
