@@ -59,7 +59,9 @@ internal static class HarnessApp
                 .WithExample("doctor")
                 .WithExample("doctor", "--measure", "3");
             config.AddCommand<ReportCommand>("report")
-                .WithDescription("Rebuild report.md and report.json of a run from its stored records.");
+                .WithDescription("Rebuild report.md and report.json of a run from its stored records; with two runs, compare them item by item (diff-<A>-vs-<B>.md/.json).")
+                .WithExample("report", "results/20261129-010203-abc123")
+                .WithExample("report", "results/20261129-010203-abc123", "results/20261130-090000-def456");
             config.AddCommand<ForgeCommand>("forge")
                 .WithDescription("Build one of the project's own tiny models from a recipe.");
             config.AddCommand<QuantizeCommand>("quantize")

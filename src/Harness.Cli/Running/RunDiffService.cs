@@ -1,0 +1,77 @@
+using Harness.Core.Reports;
+using Harness.Core.Runs;
+using Harness.Core.Serialization;
+using Harness.Core.Suites;
+using Harness.Store.Sqlite;
+
+namespace Harness.Cli.Running;
+
+/// <summary>What <c>harness report A B</c> produced: the diff and the files written.</summary>
+internal sealed record RunDiffResult(RunDiff Diff, IReadOnlyList<string> Files);
+
+/// <summary>Compares two run folders item by item and writes <c>diff-&lt;A&gt;-vs-&lt;B&gt;.md/.json</c>; no model is loaded.</summary>
+internal static class RunDiffService
+{
+    public static IReadOnlyList<IRunDiffWriter> Writers { get; } = [new RunDiffMarkdownWriter(), new RunDiffJsonWriter()];
+
+    /// <param name="outputDirectory">Where the files go; null: run B's folder, beside its own report.</param>
+    public static async Task<RunDiffResult> WriteAsync(string runA, string runB, string? outputDirectory, CancellationToken cancellationToken)
+    {
+        var (manifestA, itemsA) = await ReadRunAsync(runA, cancellationToken);
+        var (manifestB, itemsB) = await ReadRunAsync(runB, cancellationToken);
+        var diff = RunDiffBuilder.Build(manifestA, itemsA, manifestB, itemsB);
+
+        string directory = Path.GetFullPath(outputDirectory ?? runB);
+        Directory.CreateDirectory(directory);
+        var files = new List<string>();
+        foreach (var writer in Writers)
+        {
+            // Written beside and renamed, so a reader never sees half a diff.
+            var target = Path.Combine(directory, RunDiff.FileStem(diff.RunA.RunId, diff.RunB.RunId) + writer.Extension);
+            var temporary = target + ".tmp";
+            await using (var stream = File.Create(temporary))
+            {
+                await writer.WriteAsync(diff, stream, cancellationToken);
+            }
+
+            File.Move(temporary, target, overwrite: true);
+            files.Add(target);
+        }
+
+        return new RunDiffResult(diff, files);
+    }
+
+    /// <exception cref="InputFileException">The folder is missing or is not a run folder (no run.json or no store).</exception>
+    public static async Task<(RunManifest Manifest, IReadOnlyList<ItemRecord> Items)> ReadRunAsync(string runDirectory, CancellationToken cancellationToken)
+    {
+        runDirectory = Path.GetFullPath(runDirectory);
+        if (!Directory.Exists(runDirectory))
+        {
+            throw new InputFileException(runDirectory, null, "no such run folder");
+        }
+
+        if (!File.Exists(RunManifestFile.PathIn(runDirectory)))
+        {
+            throw new InputFileException(runDirectory, null, $"not a run folder: it has no {RunManifestFile.FileName}");
+        }
+
+        // Opening the store creates one when it is missing; a diff must never leave an empty store behind.
+        if (!File.Exists(Path.Combine(runDirectory, SqliteRunStore.FileName)))
+        {
+            throw new InputFileException(runDirectory, null, $"not a run folder: it has no {SqliteRunStore.FileName}");
+        }
+
+        var manifest = await RunManifestFile.ReadAsync(runDirectory, cancellationToken);
+        var items = new List<ItemRecord>();
+        var store = await SqliteRunStore.OpenAsync(runDirectory, cancellationToken);
+        await using (store)
+        {
+            await foreach (var item in store.ReadItemsAsync(cancellationToken))
+            {
+                items.Add(item);
+            }
+        }
+
+        return (manifest, items);
+    }
+}
