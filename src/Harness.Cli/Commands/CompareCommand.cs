@@ -63,7 +63,8 @@ internal sealed class CompareCommand : AsyncCommand<CompareSettings>
     public override async Task<int> ExecuteAsync(CommandContext context, CompareSettings settings, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        var service = RunService.WithWorkers(http);
+        using var scorers = new Scoring.HarnessScorers();
+        var service = RunService.WithWorkers(http, scorers);
         var reference = settings.Reference ?? Path.Combine(settings.Tasks, ReferenceText.DefaultFileName);
 
         var result = await RunCommand.RunWithDisplayAsync(false, (observer, downloads) => settings.Resume is { } resume

@@ -110,7 +110,8 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
     public override async Task<int> ExecuteAsync(CommandContext context, RunSettings settings, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        var service = RunService.WithWorkers(http);
+        using var scorers = new Scoring.HarnessScorers();
+        var service = RunService.WithWorkers(http, scorers);
 
         var result = await RunWithDisplayAsync(settings.Json, (observer, downloads) => settings.Resume is { } resume
             ? service.ResumeAsync(resume, observer, downloads, cancellationToken)

@@ -28,7 +28,8 @@ internal sealed class ValidateCommand : Command<ValidateSettings>
     public override int Execute(CommandContext context, ValidateSettings settings, CancellationToken cancellationToken)
     {
         var manifest = new ManifestLoader().Validate(settings.Manifest);
-        var suites = SuiteValidator.ValidateAll(settings.Tasks, ScorerRegistry.Default.Factories);
+        using var scorers = new Scoring.HarnessScorers();
+        var suites = SuiteValidator.ValidateAll(settings.Tasks, scorers.Registry.Factories);
         var errors = manifest.Errors.AddRange(suites);
         if (settings.Json)
         {

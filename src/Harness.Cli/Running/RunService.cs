@@ -63,14 +63,18 @@ internal sealed record RunResult(
 /// Plans a run (or reads back the plan of one being resumed), runs it through the coordinator and rebuilds
 /// the reports from the store. Everything that decides a score is in run.json before the first item.
 /// </summary>
-internal sealed class RunService(IModelBackend backend, ModelResolver resolver, TimeProvider timeProvider, EnergyHardware energy)
+internal sealed class RunService(
+    IModelBackend backend, ModelResolver resolver, TimeProvider timeProvider, EnergyHardware energy, Scoring.HarnessScorers? scorers = null)
 {
+    private readonly ScorerRegistry _registry = scorers?.Registry ?? ScorerRegistry.Default;
+
     /// <summary>The CLI's service: llama.cpp in one worker process per model, models resolved through the cache.</summary>
-    public static RunService WithWorkers(HttpClient http) => new(
+    public static RunService WithWorkers(HttpClient http, Scoring.HarnessScorers scorers) => new(
         new WorkerProcessBackend(WorkerLaunch.CurrentProcess(), BackendVersions.BackendName),
         ModelResolver.Create(http, HarnessCache.FromEnvironment()),
         TimeProvider.System,
-        EnergyHardware.ThisMachine(TimeProvider.System));
+        EnergyHardware.ThisMachine(TimeProvider.System),
+        scorers);
 
     public async Task<RunResult> StartAsync(NewRunOptions options, IRunObserver? observer, IProgress<DownloadProgress>? downloads, CancellationToken cancellationToken)
     {
@@ -107,7 +111,7 @@ internal sealed class RunService(IModelBackend backend, ModelResolver resolver, 
             [.. models, .. failures.Select(f => f.Model)],
             [.. suites.Select(ToRunSuite)],
             HostProbe.Probe(),
-            BuildVersions(backend),
+            BuildVersions(backend).AddRange(scorers?.VersionsFor(suites) ?? ImmutableSortedDictionary<string, string>.Empty),
             plan,
             PlanEnergy(options.Energy ?? EnergySettings.Default),
             judgeEntries.IsEmpty ? null : new JudgePlan([.. judges, .. judgeFailures.Select(f => f.Model)]));
@@ -294,12 +298,12 @@ internal sealed class RunService(IModelBackend backend, ModelResolver resolver, 
         return entries.ToImmutable();
     }
 
-    private static ImmutableArray<PreparedSuite> Prepare(ImmutableArray<Suite> suites) =>
+    private ImmutableArray<PreparedSuite> Prepare(ImmutableArray<Suite> suites) =>
         [.. suites.Select(suite =>
         {
             try
             {
-                return new PreparedSuite(suite, [.. suite.Scorers.Select(spec => ScorerRegistry.Default.Create(spec, suite.Directory))]);
+                return new PreparedSuite(suite, [.. suite.Scorers.Select(spec => _registry.Create(spec, suite.Directory))]);
             }
             catch (ArgumentException ex)
             {

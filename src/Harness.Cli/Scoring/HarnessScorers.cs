@@ -1,0 +1,40 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Harness.Core.Scoring;
+using Harness.Core.Suites;
+using Harness.Scoring.Onnx;
+
+namespace Harness.Cli.Scoring;
+
+/// <summary>
+/// The CLI's scorer registry: the core's built-in scorers plus the ONNX embedding-similarity scorer. The MiniLM model
+/// loads on the first item it scores, so a run without such a suite never reads it. Dispose releases the ONNX session.
+/// </summary>
+internal sealed class HarnessScorers : IDisposable
+{
+    private readonly EmbeddingSimilarityScorerFactory _embedding = new(new MiniLmOptions());
+
+    public HarnessScorers() => Registry = new ScorerRegistry([.. ScorerRegistry.Default.Factories, _embedding]);
+
+    public ScorerRegistry Registry { get; }
+
+    /// <summary>
+    /// Versions of scorer models the suites use, for run.json: the MiniLM carrier and its model's sha256 when a suite
+    /// scores with <c>embedding_similarity</c> (this loads the model once).
+    /// </summary>
+    public ImmutableSortedDictionary<string, string> VersionsFor(IEnumerable<Suite> suites)
+    {
+        if (!suites.Any(s => s.Scorers.Any(spec => spec.Name == EmbeddingSimilarityScorer.ScorerName)) || _embedding.Model is not { } model)
+        {
+            return ImmutableSortedDictionary<string, string>.Empty;
+        }
+
+        return ImmutableSortedDictionary<string, string>.Empty
+            .Add("scorer.embedding_similarity.model", model.Name)
+            .Add("scorer.embedding_similarity.carrier", $"{model.CarrierPackage} {model.CarrierVersion}")
+            .Add("scorer.embedding_similarity.sha256", model.Sha256)
+            .Add("scorer.embedding_similarity.max_tokens", model.MaxTokens.ToString(CultureInfo.InvariantCulture));
+    }
+
+    public void Dispose() => _embedding.Dispose();
+}
