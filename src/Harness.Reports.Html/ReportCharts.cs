@@ -57,8 +57,8 @@ internal sealed class ReportCharts
 
         var bar = plot.Add.HorizontalLine(suite.Requirement.MinPassRate, 1.5f, Foreground, LinePattern.Dashed);
         bar.LegendText = "bar " + HtmlText.Percent(suite.Requirement.MinPassRate);
-        plot.Axes.Bottom.SetTicks(xs, [.. rows.Select(r => r.ModelId)]);
-        RotateLabelsWhenCrowded(plot, rows.Select(r => r.ModelId));
+        plot.Axes.Bottom.SetTicks(xs, [.. rows.Select(r => Short(r.ModelId))]);
+        RotateLabelsWhenCrowded(plot, rows.Select(r => Short(r.ModelId)));
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => HtmlText.Percent(v, "0") };
         plot.YLabel("pass rate");
         plot.Axes.SetLimitsY(0, 1.05);
@@ -104,7 +104,7 @@ internal sealed class ReportCharts
 
         foreach (var point in placed)
         {
-            var label = plot.Add.Text(point.ModelId, Cost(point)!.Value, point.Quality);
+            var label = plot.Add.Text(Short(point.ModelId), Cost(point)!.Value, point.Quality);
             label.LabelFontColor = Foreground;
             label.LabelFontSize = 11;
             label.LabelAlignment = Alignment.LowerLeft;
@@ -152,7 +152,7 @@ internal sealed class ReportCharts
         for (var i = 0; i < rungs.Count; i++)
         {
             plot.Add.Markers(new[] { xs[i] }, new[] { ys[i] }, MarkerShape.FilledCircle, 11, VerdictColor(rungs[i].Verdict));
-            var label = plot.Add.Text(rungs[i].ModelId, xs[i], ys[i]);
+            var label = plot.Add.Text(Short(rungs[i].ModelId), xs[i], ys[i]);
             label.LabelFontColor = Foreground;
             label.LabelFontSize = 11;
             label.LabelAlignment = Alignment.UpperLeft;
@@ -179,6 +179,9 @@ internal sealed class ReportCharts
         VerdictKind.Insufficient => Insufficient,
         _ => Undecided,
     };
+
+    // A long id would squeeze the plot or run off the chart; the tables beside every chart carry the full id.
+    private static string Short(string modelId) => modelId.Length <= 28 ? modelId : modelId[..27] + "…";
 
     private static Plot NewPlot()
     {
