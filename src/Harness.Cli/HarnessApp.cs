@@ -39,7 +39,7 @@ internal static class HarnessApp
             config.SetApplicationName("harness");
             config.PropagateExceptions();
             config.AddCommand<RunCommand>("run")
-                .WithDescription("Evaluate models on task suites and write results/<run-id>/ (store, run.json, report.md, report.json).")
+                .WithDescription("Evaluate models on task suites and write results/<run-id>/ (store, run.json, report.md, report.json, report.html).")
                 .WithExample("run")
                 .WithExample("run", "--models", "models.manifest", "--suite", "tasks/arith", "--model", "tiny-bigram")
                 .WithExample("run", "--resume", "results/20261129-010203-abc123");
@@ -59,7 +59,7 @@ internal static class HarnessApp
                 .WithExample("doctor")
                 .WithExample("doctor", "--measure", "3");
             config.AddCommand<ReportCommand>("report")
-                .WithDescription("Rebuild report.md and report.json of a run from its stored records; with two runs, compare them item by item (diff-<A>-vs-<B>.md/.json).")
+                .WithDescription("Rebuild report.md, report.json and report.html of a run from its stored records; with two runs, compare them item by item (diff-<A>-vs-<B>.md/.json).")
                 .WithExample("report", "results/20261129-010203-abc123")
                 .WithExample("report", "results/20261129-010203-abc123", "results/20261130-090000-def456");
             config.AddCommand<ForgeCommand>("forge")

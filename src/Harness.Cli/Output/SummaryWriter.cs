@@ -66,7 +66,7 @@ internal static class SummaryWriter
             console.MarkupLineInterpolated($"[red]{model.ModelId}: {model.Status}[/] {model.Failure}");
         }
 
-        console.MarkupLineInterpolated($"Results: [link]{result.RunDirectory}[/] (report.md, report.json, run.json, store.sqlite)");
+        console.MarkupLineInterpolated($"Results: [link]{result.RunDirectory}[/] (report.html, report.md, report.json, run.json, store.sqlite)");
     }
 
     public static string ToJson(RunResult result) => JsonSerializer.Serialize(new

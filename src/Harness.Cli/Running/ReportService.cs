@@ -3,14 +3,15 @@ using Harness.Core.Judging;
 using Harness.Core.Reports;
 using Harness.Core.Runs;
 using Harness.Core.Serialization;
+using Harness.Reports.Html;
 using Harness.Store.Sqlite;
 
 namespace Harness.Cli.Running;
 
-/// <summary>Rebuilds report.md and report.json from run.json and the store alone.</summary>
+/// <summary>Rebuilds report.md, report.json and report.html from run.json and the store alone.</summary>
 internal static class ReportService
 {
-    public static IReadOnlyList<IReportWriter> Writers { get; } = [new MarkdownReportWriter(), new JsonReportWriter()];
+    public static IReadOnlyList<IReportWriter> Writers { get; } = [new MarkdownReportWriter(), new JsonReportWriter(), new HtmlReportWriter()];
 
     public static async Task<RunReport> RebuildAsync(string runDirectory, CancellationToken cancellationToken)
     {

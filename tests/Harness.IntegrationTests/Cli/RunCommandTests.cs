@@ -24,7 +24,7 @@ public sealed class RunCommandTests
 
         Assert.True(run.ExitCode == 0, run.Output + run.Error);
         var dir = ws.SingleRunDirectory();
-        foreach (var file in new[] { "store.sqlite", "run.json", "report.md", "report.json" })
+        foreach (var file in new[] { "store.sqlite", "run.json", "report.md", "report.json", "report.html" })
         {
             Assert.True(File.Exists(Path.Combine(dir, file)), file);
         }

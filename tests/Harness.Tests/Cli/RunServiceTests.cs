@@ -104,6 +104,7 @@ public sealed class RunServiceTests : IDisposable
         Assert.Equal(ModelRunStatus.LoadFailed, outcomes["absent"].Status);
         Assert.Contains("nowhere.gguf", outcomes["absent"].Failure, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(result.RunDirectory, "report.md")));
+        Assert.True(File.Exists(Path.Combine(result.RunDirectory, "report.html")));
         var arith = result.Report.FixedSuites.Single(s => s.Suite == "arith");
         Assert.All(arith.Rows, r => Assert.Equal(VerdictKind.Sufficient, r.Verdict.Kind));
         Assert.Equal(["arith", "sentiment"], result.Manifest.Suites.Select(s => s.Name));

@@ -1,0 +1,513 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using Harness.Core.Comparison;
+using Harness.Core.Energy;
+using Harness.Core.Reports;
+using Harness.Core.Runs;
+using Harness.Core.Suites;
+using Harness.Core.Verdicts;
+using static Harness.Reports.Html.HtmlText;
+
+namespace Harness.Reports.Html;
+
+/// <summary>
+/// report.html: the sufficiency report as one self-contained page. The answer comes first (cheapest sufficient model
+/// per fixed suite, frontier per open suite, a line per model), then the evidence per suite with inline SVG charts,
+/// then the environment. It loads nothing: no script, no font, no stylesheet from elsewhere (the page's
+/// Content-Security-Policy forbids it), so it opens the same offline, from a mail attachment or a CI artifact.
+/// </summary>
+public sealed class HtmlReportWriter : IReportWriter
+{
+    private static readonly Lazy<string> Stylesheet = new(() =>
+    {
+        using var stream = typeof(HtmlReportWriter).Assembly.GetManifestResourceStream("Harness.Reports.Html.report.css")
+            ?? throw new InvalidOperationException("report.css is not embedded in Harness.Reports.Html.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+
+    public string FileName => "report.html";
+
+    public async Task WriteAsync(RunReport report, Stream destination, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(Render(report));
+        await destination.WriteAsync(bytes, cancellationToken);
+        await destination.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>The whole page, with <c>\n</c> line ends on every platform.</summary>
+    public static string Render(RunReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var html = new StringBuilder();
+        void Line(string text = "") => html.Append(text).Append('\n');
+        var charts = new ReportCharts();
+        var created = report.CreatedAt.ToUniversalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC";
+
+        Line("<!DOCTYPE html>");
+        Line("<html lang=\"en\">");
+        Line("<head>");
+        Line("<meta charset=\"utf-8\">");
+        Line("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+        Line("<meta name=\"color-scheme\" content=\"light dark\">");
+        // Nothing may load: a report that fetched a script or font would leak that it was opened, and break offline.
+        Line("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">");
+        Line($"<title>Harness report {E(report.RunId)}</title>");
+        Line("<style>");
+        html.Append(Stylesheet.Value.ReplaceLineEndings("\n"));
+        Line("</style>");
+        Line("</head>");
+        Line("<body>");
+        Line($"<h1>Harness report: run <code>{E(report.RunId)}</code></h1>");
+        Line($"<p class=\"meta\">{E(created)} · {E(report.Host.HostName)} · {E(report.Host.CpuModel)} · {E(EnergyShort(report.Energy))}</p>");
+        if (report.Host.DebugBuild)
+        {
+            Line("<p class=\"warning\"><strong>Warning:</strong> Harness ran as a Debug build; latency and throughput are not representative.</p>");
+        }
+
+        RenderAnswer(report, Line);
+        foreach (var suite in report.FixedSuites)
+        {
+            RenderFixedSuite(suite, charts, Line);
+        }
+
+        foreach (var suite in report.OpenSuites)
+        {
+            RenderOpenSuite(suite, report.Analysis?.Frontiers.FirstOrDefault(f => f.Suite == suite.Suite), Line);
+        }
+
+        RenderCostQuality(report, charts, Line);
+        if (report.Comparison is { Ladders.IsDefaultOrEmpty: false } comparison)
+        {
+            RenderLadders(comparison, charts, Line);
+        }
+
+        RenderModels(report, Line);
+        RenderEnvironment(report, Line);
+        Line($"<p class=\"muted\">Report schema {report.ReportSchemaVersion.ToString(CultureInfo.InvariantCulture)}; the same data as report.json and report.md in this folder.</p>");
+        Line("</body>");
+        Line("</html>");
+        return html.ToString();
+    }
+
+    private static void RenderAnswer(RunReport report, Action<string> line)
+    {
+        void Line(string text = "") => line(text);
+        var analysis = report.Analysis;
+        Line("<section class=\"answer\" id=\"answer\">");
+        Line("<h2>Answer</h2>");
+        if (report.FixedSuites.IsEmpty && report.OpenSuites.IsEmpty)
+        {
+            Line("<p>No suite has results in this run yet.</p>");
+        }
+
+        Line("<ul>");
+        foreach (var suite in report.FixedSuites)
+        {
+            var bar = $"bar ≥ {Percent(suite.Requirement.MinPassRate)}";
+            var sufficient = suite.Rows.Where(r => r.Verdict.Kind == VerdictKind.Sufficient).Select(r => r.ModelId).ToList();
+            if (analysis?.Cheapest.FirstOrDefault(c => c.Suite == suite.Suite) is { } cheapest)
+            {
+                Line(cheapest.ModelId is { } model
+                    ? $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): cheapest sufficient <span class=\"sufficient\">{E(model)}</span> <span class=\"muted\">({E(cheapest.CostRule)}{(sufficient.Count > 1 ? $"; {Count(sufficient.Count, "model")} sufficient" : "")})</span></li>"
+                    : $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): <span class=\"insufficient\">no model is sufficient</span>{Outcome(suite)}</li>");
+            }
+            else
+            {
+                Line(sufficient.Count > 0
+                    ? $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): sufficient <span class=\"sufficient\">{E(string.Join(", ", sufficient))}</span></li>"
+                    : $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): <span class=\"insufficient\">no model is sufficient</span>{Outcome(suite)}</li>");
+            }
+        }
+
+        foreach (var suite in report.OpenSuites)
+        {
+            if (analysis?.Frontiers.FirstOrDefault(f => f.Suite == suite.Suite) is { } frontier)
+            {
+                var on = frontier.Entries.Where(e => e.OnFrontier).Select(e => e.ModelId).ToList();
+                Line($"<li><b>{E(suite.Suite)}</b> (open): frontier <span class=\"front\">{E(string.Join(", ", on))}</span> <span class=\"muted\">(best {E(frontier.BestModelId)}; the others are not significantly worse at {E(Percent(frontier.Confidence, "0"))} confidence)</span></li>");
+            }
+            else if (!suite.Rows.IsEmpty)
+            {
+                var best = suite.Rows.Where(r => r.Rank == 1).Select(r => r.ModelId);
+                Line($"<li><b>{E(suite.Suite)}</b> (open): best <span class=\"front\">{E(string.Join(", ", best))}</span></li>");
+            }
+        }
+
+        Line("</ul>");
+        if (analysis is { Standings.IsDefaultOrEmpty: false })
+        {
+            Line("<h3>Each model</h3>");
+            Line("<ul>");
+            foreach (var standing in analysis.Standings)
+            {
+                var parts = new List<string>();
+                if (!standing.CheapestSufficientFor.IsDefaultOrEmpty)
+                {
+                    parts.Add($"cheapest sufficient for <span class=\"sufficient\">{E(string.Join(", ", standing.CheapestSufficientFor))}</span>");
+                }
+
+                if (!standing.SufficientFor.IsDefaultOrEmpty)
+                {
+                    parts.Add($"sufficient for {E(string.Join(", ", standing.SufficientFor))}");
+                }
+
+                if (!standing.FrontierOn.IsDefaultOrEmpty)
+                {
+                    parts.Add($"on the frontier of <span class=\"front\">{E(string.Join(", ", standing.FrontierOn))}</span>");
+                }
+
+                Line($"<li><b>{E(standing.ModelId)}</b>: {(parts.Count == 0 ? "<span class=\"muted\">sufficient for no fixed suite and on no frontier</span>" : string.Join("; ", parts))}</li>");
+            }
+
+            Line("</ul>");
+        }
+
+        Line("</section>");
+    }
+
+    private static string Outcome(FixedSuiteReport suite)
+    {
+        var undecided = suite.Rows.Count(r => r.Verdict.Kind == VerdictKind.Undecided);
+        var insufficient = suite.Rows.Count(r => r.Verdict.Kind == VerdictKind.Insufficient);
+        return E(Inv($" ({insufficient} insufficient, {undecided} undecided)"));
+    }
+
+    private static void RenderFixedSuite(FixedSuiteReport suite, ReportCharts charts, Action<string> line)
+    {
+        void Line(string text = "") => line(text);
+        Line("<section class=\"suite\">");
+        Line($"<h2>{E(suite.Suite)} <span class=\"tag\">{E(Inv($"fixed · v{suite.Version} · {suite.ItemCount} items"))}</span></h2>");
+        Line($"<p class=\"req\">{E(RequirementLine(suite.Requirement))}</p>");
+        if (suite.Rows.IsEmpty)
+        {
+            Line("<p>No model has items on this suite yet.</p>");
+            Line("</section>");
+            return;
+        }
+
+        if (suite.Rows.Any(r => r.Verdict.PassRate is not null))
+        {
+            Line("<figure>");
+            Line(charts.PassRates(suite));
+            Line($"<figcaption>Pass rate per model (dot, coloured by verdict) with its Wilson interval at {E(Percent(suite.Requirement.Confidence, "0.#"))} confidence; dashed: the bar. A model is sufficient when its whole interval is above the bar.</figcaption>");
+            Line("</figure>");
+        }
+
+        Line("<table>");
+        Line("<thead><tr><th>model</th><th class=\"num\">pass rate [interval]</th><th>verdict</th><th class=\"num\">p50 / p95</th><th class=\"num\">J/item</th><th>reasons</th></tr></thead>");
+        Line("<tbody>");
+        foreach (var row in suite.Rows)
+        {
+            var verdict = row.Verdict;
+            var rate = verdict.PassRate is { } r
+                ? Inv($"{Percent(r.Rate)} ({r.Successes}/{r.Trials}) [{Percent(r.Interval.Lower)}, {Percent(r.Interval.Upper)}]")
+                : "–";
+            var kind = Name(verdict.Kind);
+            Line($"<tr><td>{E(row.ModelId)}</td><td class=\"num\">{E(rate)}</td><td class=\"{kind}\">{kind}</td><td class=\"num\">{E(Latencies(row.Performance))}</td><td class=\"num\">{E(JoulesPerItem(row.Energy, verdict.JoulesPerItem))}</td><td class=\"reasons\">{E(string.Join("; ", verdict.Reasons))}</td></tr>");
+        }
+
+        Line("</tbody>");
+        Line("</table>");
+        Line("</section>");
+    }
+
+    private static void RenderOpenSuite(OpenSuiteReport suite, FrontierSet? frontier, Action<string> line)
+    {
+        void Line(string text = "") => line(text);
+        Line("<section class=\"suite\">");
+        Line($"<h2>{E(suite.Suite)} <span class=\"tag\">{E(Inv($"open · v{suite.Version} · {suite.ItemCount} items"))}</span></h2>");
+        if (suite.Rows.IsEmpty)
+        {
+            Line("<p>No model has items on this suite yet.</p>");
+            Line("</section>");
+            return;
+        }
+
+        Line($"<p class=\"req\">{E(Inv($"Ranked by mean primary score; interval: Student-t at {Percent(suite.Rows[0].Score.Confidence, "0")} confidence."))}"
+            + (frontier is null ? "" : E(Inv($" Frontier: not significantly below the best ({frontier.BestModelId}) by a paired bootstrap of {frontier.Resamples} resamples, seed {frontier.Seed}.")))
+            + "</p>");
+        var entries = frontier?.Entries.ToDictionary(e => e.ModelId, StringComparer.Ordinal);
+        Line("<table>");
+        Line("<thead><tr><th class=\"num\">rank</th><th>model</th><th class=\"num\">mean [interval]</th><th class=\"num\">n</th>"
+            + (entries is null ? "" : "<th>frontier</th><th class=\"num\">Δ vs best [interval]</th>")
+            + "<th class=\"num\">p50 / p95</th><th class=\"num\">J/item</th></tr></thead>");
+        Line("<tbody>");
+        foreach (var row in suite.Rows)
+        {
+            var score = row.Score;
+            var interval = score.Interval is { } i ? Inv($" [{Fixed(i.Lower)}, {Fixed(i.Upper)}]") : " [n < 2]";
+            var frontierCells = "";
+            if (entries is not null)
+            {
+                frontierCells = entries.TryGetValue(row.ModelId, out var entry)
+                    ? (entry.OnFrontier ? "<td class=\"front\">◆ on frontier</td>" : "<td class=\"muted\">below</td>")
+                        + $"<td class=\"num\">{E(entry.DifferenceInterval is { } d ? Inv($"{entry.DifferenceFromBest:+0.000;-0.000;0.000} [{d.Lower:+0.000;-0.000;0.000}, {d.Upper:+0.000;-0.000;0.000}]") : "best")}</td>"
+                    : "<td>–</td><td class=\"num\">–</td>";
+            }
+
+            Line($"<tr><td class=\"num\">{row.Rank.ToString(CultureInfo.InvariantCulture)}</td><td>{E(row.ModelId)}</td><td class=\"num\">{E(Fixed(score.Mean) + interval)}</td><td class=\"num\">{score.Count.ToString(CultureInfo.InvariantCulture)}</td>{frontierCells}<td class=\"num\">{E(Latencies(row.Performance))}</td><td class=\"num\">{E(JoulesPerItem(row.Energy, null))}</td></tr>");
+        }
+
+        Line("</tbody>");
+        Line("</table>");
+        Line("</section>");
+    }
+
+    private static void RenderCostQuality(RunReport report, ReportCharts charts, Action<string> line)
+    {
+        void Line(string text = "") => line(text);
+        var suites = report.FixedSuites.Select(s => (s.Suite, Fixed: true)).Concat(report.OpenSuites.Select(s => (s.Suite, Fixed: false))).ToList();
+        var figures = new List<string>();
+        foreach (var (suite, isFixed) in suites)
+        {
+            var points = report.Analysis is { } analysis
+                ? [.. analysis.CostQuality.Where(p => p.Suite == suite)]
+                : PointsWithoutAnalysis(report, suite);
+            if (points.Count == 0 || charts.CostQuality(suite, points, isFixed) is not { } svg)
+            {
+                continue;
+            }
+
+            figures.Add("<figure>\n<h3>" + E(suite) + "</h3>\n" + svg + "\n<figcaption>"
+                + (report.Analysis is null
+                    ? "No cost-quality analysis in this report: every model is drawn, none is marked as on the front."
+                    : "Diamonds joined: the Pareto front (no other model is at least as good and cheaper on every cost). Circles: dominated.")
+                + "</figcaption>\n</figure>");
+        }
+
+        if (figures.Count == 0)
+        {
+            return;
+        }
+
+        Line("<section>");
+        Line("<h2>Cost against quality</h2>");
+        Line("<p class=\"req\">x: joules per item where every model has it (≈ marks the CPU-time estimate), otherwise p95 latency; y: pass rate (fixed suites) or mean score (open suites).</p>");
+        foreach (var figure in figures)
+        {
+            Line(figure);
+        }
+
+        Line("</section>");
+    }
+
+    // Without the analysis the plane can still be drawn from the suite rows; nothing is claimed about the front.
+    private static List<CostQualityPoint> PointsWithoutAnalysis(RunReport report, string suite)
+    {
+        var points = new List<CostQualityPoint>();
+        foreach (var row in report.FixedSuites.Where(s => s.Suite == suite).SelectMany(s => s.Rows))
+        {
+            if (row.Verdict.PassRate is { } rate)
+            {
+                points.Add(new CostQualityPoint(row.ModelId, suite, rate.Rate, row.Energy?.JoulesPerItem.Mean,
+                    row.Energy?.Quality == EnergyQuality.Estimated, row.Performance.P95Latency, row.PeakResidentMemoryBytes, false));
+            }
+        }
+
+        foreach (var row in report.OpenSuites.Where(s => s.Suite == suite).SelectMany(s => s.Rows))
+        {
+            points.Add(new CostQualityPoint(row.ModelId, suite, row.Score.Mean, row.Energy?.JoulesPerItem.Mean,
+                row.Energy?.Quality == EnergyQuality.Estimated, row.Performance.P95Latency, row.PeakResidentMemoryBytes, false));
+        }
+
+        return points;
+    }
+
+    private static void RenderLadders(ComparisonReport comparison, ReportCharts charts, Action<string> line)
+    {
+        void Line(string text = "") => line(text);
+        Line("<section>");
+        Line($"<h2>Quantization ladder <span class=\"tag\">against {E(comparison.BaseModelId)}</span></h2>");
+        foreach (var ladder in comparison.Ladders)
+        {
+            Line($"<h3>{E(ladder.Suite)}</h3>");
+            Line($"<p class=\"req\">{E(RequirementLine(ladder.Requirement))} Smallest sufficient: "
+                + (ladder.CheapestSufficientModelId is { } cheapest ? $"<span class=\"sufficient\">{E(cheapest)}</span>" : "<span class=\"insufficient\">none</span>")
+                + ".</p>");
+            if (ladder.Rungs.Any(r => r.PassRate is not null))
+            {
+                Line("<figure>");
+                Line(charts.Ladder(ladder));
+                Line("<figcaption>Pass rate with its interval against file size; dot colour: verdict; dashed: the bar.</figcaption>");
+                Line("</figure>");
+            }
+
+            Line("<table>");
+            Line("<thead><tr><th>model</th><th class=\"num\">file size</th><th class=\"num\">bits/param</th><th class=\"num\">pass rate [interval]</th><th>verdict</th><th class=\"num\">J/item</th></tr></thead>");
+            Line("<tbody>");
+            foreach (var rung in ladder.Rungs)
+            {
+                var kind = Name(rung.Verdict);
+                var rate = rung.PassRate is { } p && rung.PassRateInterval is { } i ? Inv($"{Percent(p)} [{Percent(i.Lower)}, {Percent(i.Upper)}]") : "–";
+                Line($"<tr><td>{E(rung.ModelId)}</td><td class=\"num\">{E(Bytes(rung.FileSizeBytes))}</td><td class=\"num\">{E(Number(rung.BitsPerParameter, "0.00"))}</td><td class=\"num\">{E(rate)}</td><td class=\"{kind}\">{kind}</td><td class=\"num\">{E(rung.JoulesPerItem is { } j ? Sig(j) : "–")}</td></tr>");
+            }
+
+            Line("</tbody>");
+            Line("</table>");
+        }
+
+        if (!comparison.Notes.IsDefaultOrEmpty)
+        {
+            Line("<ul class=\"muted\">");
+            foreach (var note in comparison.Notes)
+            {
+                Line($"<li>{E(note)}</li>");
+            }
+
+            Line("</ul>");
+        }
+
+        Line("</section>");
+    }
+
+    private static void RenderModels(RunReport report, Action<string> line)
+    {
+        void Line(string text = "") => line(text);
+        if (report.Models.IsEmpty)
+        {
+            return;
+        }
+
+        Line("<section>");
+        Line("<h2>Models</h2>");
+        Line("<table>");
+        Line("<thead><tr><th>model</th><th>status</th><th class=\"num\">file size</th><th class=\"num\">load time</th><th class=\"num\">peak memory</th><th>backend</th><th class=\"num\">items</th><th>failure</th></tr></thead>");
+        Line("<tbody>");
+        foreach (var model in report.Models)
+        {
+            var status = model.Status is { } s ? Name(s) : "not started";
+            var css = model.Status is ModelRunStatus.LoadFailed or ModelRunStatus.Crashed ? " class=\"insufficient\"" : "";
+            Line($"<tr><td>{E(model.ModelId)}</td><td{css}>{E(status)}</td><td class=\"num\">{E(Bytes(model.FileSizeBytes))}</td><td class=\"num\">{E(model.LoadInfo is { } load ? Ms(load.LoadTime) : "–")}</td><td class=\"num\">{E(Bytes(model.PeakResidentMemoryBytes))}</td><td>{E(model.LoadInfo?.Backend ?? "–")}</td><td class=\"num\">{model.ItemsRecorded.ToString(CultureInfo.InvariantCulture)}</td><td class=\"reasons\">{E(model.Failure ?? "")}</td></tr>");
+        }
+
+        Line("</tbody>");
+        Line("</table>");
+        Line("</section>");
+    }
+
+    private static void RenderEnvironment(RunReport report, Action<string> line)
+    {
+        void Line(string text = "") => line(text);
+        var host = report.Host;
+        Line("<section>");
+        Line("<h2>Environment and energy</h2>");
+        Line("<ul>");
+        Line($"<li>Host: {E(Inv($"{host.HostName}, {host.CpuModel}, {host.LogicalCores} logical cores, {Bytes(host.TotalMemoryBytes)} memory"))}</li>");
+        Line($"<li>OS: {E($"{host.OperatingSystem} ({host.Architecture}), .NET {host.DotnetVersion}")}</li>");
+        if (!host.CpuFeatures.IsDefaultOrEmpty)
+        {
+            Line($"<li>CPU features: {E(string.Join(' ', host.CpuFeatures))}</li>");
+        }
+
+        if (!report.Versions.IsEmpty)
+        {
+            // Ordinal order: the dictionary's own comparer may be culture-sensitive after a JSON round trip.
+            Line($"<li>Versions: {E(string.Join(", ", report.Versions.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key} {v.Value}")))}</li>");
+        }
+
+        if (report.Energy is { } plan)
+        {
+            Line($"<li>Power at start: {E(PowerLine(plan.PowerAtStart))}</li>");
+        }
+
+        Line("</ul>");
+        if (report.Energy is not { } energy)
+        {
+            Line("<p class=\"muted\">This run was planned before energy was measured.</p>");
+            Line("</section>");
+            return;
+        }
+
+        if (energy.Selected.Contains("estimate"))
+        {
+            Line("<p class=\"warning\"><strong>Energy is estimated, not measured:</strong> "
+                + E(Inv($"no meter below is usable, so every figure is CPU-seconds of the model's process × {energy.Estimate.WattsPerCore:0.###} W per core{(energy.Estimate.GpuBoardWatts is { } gpu ? Inv($" (+ request time × {gpu:0.###} W for GPU layers)") : "")}. Estimates are marked ≈; they never decide an energy ceiling. `harness doctor` says how to enable a meter."))
+                + "</p>");
+        }
+        else
+        {
+            Line($"<p>Energy measured by {E(string.Join(" + ", energy.Probes.Where(p => energy.Selected.Contains(p.Source)).Select(p => $"{p.Source} ({p.Scope})")))}.</p>");
+        }
+
+        Line(Inv($"<p class=\"muted\">Meters probed; counters read every {energy.SampleInterval.TotalMilliseconds:0} ms at most; idle baseline {energy.IdleBaseline.TotalSeconds:0.#} s per model, model loaded.</p>"));
+        Line("<table>");
+        Line("<thead><tr><th>meter</th><th>usable</th><th>scope</th><th class=\"num\">counter update</th><th>detail</th><th>to enable</th></tr></thead>");
+        Line("<tbody>");
+        foreach (var probe in energy.Probes)
+        {
+            var usable = probe.Usable ? (energy.Selected.Contains(probe.Source) ? "yes, used" : "yes, not used") : "no";
+            Line($"<tr><td>{E(probe.Source)}</td><td>{E(usable)}</td><td>{E(probe.Scope)}</td><td class=\"num\">{E(Ms(probe.UpdateInterval))}</td><td class=\"reasons\">{E(probe.Detail)}</td><td class=\"reasons\">{E(probe.Remedy ?? "–")}</td></tr>");
+        }
+
+        Line("</tbody>");
+        Line("</table>");
+        Line("</section>");
+    }
+
+    private static string EnergyShort(EnergyPlan? plan) => plan switch
+    {
+        null => "energy not recorded",
+        _ when plan.Selected.Contains("estimate") => "energy estimated (≈), no meter",
+        _ => "energy measured by " + string.Join(" + ", plan.Selected),
+    };
+
+    private static string JoulesPerItem(EnergySummary? energy, double? fromVerdict) =>
+        energy is not null
+            ? (energy.Quality == EnergyQuality.Estimated ? "≈ " : "") + Sig(energy.JoulesPerItem.Mean)
+            : fromVerdict is { } j ? Sig(j) : "–";
+
+    private static string Latencies(PerformanceSummary performance) =>
+        performance.P50Latency is { } p50 && performance.P95Latency is { } p95
+            ? Inv($"{Number(p50.TotalMilliseconds, "0")} / {Number(p95.TotalMilliseconds, "0")} ms")
+            : "–";
+
+    private static string RequirementLine(Requirement requirement)
+    {
+        var parts = new List<string>
+        {
+            Inv($"pass rate ≥ {Percent(requirement.MinPassRate)} at {Percent(requirement.Confidence, "0.#")} confidence (Wilson lower bound)"),
+        };
+        if (requirement.MaxP95Latency is { } latency)
+        {
+            parts.Add($"p95 latency ≤ {Ms(latency)}");
+        }
+
+        if (requirement.MaxJoulesPerItem is { } joules)
+        {
+            parts.Add(Inv($"energy ≤ {joules:0.###} J/item"));
+        }
+
+        return "Requirement: " + string.Join(", ", parts) + ".";
+    }
+
+    private static string PowerLine(PowerState state)
+    {
+        var parts = new List<string>
+        {
+            state.PowerSource switch
+            {
+                PowerSource.Ac => "AC",
+                PowerSource.Battery => "battery",
+                _ => "power source unknown",
+            },
+        };
+        if (state.BatteryPercent is { } percent)
+        {
+            parts.Add(Inv($"battery {percent:0.#}%"));
+        }
+
+        parts.Add(state.CpuGovernor is { } governor ? $"governor {governor}" : "governor unknown");
+        if (state.ThermalState is { } thermal)
+        {
+            parts.Add($"thermal: {thermal}");
+        }
+
+        return string.Join(", ", parts);
+    }
+
+    private static string Count(int count, string noun) =>
+        count.ToString(CultureInfo.InvariantCulture) + " " + noun + (count == 1 ? "" : "s");
+}

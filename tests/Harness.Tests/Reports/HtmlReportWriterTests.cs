@@ -1,0 +1,164 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Harness.Core.Reports;
+using Harness.Reports.Html;
+using Harness.Tests.Serialization;
+
+namespace Harness.Tests.Reports;
+
+public partial class HtmlReportWriterTests
+{
+    private const string Hostile = "<script>alert(1)</script>";
+
+    [Fact]
+    public void Page_is_self_contained_with_inline_svg_charts()
+    {
+        var html = HtmlReportWriter.Render(SampleReports.Build());
+
+        Assert.StartsWith("<!DOCTYPE html>\n", html, StringComparison.Ordinal);
+        Assert.Equal("report.html", new HtmlReportWriter().FileName);
+        // Pass rates, two cost-quality planes and the ladder.
+        Assert.Equal(4, Regex.Count(html, "<svg ", RegexOptions.None, TimeSpan.FromSeconds(5)));
+        Assert.Empty(ExternalReference().Matches(html));
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<link", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("@import", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("url(http", html, StringComparison.Ordinal);
+        Assert.Contains("default-src 'none'", html, StringComparison.Ordinal);
+        // Light, dark and print: the charts take the page's text colour.
+        Assert.Contains("prefers-color-scheme: dark", html, StringComparison.Ordinal);
+        Assert.Contains("@media print", html, StringComparison.Ordinal);
+        Assert.Contains("currentColor", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(SvgEmbedding.ForegroundSentinel, html, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Every_chart_has_its_own_ids()
+    {
+        var html = HtmlReportWriter.Render(SampleReports.Build());
+
+        var ids = IdAttribute().Matches(html).Select(m => m.Groups[1].Value).ToList();
+        Assert.NotEmpty(ids);
+        Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
+        foreach (Match reference in UrlReference().Matches(html))
+        {
+            Assert.Contains(reference.Groups[1].Value, ids);
+        }
+    }
+
+    [Fact]
+    public void Untrusted_text_is_html_encoded_in_tables_and_charts()
+    {
+        var html = HtmlReportWriter.Render(SampleReports.Build(oddModelId: Hostile));
+
+        Assert.DoesNotContain(Hostile, html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<b>wrong</b>", html, StringComparison.Ordinal);
+        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html, StringComparison.Ordinal);
+        Assert.Contains("&amp; &lt;b&gt;wrong&lt;/b&gt;", html, StringComparison.Ordinal);
+        // Once in each table and the answer, and as a label on the charts that carry model ids.
+        Assert.True(Regex.Count(html, Regex.Escape("&lt;script&gt;alert(1)&lt;/script&gt;"), RegexOptions.None, TimeSpan.FromSeconds(5)) >= 6);
+    }
+
+    [Fact]
+    public async Task Page_is_identical_under_a_decimal_comma_culture()
+    {
+        var report = SampleReports.Build();
+        var invariant = await Write(report);
+
+        string german;
+        using (new CultureScope("de-DE"))
+        {
+            german = await Write(report);
+        }
+
+        Assert.Equal(invariant, german);
+        Assert.Contains("97.0% (194/200) [93.6%, 98.6%]", german, StringComparison.Ordinal);
+        Assert.DoesNotContain("93,6", german, StringComparison.Ordinal);
+        // Chart tick labels too: ScottPlot formats with the current culture unless told otherwise.
+        Assert.DoesNotMatch(CommaDecimalInText(), german);
+    }
+
+    [Fact]
+    public void Answer_names_the_cheapest_sufficient_model_the_frontier_and_each_model()
+    {
+        var html = HtmlReportWriter.Render(SampleReports.Build());
+        var answer = Answer(html);
+
+        Assert.Contains("<b>arith</b> (bar ≥ 90.0%): cheapest sufficient <span class=\"sufficient\">tiny-q4_0</span>", answer, StringComparison.Ordinal);
+        Assert.Contains("lowest J/item, then p95 latency, then file size; 2 models sufficient", answer, StringComparison.Ordinal);
+        Assert.Contains("<b>stories</b> (open): frontier <span class=\"front\">tiny-f16, tiny-q8_0</span>", answer, StringComparison.Ordinal);
+        Assert.Contains("<li><b>tiny-q4_0</b>: cheapest sufficient for <span class=\"sufficient\">arith</span>; sufficient for arith</li>", answer, StringComparison.Ordinal);
+        Assert.Contains("<li><b>tiny-q8_0</b>: sufficient for arith; on the frontier of <span class=\"front\">stories</span></li>", answer, StringComparison.Ordinal);
+        Assert.Contains("<li><b>odd-model</b>: <span class=\"muted\">sufficient for no fixed suite and on no frontier</span></li>", answer, StringComparison.Ordinal);
+        // The answer comes before any evidence.
+        Assert.True(html.IndexOf("id=\"answer\"", StringComparison.Ordinal) < html.IndexOf("<svg", StringComparison.Ordinal));
+        // The open suite's table marks the frontier.
+        Assert.Contains("<td>tiny-q8_0</td><td class=\"num\">0.705 [0.650, 0.760]</td><td class=\"num\">60</td><td class=\"front\">◆ on frontier</td><td class=\"num\">-0.007 [-0.031, +0.017]</td>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_analysis_the_answer_lists_the_sufficient_models_and_the_best()
+    {
+        var answer = Answer(HtmlReportWriter.Render(SampleReports.Build(withAnalysis: false)));
+
+        Assert.Contains("<b>arith</b> (bar ≥ 90.0%): sufficient <span class=\"sufficient\">tiny-q4_0, tiny-q8_0</span>", answer, StringComparison.Ordinal);
+        Assert.Contains("<b>stories</b> (open): best <span class=\"front\">tiny-f16</span>", answer, StringComparison.Ordinal);
+        Assert.DoesNotContain("cheapest", answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Estimated_energy_is_marked_and_explained()
+    {
+        var html = HtmlReportWriter.Render(SampleReports.Build());
+
+        Assert.Contains("<td class=\"num\">21 / 42 ms</td><td class=\"num\">≈ 0.0123</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<strong>Energy is estimated, not measured:</strong>", html, StringComparison.Ordinal);
+        Assert.Contains("energy estimated (≈), no meter", html, StringComparison.Ordinal);
+        Assert.Contains("≈ J/item (estimated from CPU time)", html, StringComparison.Ordinal);
+        Assert.Contains("<td>rapl</td><td>no</td>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verdict_table_and_ladder_show_every_row()
+    {
+        var html = HtmlReportWriter.Render(SampleReports.Build());
+
+        Assert.Contains("<h1>Harness report: run <code>2025-03-14T09-26-53-abc123</code></h1>", html, StringComparison.Ordinal);
+        Assert.Contains("2025-03-14 08:26 UTC · ci-host · AMD EPYC 7763", html, StringComparison.Ordinal);
+        Assert.Contains("Requirement: pass rate ≥ 90.0% at 95% confidence (Wilson lower bound), p95 latency ≤ 500 ms.", html, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"undecided\">undecided</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"insufficient\">insufficient</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<h2>Quantization ladder <span class=\"tag\">against tiny-f16</span></h2>", html, StringComparison.Ordinal);
+        Assert.Contains("<td>tiny-q4_0</td><td class=\"num\">44.0 KiB</td><td class=\"num\">4.50</td><td class=\"num\">97.0% [93.6%, 98.6%]</td><td class=\"sufficient\">sufficient</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<td>small</td><td class=\"insufficient\">loadFailed</td>", html, StringComparison.Ordinal);
+    }
+
+    private static string Answer(string html)
+    {
+        var start = html.IndexOf("<section class=\"answer\"", StringComparison.Ordinal);
+        var end = html.IndexOf("</section>", start, StringComparison.Ordinal);
+        return html[start..end];
+    }
+
+    private static async Task<string> Write(RunReport report)
+    {
+        using var stream = new MemoryStream();
+        await new HtmlReportWriter().WriteAsync(report, stream, CancellationToken.None);
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    // A src or href that leaves the file: a scheme, or a protocol-relative //host.
+    [GeneratedRegex(@"(?:src|href)\s*=\s*[""']?\s*(?:[a-z][a-z0-9+.\-]*:|//)", RegexOptions.IgnoreCase)]
+    private static partial Regex ExternalReference();
+
+    [GeneratedRegex(@"\sid=""([^""]+)""")]
+    private static partial Regex IdAttribute();
+
+    [GeneratedRegex(@"url\(#([^)]+)\)")]
+    private static partial Regex UrlReference();
+
+    // A decimal comma in text content, e.g. a tick label "0,5" or "12,5%".
+    [GeneratedRegex(@">[^<]*\d,\d+%?\s*<")]
+    private static partial Regex CommaDecimalInText();
+}

@@ -1,0 +1,112 @@
+using System.Collections.Immutable;
+using Harness.Core.Comparison;
+using Harness.Core.Energy;
+using Harness.Core.Reports;
+using Harness.Core.Runs;
+using Harness.Core.Statistics;
+using Harness.Core.Suites;
+using Harness.Core.Verdicts;
+
+namespace Harness.Tests.Reports;
+
+/// <summary>
+/// A whole report built by hand, every section filled: a fixed suite with all three verdicts, an open suite with a
+/// frontier, estimated energy, a quantization ladder and a failed model. Shared with the browser test (linked into
+/// Harness.IntegrationTests), so both look at the same page.
+/// </summary>
+internal static class SampleReports
+{
+    public const string RunId = "2025-03-14T09-26-53-abc123";
+
+    /// <param name="oddModelId">A fourth model with this id, insufficient on arith and last on stories.</param>
+    /// <param name="withAnalysis">Fill <see cref="RunReport.Analysis"/>; without it the page falls back to the rows.</param>
+    public static RunReport Build(string oddModelId = "odd-model", bool withAnalysis = true)
+    {
+        var arith = new Requirement(0.9, 0.95, TimeSpan.FromMilliseconds(500), null);
+        FixedSuiteRow Fixed(string model, VerdictKind kind, int passed, int trials, double lower, double upper, double p95, double joules, string reason) =>
+            new(model,
+                new FixedSuiteVerdict(model, "arith", arith, kind, trials, passed,
+                    new ProportionEstimate(passed, trials, (double)passed / trials, new Interval(lower, upper), 0.95),
+                    (double)passed / trials, TimeSpan.FromMilliseconds(p95 / 2), TimeSpan.FromMilliseconds(p95), joules, null, [reason]),
+                new PerformanceSummary(TimeSpan.FromMilliseconds(p95 / 2), TimeSpan.FromMilliseconds(p95), 850.5, 4000, TimeSpan.FromMilliseconds(3)),
+                16_777_216,
+                Energy(joules));
+        OpenSuiteRow Open(int rank, string model, double mean, double lower, double upper, double p95, double joules) =>
+            new(rank, model, new MeanEstimate(60, mean, 0.2, new Interval(lower, upper), 0.95),
+                new PerformanceSummary(TimeSpan.FromMilliseconds(p95 / 2), TimeSpan.FromMilliseconds(p95), 900, 4200, TimeSpan.FromMilliseconds(2)),
+                16_777_216, Energy(joules));
+
+        var fixedSuite = new FixedSuiteReport("arith", 2, arith, 200,
+        [
+            Fixed("tiny-q4_0", VerdictKind.Sufficient, 194, 200, 0.936, 0.986, 41.5, 0.0123, "the 95% lower bound 93.6% clears the bar 90.0%"),
+            Fixed("tiny-q8_0", VerdictKind.Sufficient, 196, 200, 0.950, 0.992, 52.25, 0.0151, "the 95% lower bound 95.0% clears the bar 90.0%"),
+            Fixed("tiny-f16", VerdictKind.Undecided, 186, 200, 0.885, 0.958, 77.0, 0.0219, "the interval [88.5%, 95.8%] contains the bar 90.0%"),
+            Fixed(oddModelId, VerdictKind.Insufficient, 120, 200, 0.531, 0.665, 30.0, 0.0081, "the 95% upper bound 66.5% is below the bar 90.0% & <b>wrong</b>"),
+        ]);
+        var openSuite = new OpenSuiteReport("stories", 1, 60,
+        [
+            Open(1, "tiny-f16", 0.712, 0.66, 0.76, 80, 0.0225),
+            Open(2, "tiny-q8_0", 0.705, 0.65, 0.76, 55, 0.0153),
+            Open(3, "tiny-q4_0", 0.641, 0.58, 0.70, 43, 0.0125),
+            Open(4, oddModelId, 0.214, 0.16, 0.27, 31, 0.0082),
+        ]);
+        var plan = new EnergyPlan(
+            [new EnergyMeterProbe("rapl", false, EnergyQuality.Measured, "CPU packages and DRAM", TimeSpan.FromMilliseconds(1), 61e-6,
+                 "/sys/class/powercap not present (a VM)", "run on bare metal"),
+             new EnergyMeterProbe("estimate", true, EnergyQuality.Estimated, "this process's CPU time", TimeSpan.FromMilliseconds(10), 0,
+                 "CPU time × 10 W per core", null)],
+            ["estimate"], new EnergyEstimateParameters(10, null), TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(3),
+            new PowerState(PowerSource.Unknown, null, null, null, null));
+        var analysis = new FrontierAnalysis(
+            [new FrontierSet("stories", "tiny-f16", 0.95, 2000, 1234,
+            [
+                new FrontierEntry("tiny-f16", 0.712, 0, null, true),
+                new FrontierEntry("tiny-q8_0", 0.705, -0.007, new Interval(-0.031, 0.017), true),
+                new FrontierEntry("tiny-q4_0", 0.641, -0.071, new Interval(-0.112, -0.030), false),
+                new FrontierEntry(oddModelId, 0.214, -0.498, new Interval(-0.560, -0.430), false),
+            ])],
+            [.. fixedSuite.Rows.Select(r => new CostQualityPoint(r.ModelId, "arith", r.Verdict.PassRate!.Rate, r.Energy!.JoulesPerItem.Mean, true,
+                 r.Performance.P95Latency, r.PeakResidentMemoryBytes, r.ModelId is "tiny-q4_0" or "tiny-q8_0" || r.ModelId == oddModelId)),
+             .. openSuite.Rows.Select(r => new CostQualityPoint(r.ModelId, "stories", r.Score.Mean, r.Energy!.JoulesPerItem.Mean, true,
+                 r.Performance.P95Latency, r.PeakResidentMemoryBytes, true))],
+            [new CheapestSufficient("arith", "tiny-q4_0", "lowest J/item, then p95 latency, then file size")],
+            [
+                new ModelStanding("tiny-q4_0", [], ["arith"], ["arith"]),
+                new ModelStanding("tiny-q8_0", ["stories"], ["arith"], []),
+                new ModelStanding("tiny-f16", ["stories"], [], []),
+                new ModelStanding(oddModelId, [], [], []),
+            ]);
+        var ladder = new QuantizationLadder("arith", arith,
+        [
+            new LadderRung("tiny-q4_0", 45_056, 4.5, VerdictKind.Sufficient, 0.97, new Interval(0.936, 0.986), 0.0123),
+            new LadderRung("tiny-q8_0", 81_920, 8.5, VerdictKind.Sufficient, 0.98, new Interval(0.950, 0.992), 0.0151),
+            new LadderRung("tiny-f16", 155_648, 16, VerdictKind.Undecided, 0.93, new Interval(0.885, 0.958), 0.0219),
+        ], "tiny-q4_0");
+        var comparison = new ComparisonReport("tiny-f16", 10, "tasks/reference.txt", new string('e', 64), new PerplexityFigure(12.5, 4096, 8),
+            [], [ladder], ["J/item is estimated from CPU time (≈), not measured."]);
+
+        return new RunReport(
+            RunReport.CurrentSchemaVersion,
+            RunId,
+            new DateTimeOffset(2025, 3, 14, 9, 26, 53, TimeSpan.FromHours(1)),
+            new HostFacts("AMD EPYC 7763", ["avx2", "fma"], 2, 25_769_803_776, "Linux 6.1", "X64", "10.0.0", false, "ci-host"),
+            ImmutableSortedDictionary.CreateRange(new Dictionary<string, string> { ["harness"] = "0.1.0", ["LLamaSharp"] = "0.30.0" }),
+            [
+                new ModelSummary("tiny-q4_0", ModelRunStatus.Completed, null, 16_777_216, 45_056, null, 260),
+                new ModelSummary("tiny-q8_0", ModelRunStatus.Completed, null, 16_777_216, 81_920, null, 260),
+                new ModelSummary("tiny-f16", ModelRunStatus.Completed, null, 16_777_216, 155_648, null, 260),
+                new ModelSummary(oddModelId, ModelRunStatus.Completed, null, 16_777_216, 30_000, null, 260),
+                new ModelSummary("small", ModelRunStatus.LoadFailed, null, null, 2_147_483_648, "small.gguf: bad magic", 0),
+            ],
+            [fixedSuite],
+            [openSuite],
+            comparison,
+            plan,
+            withAnalysis ? analysis : null);
+    }
+
+    private static EnergySummary Energy(double joulesPerItem) =>
+        new("estimate", EnergyQuality.Estimated, "this process's CPU time", 200, 200, false,
+            new MeanEstimate(200, joulesPerItem, joulesPerItem / 10, new Interval(joulesPerItem * 0.95, joulesPerItem * 1.05), 0.95),
+            null, joulesPerItem * 200, joulesPerItem / 8, null, null, null, 0, joulesPerItem * 1.1, [EnergyAttribution.Exclusive]);
+}
