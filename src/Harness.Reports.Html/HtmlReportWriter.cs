@@ -181,6 +181,11 @@ public sealed class HtmlReportWriter : IReportWriter
         Line("<section class=\"suite\">");
         Line($"<h2>{E(suite.Suite)} <span class=\"tag\">{E(Inv($"fixed · v{suite.Version} · {suite.ItemCount} items"))}</span></h2>");
         Line($"<p class=\"req\">{E(RequirementLine(suite.Requirement))}</p>");
+        if (suite.Judge is { } judge)
+        {
+            Line($"<p class=\"req\">{E(judge.Describe())}</p>");
+        }
+
         if (suite.Rows.IsEmpty)
         {
             Line("<p>No model has items on this suite yet.</p>");
@@ -229,6 +234,11 @@ public sealed class HtmlReportWriter : IReportWriter
         Line($"<p class=\"req\">{E(Inv($"Ranked by mean primary score; interval: Student-t at {Percent(suite.Rows[0].Score.Confidence, "0")} confidence."))}"
             + (frontier is null ? "" : E(Inv($" Frontier: not significantly below the best ({frontier.BestModelId}) by a paired bootstrap of {frontier.Resamples} resamples, seed {frontier.Seed}.")))
             + "</p>");
+        if (suite.Judge is { } judge)
+        {
+            Line($"<p class=\"req\">{E(judge.Describe())}</p>");
+        }
+
         var entries = frontier?.Entries.ToDictionary(e => e.ModelId, StringComparer.Ordinal);
         Line("<table>");
         Line("<thead><tr><th class=\"num\">rank</th><th>model</th><th class=\"num\">mean [interval]</th><th class=\"num\">n</th>"

@@ -10,7 +10,21 @@ namespace Harness.Core.Judging;
 /// <param name="Errors">Items the judge looked at without reaching a verdict (each record says why).</param>
 /// <param name="NotJudged">Items with no judgement yet (the judge did not run, failed to load, or the run was cut short).</param>
 /// <param name="Spec">The spec the judge followed, from its judgements; null when nothing was judged yet.</param>
-public sealed record JudgeSummary(string JudgeModelId, string? JudgeFileSha256, JudgeSpec? Spec, int Judged, int Errors, int NotJudged);
+public sealed record JudgeSummary(string JudgeModelId, string? JudgeFileSha256, JudgeSpec? Spec, int Judged, int Errors, int NotJudged)
+{
+    /// <summary>One sentence for reports: who judged, how, and how much it reached.</summary>
+    public string Describe()
+    {
+        var how = Spec is { } spec
+            ? spec.Mode == JudgeMode.Pointwise
+                ? string.Create(CultureInfo.InvariantCulture, $"pointwise on {spec.ScaleMin}..{spec.ScaleMax}, pass at {spec.PassAt}")
+                : $"pairwise against {spec.AgainstModelId}, both orders"
+            : "no judgement yet";
+        var sha = JudgeFileSha256 is { Length: >= 12 } hash ? $", sha256 {hash[..12]}…" : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Scores by judge {JudgeModelId}{sha} ({how}): {Judged} items judged, {Errors} without a verdict, {NotJudged} not judged.");
+    }
+}
 
 /// <summary>
 /// Puts the judge's verdicts in place of the <c>judge</c> scorer's placeholders, so verdicts, rankings and frontiers

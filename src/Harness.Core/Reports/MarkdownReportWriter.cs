@@ -195,13 +195,7 @@ public sealed class MarkdownReportWriter : IReportWriter
             return;
         }
 
-        var how = judge.Spec is { } spec
-            ? spec.Mode == Judging.JudgeMode.Pointwise
-                ? Inv($"pointwise on {spec.ScaleMin}..{spec.ScaleMax}, pass at {spec.PassAt}")
-                : $"pairwise against {spec.AgainstModelId}, both orders"
-            : "no judgement yet";
-        var sha = judge.JudgeFileSha256 is { Length: >= 12 } hash ? $", sha256 {hash[..12]}…" : "";
-        line(Inv($"Scores by judge **{Cell(judge.JudgeModelId)}**{sha} ({how}): {judge.Judged} items judged, {judge.Errors} without a verdict, {judge.NotJudged} not judged."));
+        line(Cell(judge.Describe()));
         line("");
     }
 

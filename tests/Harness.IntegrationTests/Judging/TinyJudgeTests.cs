@@ -86,7 +86,7 @@ public sealed class TinyJudgeTests
             Assert.Contains("<answer>", Assert.Single(j.Calls).PromptText, StringComparison.Ordinal);
         });
         var markdown = await File.ReadAllTextAsync(Path.Combine(dir, "report.md"));
-        Assert.Contains("Scores by judge **tiny-judge**", markdown, StringComparison.Ordinal);
+        Assert.Contains("Scores by judge tiny-judge, sha256 ", markdown, StringComparison.Ordinal);
         Assert.Contains("12 items judged, 0 without a verdict, 0 not judged", markdown, StringComparison.Ordinal);
         using var report = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dir, "report.json")));
         var open = report.RootElement.GetProperty("openSuites")[0];
