@@ -81,7 +81,14 @@ public sealed class HtmlReportWriter : IReportWriter
         RenderCostQuality(report, charts, Line);
         if (report.Comparison is { Ladders.IsDefaultOrEmpty: false } comparison)
         {
-            RenderLadders(comparison, charts, Line);
+            RenderLadders($"against {comparison.BaseModelId}", comparison.Ladders, comparison.Notes, charts, Line);
+        }
+        else
+        {
+            foreach (var family in report.Quantization?.Families ?? [])
+            {
+                RenderLadders($"{family.BaseModel} family", family.Ladders, [], charts, Line);
+            }
         }
 
         RenderModels(report, Line);
@@ -326,12 +333,13 @@ public sealed class HtmlReportWriter : IReportWriter
         return points;
     }
 
-    private static void RenderLadders(ComparisonReport comparison, ReportCharts charts, Action<string> line)
+    private static void RenderLadders(
+        string title, ImmutableArray<QuantizationLadder> ladders, ImmutableArray<string> notes, ReportCharts charts, Action<string> line)
     {
         void Line(string text = "") => line(text);
         Line("<section>");
-        Line($"<h2>Quantization ladder <span class=\"tag\">against {E(comparison.BaseModelId)}</span></h2>");
-        foreach (var ladder in comparison.Ladders)
+        Line($"<h2>Quantization ladder <span class=\"tag\">{E(title)}</span></h2>");
+        foreach (var ladder in ladders)
         {
             Line($"<h3>{E(ladder.Suite)}</h3>");
             Line($"<p class=\"req\">{E(RequirementLine(ladder.Requirement))} Smallest sufficient: "
@@ -359,10 +367,10 @@ public sealed class HtmlReportWriter : IReportWriter
             Line("</table>");
         }
 
-        if (!comparison.Notes.IsDefaultOrEmpty)
+        if (!notes.IsDefaultOrEmpty)
         {
             Line("<ul class=\"muted\">");
-            foreach (var note in comparison.Notes)
+            foreach (var note in notes)
             {
                 Line($"<li>{E(note)}</li>");
             }

@@ -170,7 +170,8 @@ public static class ComparisonReportBuilder
             null);
     }
 
-    private static QuantizationLadder Ladder(FixedSuiteReport suite, string[] modelIds, Dictionary<string, ModelSummary> models)
+    /// <summary>The rungs of <paramref name="modelIds"/> on one fixed suite, smallest file first, with the smallest sufficient one.</summary>
+    internal static QuantizationLadder Ladder(FixedSuiteReport suite, string[] modelIds, Dictionary<string, ModelSummary> models)
     {
         var rungs = suite.Rows
             .Where(r => modelIds.Contains(r.ModelId))

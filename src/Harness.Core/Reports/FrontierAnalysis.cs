@@ -40,7 +40,7 @@ public sealed record CostQualityPoint(
     bool OnParetoFront);
 
 /// <summary>The cheapest of the models that are sufficient for a fixed suite; null when none is.</summary>
-/// <param name="CostRule">How "cheapest" was decided, in words (e.g. lowest J/item, then p95 latency, then file size).</param>
+/// <param name="CostRule">How "cheapest" was decided, in words (lowest J/item where intervals do not overlap, then file size, then p95 latency).</param>
 public sealed record CheapestSufficient(string Suite, string? ModelId, string CostRule);
 
 /// <summary>One model's overall line: frontier on these open suites, sufficient for these fixed suites, cheapest for these.</summary>

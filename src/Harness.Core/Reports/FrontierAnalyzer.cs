@@ -200,16 +200,24 @@ public static class FrontierAnalyzer
             performance.P95Latency, peakMemory, OnParetoFront: false);
 
     /// <summary>
-    /// Among the sufficient rows: lowest J/item (rows without a figure last), then lowest p95 latency (missing last),
-    /// then smallest file, then manifest order. Estimates rank like measurements, but the rule says so.
+    /// Among the sufficient rows: the lowest J/item by mean, except that energy only separates models whose intervals
+    /// (Student-t over items, widened by the meter bound) do not overlap the lowest one's: every model whose interval
+    /// overlaps it ties, and ties go to the smallest file, then the lowest p95 latency, then manifest order. Rows
+    /// without an energy figure come after every row with one. Noise in J/item (a 10 ms CPU tick on a 2 ms item) thus
+    /// never picks the winner; a real difference in energy still does.
     /// </summary>
     private static CheapestSufficient Cheapest(FixedSuiteReport suite, Dictionary<string, long> sizes, Dictionary<string, int> order)
     {
         FixedSuiteRow[] sufficient = [.. suite.Rows.Where(r => r.Verdict.Kind == VerdictKind.Sufficient)];
+        var withEnergy = sufficient.Where(r => r.Energy is not null).ToArray();
+        var lowest = withEnergy.OrderBy(r => r.Energy!.JoulesPerItem.Mean).FirstOrDefault();
+        var lowestUpper = lowest is null ? (double?)null : Upper(lowest.Energy!);
+        bool Tied(FixedSuiteRow r) => lowestUpper is { } upper && r.Energy is { } e && Lower(e) <= upper;
         FixedSuiteRow? winner = sufficient
-            .OrderBy(r => r.Energy?.JoulesPerItem.Mean ?? double.PositiveInfinity)
-            .ThenBy(r => r.Performance.P95Latency ?? TimeSpan.MaxValue)
+            .OrderBy(r => lowest is null ? 0 : Tied(r) ? 0 : r.Energy is null ? 2 : 1)
+            .ThenBy(r => Tied(r) ? 0 : r.Energy?.JoulesPerItem.Mean ?? double.PositiveInfinity)
             .ThenBy(r => sizes.GetValueOrDefault(r.ModelId, long.MaxValue))
+            .ThenBy(r => r.Performance.P95Latency ?? TimeSpan.MaxValue)
             .ThenBy(r => order.GetValueOrDefault(r.ModelId, int.MaxValue))
             .FirstOrDefault();
 
@@ -221,7 +229,12 @@ public static class FrontierAnalyzer
                     ? "lowest J/item (≈ estimated from CPU time)"
                     : "lowest J/item (≈ partly estimated from CPU time)")
                 : "lowest J/item (measured)";
-        string rule = $"{energy}, then p95 latency, then file size";
+        string rule = $"{energy}; models whose J/item intervals overlap tie, then smallest file, then p95 latency";
         return new CheapestSufficient(suite.Suite, winner?.ModelId, winner is null ? "no model is sufficient; " + rule : rule);
     }
+
+    // One item gives no interval: its mean is then both bounds, so it ties only with what overlaps that point.
+    private static double Lower(EnergySummary e) => e.CheckedInterval?.Lower ?? e.JoulesPerItem.Mean;
+
+    private static double Upper(EnergySummary e) => e.CheckedInterval?.Upper ?? e.JoulesPerItem.Mean;
 }

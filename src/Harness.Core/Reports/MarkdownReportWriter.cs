@@ -160,6 +160,22 @@ public sealed class MarkdownReportWriter : IReportWriter
             RenderParetoLine(report.Analysis, suite.Suite, Line);
         }
 
+        if (report.Comparison is null && report.Quantization is { } quantization)
+        {
+            foreach (var family in quantization.Families)
+            {
+                Line();
+                Line($"## Quantization ladder: {Cell(family.BaseModel)} family");
+                foreach (var ladder in family.Ladders)
+                {
+                    var rungs = string.Join(" · ", ladder.Rungs.Select(r =>
+                        Inv($"{r.ModelId} {Bytes(r.FileSizeBytes)} {(r.PassRate is { } p ? Percent(p) : "–")} {Name(r.Verdict)}")));
+                    Line();
+                    Line($"- {Cell(ladder.Suite)}: smallest sufficient {Cell(ladder.CheapestSufficientModelId ?? "none")} ({Cell(rungs)})");
+                }
+            }
+        }
+
         if (report.Energy is { } plan)
         {
             RenderEnergySection(plan, report.Models, Line);

@@ -17,6 +17,7 @@ namespace Harness.Core.Reports;
 /// <param name="Comparison">Present for runs made by <c>harness compare</c>.</param>
 /// <param name="Energy">The meters probed and used and the power state at the start; null for runs planned before energy was measured.</param>
 /// <param name="Analysis">Frontiers, the cost-quality plane, the cheapest sufficient models and one line per model.</param>
+/// <param name="Quantization">Quantization ladders of the run's model families (models sharing a <c>base_model</c>).</param>
 public sealed record RunReport(
     int ReportSchemaVersion,
     string RunId,
@@ -28,7 +29,8 @@ public sealed record RunReport(
     ImmutableArray<OpenSuiteReport> OpenSuites,
     ComparisonReport? Comparison = null,
     EnergyPlan? Energy = null,
-    FrontierAnalysis? Analysis = null)
+    FrontierAnalysis? Analysis = null,
+    QuantizationFamilies? Quantization = null)
 {
     public const int CurrentSchemaVersion = 1;
 }
@@ -67,3 +69,12 @@ public sealed record OpenSuiteRow(
 /// <param name="Rows">Best first.</param>
 /// <param name="Judge">When the suite's scores come from a judge model: which, and how much it reached.</param>
 public sealed record OpenSuiteReport(string Suite, int Version, int ItemCount, ImmutableArray<OpenSuiteRow> Rows, JudgeSummary? Judge = null);
+
+/// <summary>
+/// Quantizations of one base model in the run (manifest <c>metadata.base_model</c>, as <c>harness quantize</c> writes it),
+/// as a ladder per fixed suite: smallest file first, with the smallest sufficient rung.
+/// </summary>
+public sealed record QuantizationFamily(string BaseModel, ImmutableArray<QuantizationLadder> Ladders);
+
+/// <summary>Every family with at least two quantizations in the run.</summary>
+public sealed record QuantizationFamilies(ImmutableArray<QuantizationFamily> Families);

@@ -86,6 +86,22 @@ public static class RunReportBuilder
             }
         }
 
+        // Families by the lineage harness quantize records; a family needs two rungs to be a ladder.
+        var summaryById = summaries.ToDictionary(m => m.ModelId, StringComparer.Ordinal);
+        var families = manifest.Models
+            .Where(m => m.Entry.Metadata.ContainsKey("base_model"))
+            .GroupBy(m => m.Entry.Metadata["base_model"], StringComparer.Ordinal)
+            .Where(g => g.Count() >= 2)
+            .Select(g =>
+            {
+                var ids = g.Select(m => m.Entry.Id).ToArray();
+                return new QuantizationFamily(g.Key, [.. fixedSuites
+                    .Where(s => s.Rows.Count(r => ids.Contains(r.ModelId)) >= 2)
+                    .Select(s => ComparisonReportBuilder.Ladder(s, ids, summaryById))]);
+            })
+            .Where(f => !f.Ladders.IsEmpty)
+            .ToImmutableArray();
+
         var comparison = manifest.Comparison is { } plan
             ? ComparisonReportBuilder.Build(plan, manifest, summaries, fixedSuites, items, drift ?? [], perplexity ?? [])
             : null;
@@ -103,7 +119,8 @@ public static class RunReportBuilder
             openSuites.ToImmutable(),
             comparison,
             manifest.Energy,
-            analysis);
+            analysis,
+            families.IsEmpty ? null : new QuantizationFamilies(families));
     }
 
     /// <summary>Latency percentiles and mean rates over scored items; rates only from items whose phase took time.</summary>

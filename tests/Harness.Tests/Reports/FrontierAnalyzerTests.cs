@@ -198,11 +198,28 @@ public class FrontierAnalyzerTests
             new Spec("cheap but wrong", false, Joules: 0.5));
 
         CheapestSufficient cheapest = Assert.Single(report.Analysis!.Cheapest);
-        Assert.Equal(new CheapestSufficient(Fixed, "small", "lowest J/item (measured), then p95 latency, then file size"), cheapest);
+        Assert.Equal(new CheapestSufficient(Fixed, "small", "lowest J/item (measured); models whose J/item intervals overlap tie, then smallest file, then p95 latency"), cheapest);
         CostQualityPoint point = report.Analysis.CostQuality.Single(p => p.ModelId == "small");
         Assert.Equal((1.0, 2.0, false, TimeSpan.FromMilliseconds(100)), (point.Quality, point.JoulesPerItem!.Value, point.EnergyEstimated, point.P95Latency!.Value));
         // cheap but wrong uses a quarter of the energy at quality 0; big is beaten by small on J/item alone.
         Assert.Equal(["small", "cheap but wrong"], report.Analysis.CostQuality.Where(p => p.OnParetoFront).Select(p => p.ModelId));
+    }
+
+    [Fact]
+    public void Energy_only_separates_models_whose_intervals_do_not_overlap_and_ties_go_to_the_smaller_file()
+    {
+        // Every item of a model has the same J, so each interval is its mean ± the 0.01 J meter bound (see Energy).
+        RunReport close = FixedReport(
+            new Spec("lean but big", true, Joules: 1.00, Size: 9_000),
+            new Spec("small", true, Joules: 1.015, Size: 1_000));
+        RunReport apart = FixedReport(
+            new Spec("lean but big", true, Joules: 1.00, Size: 9_000),
+            new Spec("small", true, Joules: 1.50, Size: 1_000));
+
+        // [0.99, 1.01] and [1.005, 1.025] overlap: a tie on energy, and the smaller file wins.
+        Assert.Equal("small", Assert.Single(close.Analysis!.Cheapest).ModelId);
+        // [0.99, 1.01] and [1.49, 1.51] do not: the energy difference is real and decides.
+        Assert.Equal("lean but big", Assert.Single(apart.Analysis!.Cheapest).ModelId);
     }
 
     [Fact]
@@ -214,7 +231,7 @@ public class FrontierAnalyzerTests
 
         CheapestSufficient cheapest = Assert.Single(report.Analysis!.Cheapest);
         Assert.Equal("quick", cheapest.ModelId);
-        Assert.Equal("lowest J/item (≈ estimated from CPU time), then p95 latency, then file size", cheapest.CostRule);
+        Assert.Equal("lowest J/item (≈ estimated from CPU time); models whose J/item intervals overlap tie, then smallest file, then p95 latency", cheapest.CostRule);
         Assert.True(report.Analysis.CostQuality.All(p => p.EnergyEstimated));
     }
 
@@ -225,7 +242,7 @@ public class FrontierAnalyzerTests
         RunReport byOrder = FixedReport(new Spec("listed first", true), new Spec("a listed second", true));
 
         Assert.Equal("compact", Assert.Single(bySize.Analysis!.Cheapest).ModelId);
-        Assert.Equal("lowest J/item (not measured), then p95 latency, then file size", bySize.Analysis.Cheapest[0].CostRule);
+        Assert.Equal("lowest J/item (not measured); models whose J/item intervals overlap tie, then smallest file, then p95 latency", bySize.Analysis.Cheapest[0].CostRule);
         Assert.Equal("listed first", Assert.Single(byOrder.Analysis!.Cheapest).ModelId);
     }
 
@@ -293,7 +310,7 @@ public class FrontierAnalyzerTests
             "- weak: frontier on —; sufficient for —; cheapest sufficient for —",
             "- absent: frontier on —; sufficient for —; cheapest sufficient for —",
             "",
-            "- arith: cheapest sufficient: tiny (lowest J/item (≈ estimated from CPU time), then p95 latency, then file size)",
+            "- arith: cheapest sufficient: tiny (lowest J/item (≈ estimated from CPU time); models whose J/item intervals overlap tie, then smallest file, then p95 latency)",
             "",
             "## Models");
         Assert.Contains(summary, md, StringComparison.Ordinal);

@@ -69,7 +69,7 @@ internal static class SampleReports
                  r.Performance.P95Latency, r.PeakResidentMemoryBytes, r.ModelId is "tiny-q4_0" or "tiny-q8_0" || r.ModelId == oddModelId)),
              .. openSuite.Rows.Select(r => new CostQualityPoint(r.ModelId, "stories", r.Score.Mean, r.Energy!.JoulesPerItem.Mean, true,
                  r.Performance.P95Latency, r.PeakResidentMemoryBytes, true))],
-            [new CheapestSufficient("arith", "tiny-q4_0", "lowest J/item, then p95 latency, then file size")],
+            [new CheapestSufficient("arith", "tiny-q4_0", "lowest J/item; models whose J/item intervals overlap tie, then smallest file, then p95 latency")],
             [
                 new ModelStanding("tiny-q4_0", [], ["arith"], ["arith"]),
                 new ModelStanding("tiny-q8_0", ["stories"], ["arith"], []),
