@@ -97,7 +97,9 @@ public static class RunReportBuilder
                 var ids = g.Select(m => m.Entry.Id).ToArray();
                 return new QuantizationFamily(g.Key, [.. fixedSuites
                     .Where(s => s.Rows.Count(r => ids.Contains(r.ModelId)) >= 2)
-                    .Select(s => ComparisonReportBuilder.Ladder(s, ids, summaryById))]);
+                    .Select(s => ComparisonReportBuilder.Ladder(s, ids, summaryById))
+                    // A suite the whole family fails says nothing about quantization; it stays in the verdict tables.
+                    .Where(l => l.Rungs.Any(r => r.Verdict != VerdictKind.Insufficient))]);
             })
             .Where(f => !f.Ladders.IsEmpty)
             .ToImmutableArray();
