@@ -110,6 +110,9 @@ public sealed class HtmlReportWriter : IReportWriter
             Line("<p>No suite has results in this run yet.</p>");
         }
 
+        // The cost rule is the same sentence for every suite in a run; said once under the list, not on every line.
+        var rules = analysis?.Cheapest.Where(c => c.ModelId is not null).Select(c => c.CostRule).Distinct(StringComparer.Ordinal).ToList() ?? [];
+        var sharedRule = rules.Count == 1 ? rules[0] : null;
         Line("<ul>");
         foreach (var suite in report.FixedSuites)
         {
@@ -118,7 +121,7 @@ public sealed class HtmlReportWriter : IReportWriter
             if (analysis?.Cheapest.FirstOrDefault(c => c.Suite == suite.Suite) is { } cheapest)
             {
                 Line(cheapest.ModelId is { } model
-                    ? $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): cheapest sufficient <span class=\"sufficient\">{E(model)}</span> <span class=\"muted\">({E(cheapest.CostRule)}{(sufficient.Count > 1 ? $"; {Count(sufficient.Count, "model")} sufficient" : "")})</span></li>"
+                    ? $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): cheapest sufficient <span class=\"sufficient\">{E(model)}</span> <span class=\"muted\">({(sharedRule is null ? E(cheapest.CostRule) + "; " : "")}{Count(sufficient.Count, "model")} sufficient)</span></li>"
                     : $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): <span class=\"insufficient\">no model is sufficient</span>{Outcome(suite)}</li>");
             }
             else
@@ -144,6 +147,11 @@ public sealed class HtmlReportWriter : IReportWriter
         }
 
         Line("</ul>");
+        if (sharedRule is not null)
+        {
+            Line($"<p class=\"muted\">Cheapest: {E(sharedRule)}.</p>");
+        }
+
         if (analysis is { Standings.IsDefaultOrEmpty: false })
         {
             Line("<h3>Each model</h3>");

@@ -86,7 +86,9 @@ public partial class HtmlReportWriterTests
         var answer = Answer(html);
 
         Assert.Contains("<b>arith</b> (bar ≥ 90.0%): cheapest sufficient <span class=\"sufficient\">tiny-q4_0</span>", answer, StringComparison.Ordinal);
-        Assert.Contains("lowest J/item; models whose J/item intervals overlap tie, then smallest file, then p95 latency; 2 models sufficient", answer, StringComparison.Ordinal);
+        Assert.Contains("(2 models sufficient)", answer, StringComparison.Ordinal);
+        // One cost rule for the run: said once, under the list.
+        Assert.Contains("<p class=\"muted\">Cheapest: lowest J/item; models whose J/item intervals overlap tie, then smallest file, then p95 latency.</p>", answer, StringComparison.Ordinal);
         Assert.Contains("<b>stories</b> (open): frontier <span class=\"front\">tiny-f16, tiny-q8_0</span>", answer, StringComparison.Ordinal);
         Assert.Contains("<li><b>tiny-q4_0</b>: cheapest sufficient for <span class=\"sufficient\">arith</span>; sufficient for arith</li>", answer, StringComparison.Ordinal);
         Assert.Contains("<li><b>tiny-q8_0</b>: sufficient for arith; on the frontier of <span class=\"front\">stories</span></li>", answer, StringComparison.Ordinal);
