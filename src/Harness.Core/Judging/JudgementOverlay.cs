@@ -80,7 +80,9 @@ public static class JudgementOverlay
                 : $" against {judgement.Spec.AgainstModelId}";
             var explanation = judgement.Error
                 ?? $"judge {judgement.JudgeModelId} ({judgement.Spec.Mode.ToString().ToLowerInvariant()}): {answer}{detail}";
-            var score = new Score(JudgeSpec.ScorerName, judgement.NormalizedScore, answer, judgement.NormalizedScore, answer, explanation);
+            // A judge has no looser extraction; its flexible value only makes a pass at pass_at (below the top) count as one.
+            var flexible = judgement.Passed ? 1 : judgement.NormalizedScore;
+            var score = new Score(JudgeSpec.ScorerName, judgement.NormalizedScore, answer, flexible, answer, explanation);
             var scores = item.Scores.SetItem(judged.i, score);
             result.Add(item with { Scores = scores, Passed = judged.i == 0 ? item.Status == ItemStatus.Scored && judgement.Passed : item.Passed });
         }
