@@ -7,6 +7,7 @@ using Harness.Core.Reports;
 using Harness.Core.Runs;
 using Harness.Core.Suites;
 using Harness.Core.Verdicts;
+using static Harness.Core.Reports.ReportText;
 using static Harness.Reports.Html.HtmlText;
 
 namespace Harness.Reports.Html;
@@ -484,55 +485,6 @@ public sealed class HtmlReportWriter : IReportWriter
         energy is not null
             ? (energy.Quality == EnergyQuality.Estimated ? "≈ " : "") + Sig(energy.JoulesPerItem.Mean)
             : fromVerdict is { } j ? Sig(j) : "–";
-
-    private static string Latencies(PerformanceSummary performance) =>
-        performance.P50Latency is { } p50 && performance.P95Latency is { } p95
-            ? Inv($"{Number(p50.TotalMilliseconds, "0")} / {Number(p95.TotalMilliseconds, "0")} ms")
-            : "–";
-
-    private static string RequirementLine(Requirement requirement)
-    {
-        var parts = new List<string>
-        {
-            Inv($"pass rate ≥ {Percent(requirement.MinPassRate)} at {Percent(requirement.Confidence, "0.#")} confidence (Wilson lower bound)"),
-        };
-        if (requirement.MaxP95Latency is { } latency)
-        {
-            parts.Add($"p95 latency ≤ {Ms(latency)}");
-        }
-
-        if (requirement.MaxJoulesPerItem is { } joules)
-        {
-            parts.Add(Inv($"energy ≤ {joules:0.###} J/item"));
-        }
-
-        return "Requirement: " + string.Join(", ", parts) + ".";
-    }
-
-    private static string PowerLine(PowerState state)
-    {
-        var parts = new List<string>
-        {
-            state.PowerSource switch
-            {
-                PowerSource.Ac => "AC",
-                PowerSource.Battery => "battery",
-                _ => "power source unknown",
-            },
-        };
-        if (state.BatteryPercent is { } percent)
-        {
-            parts.Add(Inv($"battery {percent:0.#}%"));
-        }
-
-        parts.Add(state.CpuGovernor is { } governor ? $"governor {governor}" : "governor unknown");
-        if (state.ThermalState is { } thermal)
-        {
-            parts.Add($"thermal: {thermal}");
-        }
-
-        return string.Join(", ", parts);
-    }
 
     private static string Count(int count, string noun) =>
         count.ToString(CultureInfo.InvariantCulture) + " " + noun + (count == 1 ? "" : "s");

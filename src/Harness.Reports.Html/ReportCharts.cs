@@ -52,19 +52,19 @@ internal sealed class ReportCharts
 
             var markers = plot.Add.Markers(
                 of.Select(i => xs[i]).ToArray(), of.Select(i => rates[i].Rate).ToArray(), MarkerShape.FilledCircle, 11, VerdictColor(kind));
-            markers.LegendText = HtmlText.Name(kind);
+            markers.LegendText = ReportText.Name(kind);
         }
 
         var bar = plot.Add.HorizontalLine(suite.Requirement.MinPassRate, 1.5f, Foreground, LinePattern.Dashed);
-        bar.LegendText = "bar " + HtmlText.Percent(suite.Requirement.MinPassRate);
+        bar.LegendText = "bar " + ReportText.Percent(suite.Requirement.MinPassRate);
         plot.Axes.Bottom.SetTicks(xs, [.. rows.Select(r => Short(r.ModelId))]);
         RotateLabelsWhenCrowded(plot, rows.Select(r => Short(r.ModelId)));
-        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => HtmlText.Percent(v, "0") };
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => ReportText.Percent(v, "0") };
         plot.YLabel("pass rate");
         plot.Axes.SetLimitsY(0, 1.05);
         plot.Axes.SetLimitsX(-0.6, Math.Max(rows.Count, 1) - 0.4);
         ShowLegend(plot, Alignment.LowerLeft);
-        return Render(plot, 760, 320, $"Pass rate per model on {suite.Suite} with its confidence interval, against the bar {HtmlText.Percent(suite.Requirement.MinPassRate)}.");
+        return Render(plot, 760, 320, $"Pass rate per model on {suite.Suite} with its confidence interval, against the bar {ReportText.Percent(suite.Requirement.MinPassRate)}.");
     }
 
     /// <summary>
@@ -112,10 +112,10 @@ internal sealed class ReportCharts
             label.OffsetY = -4;
         }
 
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => HtmlText.Sig(v) };
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => ReportText.Sig(v) };
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {
-            LabelFormatter = v => fixedSuite ? HtmlText.Percent(v, "0") : v.ToString("0.00", CultureInfo.InvariantCulture),
+            LabelFormatter = v => fixedSuite ? ReportText.Percent(v, "0") : v.ToString("0.00", CultureInfo.InvariantCulture),
         };
         plot.XLabel(byEnergy ? (estimated ? "≈ J/item (estimated from CPU time)" : "J/item (measured)") : "p95 latency (ms)");
         plot.YLabel(fixedSuite ? "pass rate" : "mean score");
@@ -161,9 +161,9 @@ internal sealed class ReportCharts
         }
 
         var bar = plot.Add.HorizontalLine(ladder.Requirement.MinPassRate, 1.5f, Foreground, LinePattern.Dashed);
-        bar.LegendText = "bar " + HtmlText.Percent(ladder.Requirement.MinPassRate);
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => HtmlText.Sig(v) };
-        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => HtmlText.Percent(v, "0") };
+        bar.LegendText = "bar " + ReportText.Percent(ladder.Requirement.MinPassRate);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => ReportText.Sig(v) };
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => ReportText.Percent(v, "0") };
         plot.XLabel("file size (MiB)");
         plot.YLabel("pass rate");
         plot.Axes.SetLimitsY(0, 1.05);

@@ -8,6 +8,9 @@ using Harness.Core.Statistics;
 using Harness.Core.Suites;
 using Harness.Core.Verdicts;
 
+using static Harness.Core.Reports.MarkdownTable;
+using static Harness.Core.Reports.ReportText;
+
 namespace Harness.Core.Reports;
 
 /// <summary>report.md: a human-readable summary. Every number is formatted with the invariant culture.</summary>
@@ -254,8 +257,8 @@ public sealed class MarkdownReportWriter : IReportWriter
         if (below.Length > 0)
         {
             line(Cell("Below the frontier: " + string.Join(", ", below.Select(e => e.DifferenceInterval is { } i
-                ? Inv($"{e.ModelId} {Signed(e.DifferenceFromBest)} [{Signed(i.Lower)}, {Signed(i.Upper)}]")
-                : Inv($"{e.ModelId} {Signed(e.DifferenceFromBest)} (too few common items)"))) + "."));
+                ? Inv($"{e.ModelId} {SignedFixed(e.DifferenceFromBest)} [{SignedFixed(i.Lower)}, {SignedFixed(i.Upper)}]")
+                : Inv($"{e.ModelId} {SignedFixed(e.DifferenceFromBest)} (too few common items)"))) + "."));
         }
     }
 
@@ -270,8 +273,6 @@ public sealed class MarkdownReportWriter : IReportWriter
         line("");
         line(Cell("Pareto front (higher quality; lower J/item, p95 latency, peak memory): " + string.Join(", ", front) + "."));
     }
-
-    private static string Signed(double value) => value.ToString("+0.000;-0.000;0.000", CultureInfo.InvariantCulture);
 
     // One table per suite: every figure beside its source and both uncertainties (spread over items, meter bound).
     private static void RenderEnergyTable(IReadOnlyList<(string ModelId, EnergySummary? Energy)> rows, Action<string> line)
@@ -372,43 +373,6 @@ public sealed class MarkdownReportWriter : IReportWriter
         }
 
         return "measured by " + string.Join(" + ", plan.Probes.Where(p => plan.Selected.Contains(p.Source)).Select(p => $"{p.Source} ({p.Scope})"));
-    }
-
-    private static string PowerLine(PowerState state)
-    {
-        var parts = new List<string>
-        {
-            state.PowerSource switch
-            {
-                PowerSource.Ac => "AC",
-                PowerSource.Battery => "battery",
-                _ => "power source unknown",
-            },
-        };
-        if (state.BatteryPercent is { } percent)
-        {
-            parts.Add(Inv($"battery {percent:0.#}%"));
-        }
-
-        parts.Add(state.CpuGovernor is { } governor ? $"governor {governor}" : "governor unknown");
-        if (state.ThermalState is { } thermal)
-        {
-            parts.Add($"thermal: {thermal}");
-        }
-
-        return string.Join(", ", parts);
-    }
-
-    // Three significant digits, never exponent notation: joules per token can be 0.000123.
-    private static string Sig(double value)
-    {
-        if (value == 0 || double.IsNaN(value) || double.IsInfinity(value))
-        {
-            return value.ToString(CultureInfo.InvariantCulture);
-        }
-
-        var digits = Math.Clamp(2 - (int)Math.Floor(Math.Log10(Math.Abs(value))), 0, 9);
-        return value.ToString("F" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
     }
 
     private static void RenderComparison(ComparisonReport comparison, Action<string> line)
@@ -513,74 +477,6 @@ public sealed class MarkdownReportWriter : IReportWriter
         }
     }
 
-    private static string SignedPoints(double value) =>
-        (value * 100).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + " pt";
-
-    private static string PValue(double p) => p < 0.0001 ? "<0.0001" : p.ToString("0.0000", CultureInfo.InvariantCulture);
-
     private static string MermaidText(string text) => text.Replace("\"", "'", StringComparison.Ordinal);
 
-    private static string RequirementLine(Requirement requirement)
-    {
-        var parts = new List<string>
-        {
-            Inv($"pass rate ≥ {Percent(requirement.MinPassRate)} at {Percent(requirement.Confidence, "0.#")} confidence (Wilson lower bound)"),
-        };
-        if (requirement.MaxP95Latency is { } latency)
-        {
-            parts.Add($"p95 latency ≤ {Ms(latency)}");
-        }
-
-        if (requirement.MaxJoulesPerItem is { } joules)
-        {
-            parts.Add(Inv($"energy ≤ {joules:0.###} J/item"));
-        }
-
-        return "Requirement: " + string.Join(", ", parts) + ".";
-    }
-
-    private static string Latencies(PerformanceSummary performance) =>
-        performance.P50Latency is { } p50 && performance.P95Latency is { } p95
-            ? Inv($"{Number(p50.TotalMilliseconds, "0")} / {Number(p95.TotalMilliseconds, "0")} ms")
-            : "–";
-
-    private static string Row(params string[] cells) => "| " + string.Join(" | ", cells.Select(Cell)) + " |";
-
-    // A '|' inside a cell would split the table; a newline would end it.
-    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");
-
-    private static string Name<T>(T value) where T : struct, Enum
-    {
-        string name = value.ToString();
-        return char.ToLowerInvariant(name[0]) + name[1..];
-    }
-
-    private static string Percent(double value, string format = "0.0") =>
-        (value * 100).ToString(format, CultureInfo.InvariantCulture) + "%";
-
-    private static string Fixed(double value) => value.ToString("0.000", CultureInfo.InvariantCulture);
-
-    private static string Number(double? value, string format) =>
-        value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "–";
-
-    private static string Ms(TimeSpan value) => value.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + " ms";
-
-    private static string Bytes(long? bytes)
-    {
-        if (bytes is not { } b)
-        {
-            return "–";
-        }
-
-        const double KiB = 1024.0;
-        return b switch
-        {
-            >= 1L << 30 => (b / (KiB * KiB * KiB)).ToString("0.00", CultureInfo.InvariantCulture) + " GiB",
-            >= 1L << 20 => (b / (KiB * KiB)).ToString("0.0", CultureInfo.InvariantCulture) + " MiB",
-            >= 1L << 10 => (b / KiB).ToString("0.0", CultureInfo.InvariantCulture) + " KiB",
-            _ => b.ToString(CultureInfo.InvariantCulture) + " B",
-        };
-    }
-
-    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -5,6 +5,9 @@ using Harness.Core.Energy;
 using Harness.Core.Serialization;
 using Harness.Core.Suites;
 
+using static Harness.Core.Reports.MarkdownTable;
+using static Harness.Core.Reports.ReportText;
+
 namespace Harness.Core.Reports;
 
 /// <summary>Renders a <see cref="RunDiff"/> into one file, <c>diff-&lt;runIdA&gt;-vs-&lt;runIdB&gt;</c> plus its extension.</summary>
@@ -86,7 +89,7 @@ public sealed class RunDiffMarkdownWriter : IRunDiffWriter
                     $"{SignedPoints(rate.Difference)} [{SignedPoints(rate.Interval.Lower)}, {SignedPoints(rate.Interval.Upper)}]",
                     PValue(rate.PValue),
                     suite.Score is { } score
-                        ? $"{Signed(score.Difference)} [{Signed(score.Interval.Lower)}, {Signed(score.Interval.Upper)}]"
+                        ? $"{SignedFixed(score.Difference)} [{SignedFixed(score.Interval.Lower)}, {SignedFixed(score.Interval.Upper)}]"
                         : "–",
                     Inv($"{suite.OutputsChanged}"),
                     Inv($"{rate.Counts.OnlyBasePassed}"),
@@ -175,28 +178,6 @@ public sealed class RunDiffMarkdownWriter : IRunDiffWriter
             _ => "none",
         };
 
-    private static string SignedPoints(double value) => (value * 100).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + " pt";
-
-    private static string Signed(double value) => value.ToString("+0.000;-0.000;0.000", CultureInfo.InvariantCulture);
-
-    private static string Percent(double value) => (value * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
-
-    private static string PValue(double p) => p < 0.0001 ? "<0.0001" : p.ToString("0.0000", CultureInfo.InvariantCulture);
-
     private static string Ratio(double? value) => value is { } v ? v.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "–";
 
-    private static string Ms(TimeSpan? value) => value is { } v ? v.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + " ms" : "–";
-
-    private static string Row(params string[] cells) => "| " + string.Join(" | ", cells.Select(Cell)) + " |";
-
-    // A '|' inside a cell would split the table; a newline would end it.
-    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");
-
-    private static string Name<T>(T value) where T : struct, Enum
-    {
-        string name = value.ToString();
-        return char.ToLowerInvariant(name[0]) + name[1..];
-    }
-
-    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

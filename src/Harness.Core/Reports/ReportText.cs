@@ -1,0 +1,140 @@
+using System.Globalization;
+using Harness.Core.Energy;
+using Harness.Core.Suites;
+
+namespace Harness.Core.Reports;
+
+/// <summary>
+/// The words and number formats every report writer shares (report.md, report.html, the run diff), so a figure reads
+/// the same in each. Every number goes through the invariant culture.
+/// </summary>
+public static class ReportText
+{
+    public static string Inv(FormattableString text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.ToString(CultureInfo.InvariantCulture);
+    }
+
+    public static string Percent(double value, string format = "0.0") =>
+        (value * 100).ToString(format, CultureInfo.InvariantCulture) + "%";
+
+    public static string Fixed(double value) => value.ToString("0.000", CultureInfo.InvariantCulture);
+
+    public static string SignedFixed(double value) => value.ToString("+0.000;-0.000;0.000", CultureInfo.InvariantCulture);
+
+    /// <summary>A difference of rates in percentage points, signed.</summary>
+    public static string SignedPoints(double value) =>
+        (value * 100).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + " pt";
+
+    public static string PValue(double p) => p < 0.0001 ? "<0.0001" : p.ToString("0.0000", CultureInfo.InvariantCulture);
+
+    public static string Number(double? value, string format) =>
+        value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "–";
+
+    public static string Ms(TimeSpan value) => value.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + " ms";
+
+    public static string Ms(TimeSpan? value) => value is { } v ? Ms(v) : "–";
+
+    /// <summary>Three significant digits, never exponent notation: joules per token can be 0.000123.</summary>
+    public static string Sig(double value)
+    {
+        if (value == 0 || double.IsNaN(value) || double.IsInfinity(value))
+        {
+            return value.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var digits = Math.Clamp(2 - (int)Math.Floor(Math.Log10(Math.Abs(value))), 0, 9);
+        return value.ToString("F" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+    }
+
+    public static string Bytes(long? bytes)
+    {
+        if (bytes is not { } b)
+        {
+            return "–";
+        }
+
+        const double KiB = 1024.0;
+        return b switch
+        {
+            >= 1L << 30 => (b / (KiB * KiB * KiB)).ToString("0.00", CultureInfo.InvariantCulture) + " GiB",
+            >= 1L << 20 => (b / (KiB * KiB)).ToString("0.0", CultureInfo.InvariantCulture) + " MiB",
+            >= 1L << 10 => (b / KiB).ToString("0.0", CultureInfo.InvariantCulture) + " KiB",
+            _ => b.ToString(CultureInfo.InvariantCulture) + " B",
+        };
+    }
+
+    /// <summary>An enum member as the reports spell it: <c>LoadFailed</c> → <c>loadFailed</c>.</summary>
+    public static string Name<T>(T value) where T : struct, Enum
+    {
+        var name = value.ToString();
+        return char.ToLowerInvariant(name[0]) + name[1..];
+    }
+
+    /// <summary>"p50 / p95 ms", or a dash when nothing was measured.</summary>
+    public static string Latencies(PerformanceSummary performance)
+    {
+        ArgumentNullException.ThrowIfNull(performance);
+        return performance.P50Latency is { } p50 && performance.P95Latency is { } p95
+            ? Inv($"{Number(p50.TotalMilliseconds, "0")} / {Number(p95.TotalMilliseconds, "0")} ms")
+            : "–";
+    }
+
+    /// <summary>A fixed suite's bar in one sentence.</summary>
+    public static string RequirementLine(Requirement requirement)
+    {
+        ArgumentNullException.ThrowIfNull(requirement);
+        var parts = new List<string>
+        {
+            Inv($"pass rate ≥ {Percent(requirement.MinPassRate)} at {Percent(requirement.Confidence, "0.#")} confidence (Wilson lower bound)"),
+        };
+        if (requirement.MaxP95Latency is { } latency)
+        {
+            parts.Add($"p95 latency ≤ {Ms(latency)}");
+        }
+
+        if (requirement.MaxJoulesPerItem is { } joules)
+        {
+            parts.Add(Inv($"energy ≤ {joules:0.###} J/item"));
+        }
+
+        return "Requirement: " + string.Join(", ", parts) + ".";
+    }
+
+    /// <summary>AC or battery, the charge, the governor and the thermal state, in one line.</summary>
+    public static string PowerLine(PowerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var parts = new List<string>
+        {
+            state.PowerSource switch
+            {
+                PowerSource.Ac => "AC",
+                PowerSource.Battery => "battery",
+                _ => "power source unknown",
+            },
+        };
+        if (state.BatteryPercent is { } percent)
+        {
+            parts.Add(Inv($"battery {percent:0.#}%"));
+        }
+
+        parts.Add(state.CpuGovernor is { } governor ? $"governor {governor}" : "governor unknown");
+        if (state.ThermalState is { } thermal)
+        {
+            parts.Add($"thermal: {thermal}");
+        }
+
+        return string.Join(", ", parts);
+    }
+}
+
+/// <summary>Markdown table cells, shared by report.md and the run diff.</summary>
+internal static class MarkdownTable
+{
+    public static string Row(params string[] cells) => "| " + string.Join(" | ", cells.Select(Cell)) + " |";
+
+    // A '|' inside a cell would split the table; a newline would end it.
+    public static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");
+}
