@@ -30,13 +30,8 @@ public sealed class HtmlReportWriter : IReportWriter
 
     public string FileName => "report.html";
 
-    public async Task WriteAsync(RunReport report, Stream destination, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(destination);
-        var bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(Render(report));
-        await destination.WriteAsync(bytes, cancellationToken);
-        await destination.FlushAsync(cancellationToken);
-    }
+    public Task WriteAsync(RunReport report, Stream destination, CancellationToken cancellationToken) =>
+        WriteUtf8Async(Render(report), destination, cancellationToken);
 
     /// <summary>The whole page, with <c>\n</c> line ends on every platform.</summary>
     public static string Render(RunReport report)

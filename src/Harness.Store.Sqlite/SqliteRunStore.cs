@@ -151,17 +151,8 @@ public sealed class SqliteRunStore : IRunStore, IComparisonStore, IJudgementStor
         }
     }
 
-    public async IAsyncEnumerable<ItemRecord> ReadItemsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        // Read everything under the gate, then yield: a caller that appends while enumerating must not deadlock.
-        List<(long RowId, string Payload)> rows = await ReadPayloadsAsync(
-            "SELECT rowid, payload FROM items ORDER BY rowid;", cancellationToken);
-        foreach ((long rowId, string payload) in rows)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return Parse<ItemRecord>(payload, "items", rowId);
-        }
-    }
+    public IAsyncEnumerable<ItemRecord> ReadItemsAsync(CancellationToken cancellationToken) =>
+        ReadAllAsync<ItemRecord>("items", cancellationToken);
 
     public async Task<IReadOnlyList<ModelRunRecord>> ReadModelsAsync(CancellationToken cancellationToken)
     {
@@ -189,15 +180,8 @@ public sealed class SqliteRunStore : IRunStore, IComparisonStore, IJudgementStor
             cancellationToken);
     }
 
-    public async IAsyncEnumerable<DriftRecord> ReadDriftAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        List<(long RowId, string Payload)> rows = await ReadPayloadsAsync("SELECT rowid, payload FROM drift ORDER BY rowid;", cancellationToken);
-        foreach ((long rowId, string payload) in rows)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return Parse<DriftRecord>(payload, "drift", rowId);
-        }
-    }
+    public IAsyncEnumerable<DriftRecord> ReadDriftAsync(CancellationToken cancellationToken) =>
+        ReadAllAsync<DriftRecord>("drift", cancellationToken);
 
     public Task RecordPerplexityAsync(PerplexityRecord record, CancellationToken cancellationToken)
     {
@@ -230,15 +214,8 @@ public sealed class SqliteRunStore : IRunStore, IComparisonStore, IJudgementStor
             cancellationToken);
     }
 
-    public async IAsyncEnumerable<JudgementRecord> ReadJudgementsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        List<(long RowId, string Payload)> rows = await ReadPayloadsAsync("SELECT rowid, payload FROM judgements ORDER BY rowid;", cancellationToken);
-        foreach ((long rowId, string payload) in rows)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return Parse<JudgementRecord>(payload, "judgements", rowId);
-        }
-    }
+    public IAsyncEnumerable<JudgementRecord> ReadJudgementsAsync(CancellationToken cancellationToken) =>
+        ReadAllAsync<JudgementRecord>("judgements", cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -272,6 +249,18 @@ public sealed class SqliteRunStore : IRunStore, IComparisonStore, IJudgementStor
         finally
         {
             _gate.Release();
+        }
+    }
+
+    // Every row of an append-only table in commit order. Read everything under the gate, then yield: a caller that
+    // appends while enumerating must not deadlock.
+    private async IAsyncEnumerable<T> ReadAllAsync<T>(string table, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        List<(long RowId, string Payload)> rows = await ReadPayloadsAsync($"SELECT rowid, payload FROM {table} ORDER BY rowid;", cancellationToken);
+        foreach ((long rowId, string payload) in rows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return Parse<T>(payload, table, rowId);
         }
     }
 

@@ -22,22 +22,24 @@ public static class JudgePrompts
     /// <summary>The pointwise prompt for one answer.</summary>
     public static RenderedPrompt Pointwise(JudgeSpec spec, string question, string? reference, string answer)
     {
-        ArgumentNullException.ThrowIfNull(spec);
-        var user = new StringBuilder()
-            .Append("RUBRIC:\n").Append(spec.Rubric).Append("\n\n")
-            .Append("QUESTION:\n").Append(question.Trim()).Append("\n\n");
-        if (!string.IsNullOrEmpty(reference))
-        {
-            user.Append("REFERENCE ANSWER:\n").Append(reference.Trim()).Append("\n\n");
-        }
-
-        user.Append("<answer>\n").Append(Neutralize(answer)).Append("\n</answer>\n\n")
+        var user = Preamble(spec, question, reference)
+            .Append("<answer>\n").Append(Neutralize(answer)).Append("\n</answer>\n\n")
             .Append(CultureInfo.InvariantCulture, $"Score the answer from {spec.ScaleMin} (worst) to {spec.ScaleMax} (best) by the rubric. Score:");
         return Render(user.ToString());
     }
 
     /// <summary>The pairwise prompt: answer A and answer B to the same question.</summary>
     public static RenderedPrompt Pairwise(JudgeSpec spec, string question, string? reference, string answerA, string answerB)
+    {
+        var user = Preamble(spec, question, reference)
+            .Append("<answer id=\"A\">\n").Append(Neutralize(answerA)).Append("\n</answer>\n\n")
+            .Append("<answer id=\"B\">\n").Append(Neutralize(answerB)).Append("\n</answer>\n\n")
+            .Append("Which answer is better by the rubric? Reply A, B or tie. Verdict:");
+        return Render(user.ToString());
+    }
+
+    // What every judge prompt starts with: the rubric, the question and, when the item has one, the reference answer.
+    private static StringBuilder Preamble(JudgeSpec spec, string question, string? reference)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var user = new StringBuilder()
@@ -48,10 +50,7 @@ public static class JudgePrompts
             user.Append("REFERENCE ANSWER:\n").Append(reference.Trim()).Append("\n\n");
         }
 
-        user.Append("<answer id=\"A\">\n").Append(Neutralize(answerA)).Append("\n</answer>\n\n")
-            .Append("<answer id=\"B\">\n").Append(Neutralize(answerB)).Append("\n</answer>\n\n")
-            .Append("Which answer is better by the rubric? Reply A, B or tie. Verdict:");
-        return Render(user.ToString());
+        return user;
     }
 
     /// <summary>GBNF allowing exactly one integer of the scale, e.g. <c>root ::= "1" | "2" | … | "10"</c>.</summary>

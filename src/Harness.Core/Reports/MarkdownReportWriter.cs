@@ -18,14 +18,8 @@ public sealed class MarkdownReportWriter : IReportWriter
 {
     public string FileName => "report.md";
 
-    public async Task WriteAsync(RunReport report, Stream destination, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(destination);
-        string text = Render(report);
-        byte[] bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text);
-        await destination.WriteAsync(bytes, cancellationToken);
-        await destination.FlushAsync(cancellationToken);
-    }
+    public Task WriteAsync(RunReport report, Stream destination, CancellationToken cancellationToken) =>
+        WriteUtf8Async(Render(report), destination, cancellationToken);
 
     /// <summary>The whole document as a string, with <c>\n</c> line ends on every platform.</summary>
     public static string Render(RunReport report)

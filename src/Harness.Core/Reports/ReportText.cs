@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Harness.Core.Energy;
 using Harness.Core.Suites;
 
@@ -10,6 +11,15 @@ namespace Harness.Core.Reports;
 /// </summary>
 public static class ReportText
 {
+    /// <summary>Writes a rendered document as UTF-8 without a byte-order mark and flushes.</summary>
+    public static async Task WriteUtf8Async(string text, Stream destination, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        byte[] bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text);
+        await destination.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+        await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public static string Inv(FormattableString text)
     {
         ArgumentNullException.ThrowIfNull(text);

@@ -33,13 +33,8 @@ public sealed class RunDiffMarkdownWriter : IRunDiffWriter
 {
     public string Extension => ".md";
 
-    public async Task WriteAsync(RunDiff diff, Stream destination, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(destination);
-        byte[] bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(Render(diff));
-        await destination.WriteAsync(bytes, cancellationToken);
-        await destination.FlushAsync(cancellationToken);
-    }
+    public Task WriteAsync(RunDiff diff, Stream destination, CancellationToken cancellationToken) =>
+        WriteUtf8Async(Render(diff), destination, cancellationToken);
 
     /// <summary>The whole document as a string, with <c>\n</c> line ends on every platform.</summary>
     public static string Render(RunDiff diff)

@@ -31,9 +31,14 @@ internal static class HarnessProcess
         return start;
     }
 
-    public static async Task<Result> RunAsync(string workingDirectory, TimeSpan timeout, params string[] args)
+    public static Task<Result> RunAsync(string workingDirectory, TimeSpan timeout, params string[] args) =>
+        RunToEndAsync(StartInfo(workingDirectory, args), timeout, $"harness {string.Join(' ', args)}");
+
+    /// <summary>Runs a process with redirected output to its end, or kills it (and its children) after <paramref name="timeout"/>.</summary>
+    /// <param name="what">The process in words, for the timeout message.</param>
+    public static async Task<Result> RunToEndAsync(ProcessStartInfo start, TimeSpan timeout, string what)
     {
-        using var process = Process.Start(StartInfo(workingDirectory, args))!;
+        using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout);
@@ -44,7 +49,7 @@ internal static class HarnessProcess
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"harness {string.Join(' ', args)} did not finish within {timeout}");
+            throw new TimeoutException($"{what} did not finish within {timeout}: {await error}");
         }
 
         return new Result(process.ExitCode, await output, await error);

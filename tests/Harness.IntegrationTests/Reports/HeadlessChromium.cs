@@ -11,11 +11,9 @@ internal static class HeadlessChromium
 {
     public static string? Executable { get; } = Find();
 
-    public sealed record Result(int ExitCode, string Output, string Error);
-
     /// <summary>Runs the browser on <paramref name="page"/> with console messages logged to stderr.</summary>
     /// <param name="darkMode">Makes the page see <c>prefers-color-scheme: dark</c>.</param>
-    public static async Task<Result> RunAsync(string page, bool darkMode, IEnumerable<string> arguments, TimeSpan timeout)
+    public static async Task<Cli.HarnessProcess.Result> RunAsync(string page, bool darkMode, IEnumerable<string> arguments, TimeSpan timeout)
     {
         var profile = Directory.CreateTempSubdirectory("harness-chromium-");
         try
@@ -46,21 +44,7 @@ internal static class HeadlessChromium
             }
 
             start.ArgumentList.Add(new Uri(page).AbsoluteUri);
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            using var cts = new CancellationTokenSource(timeout);
-            try
-            {
-                await process.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"chromium did not finish within {timeout}: {await error}");
-            }
-
-            return new Result(process.ExitCode, await output, await error);
+            return await Cli.HarnessProcess.RunToEndAsync(start, timeout, "chromium");
         }
         finally
         {
