@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Harness.Core.Backends;
+using Harness.Core.Runs;
 using Harness.Core.Suites;
 using LLama.Native;
 
@@ -158,7 +159,8 @@ internal sealed partial class LlamaSharpSession : IBatchedTextGenerator
                 foreach (var slot in slots.Where(s => s.InPrompt || s.InGeneration))
                 {
                     Fail(slot, results, $"Model '{_model.Id}': llama_decode failed with {result} on a batch of {_promptBatch.TokenCount} tokens " +
-                        $"from {_parallelSequences} parallel sequences (context size {_contextSize} per sequence).");
+                        $"from {_parallelSequences} parallel sequences (context size {_contextSize} per sequence).",
+                        result == DecodeResult.NoKvSlot ? ItemFailureKind.ContextOverflow : ItemFailureKind.Backend);
                 }
                 continue;
             }
@@ -196,7 +198,7 @@ internal sealed partial class LlamaSharpSession : IBatchedTextGenerator
         }
         catch (BackendException ex)
         {
-            results.TryWrite(new BatchedGeneration(index, null, ex.Message));
+            results.TryWrite(new BatchedGeneration(index, null, ex.Message, ex.Kind));
             return;
         }
 
@@ -225,7 +227,7 @@ internal sealed partial class LlamaSharpSession : IBatchedTextGenerator
         }
         catch (BackendException ex)
         {
-            Fail(slot, results, ex.Message);
+            Fail(slot, results, ex.Message, ex.Kind);
             return;
         }
 
@@ -263,9 +265,9 @@ internal sealed partial class LlamaSharpSession : IBatchedTextGenerator
         Release(slot);
     }
 
-    private void Fail(Slot slot, ChannelWriter<BatchedGeneration> results, string error)
+    private void Fail(Slot slot, ChannelWriter<BatchedGeneration> results, string error, ItemFailureKind kind)
     {
-        results.TryWrite(new BatchedGeneration(slot.Request, null, error));
+        results.TryWrite(new BatchedGeneration(slot.Request, null, error, kind));
         Release(slot);
     }
 

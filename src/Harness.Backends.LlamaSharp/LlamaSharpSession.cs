@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Harness.Core.Backends;
+using Harness.Core.Runs;
 using Harness.Core.Models;
 using Harness.Core.Suites;
 using LLama;
@@ -422,7 +423,7 @@ internal sealed partial class LlamaSharpSession : IModelSession, ILogLikelihoodS
             {
                 throw new BackendException(
                     $"Model '{_model.Id}': context ({contextTokens.Length} tokens) plus continuation ({tokens[i].Length} tokens) " +
-                    $"needs {needed} positions but the context size is {_contextSize}.");
+                    $"needs {needed} positions but the context size is {_contextSize}.", ItemFailureKind.ContextOverflow);
             }
         }
 
@@ -495,7 +496,7 @@ internal sealed partial class LlamaSharpSession : IModelSession, ILogLikelihoodS
         {
             throw new BackendException(
                 $"Model '{_model.Id}': no KV slot for {_promptBatch.TokenCount} continuation tokens after a context of {contextLength} " +
-                $"(context size {_contextSize} per sequence).");
+                $"(context size {_contextSize} per sequence).", ItemFailureKind.ContextOverflow);
         }
         if (result != DecodeResult.Ok)
             throw DecodeFailed(result, $"{_promptBatch.TokenCount} continuation tokens after position {contextLength}");
@@ -522,7 +523,7 @@ internal sealed partial class LlamaSharpSession : IModelSession, ILogLikelihoodS
         {
             throw new BackendException(
                 $"Model '{_model.Id}': the {what} has {tokens.Length} tokens but the context size is {_contextSize}; " +
-                "raise context_size or shorten the prompt.");
+                "raise context_size or shorten the prompt.", ItemFailureKind.ContextOverflow);
         }
         return tokens;
     }
@@ -561,7 +562,7 @@ internal sealed partial class LlamaSharpSession : IModelSession, ILogLikelihoodS
             {
                 throw new BackendException(
                     $"Model '{_model.Id}': the prompt of {tokens.Length} tokens does not fit the context of {_contextSize} " +
-                    $"(no KV slot for tokens {chunkStart}..{chunkStart + count - 1}).");
+                    $"(no KV slot for tokens {chunkStart}..{chunkStart + count - 1}).", ItemFailureKind.ContextOverflow);
             }
             if (result != DecodeResult.Ok)
                 throw DecodeFailed(result, $"prompt tokens {chunkStart}..{chunkStart + count - 1}");
@@ -576,7 +577,7 @@ internal sealed partial class LlamaSharpSession : IModelSession, ILogLikelihoodS
         if (!LogitMath.AllFinite(destination))
         {
             throw new BackendException(
-                $"Model '{_model.Id}' produced non-finite logits (NaN or infinity) at position {position}; the file '{_modelPath}' is probably corrupt.");
+                $"Model '{_model.Id}' produced non-finite logits (NaN or infinity) at position {position}; the file '{_modelPath}' is probably corrupt.", ItemFailureKind.ModelOutput);
         }
     }
 

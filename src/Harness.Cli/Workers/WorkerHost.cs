@@ -69,7 +69,7 @@ internal sealed class WorkerHost(IModelBackend backend)
         }
         catch (BackendException ex)
         {
-            last = Error(WorkerErrorKind.Backend, ex.Message);
+            last = Error(WorkerErrorKind.Backend, ex.Message) with { FailureKind = ex.Kind };
         }
 
         await writer.WriteLineAsync(WorkerJson.Serialize(last).AsMemory(), cancellationToken).ConfigureAwait(false);
@@ -105,7 +105,7 @@ internal sealed class WorkerHost(IModelBackend backend)
         }
         catch (BackendException ex)
         {
-            return Error(WorkerErrorKind.Backend, ex.Message);
+            return Error(WorkerErrorKind.Backend, ex.Message) with { FailureKind = ex.Kind };
         }
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using Harness.Core.Backends;
 using Harness.Core.Models;
+using Harness.Core.Runs;
 
 namespace Harness.Cli.Workers;
 
@@ -184,7 +185,7 @@ internal sealed class WorkerSession : IModelSession, ILogLikelihoodScorer, IToke
         throw response.ErrorKind switch
         {
             WorkerErrorKind.Load => new ModelLoadException(message),
-            WorkerErrorKind.Backend => new BackendException(message),
+            WorkerErrorKind.Backend => new BackendException(message, response.FailureKind ?? ItemFailureKind.Backend),
             _ => Protocol(message),
         };
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Harness.Core.Backends;
 using Harness.Core.Models;
+using Harness.Core.Runs;
 using Harness.Core.Serialization;
 
 namespace Harness.Cli.Workers;
@@ -32,7 +33,8 @@ internal sealed record WorkerResponse(
     DistributionTrace? Traced = null,
     long? PeakResidentMemoryBytes = null,
     BatchedGeneration? BatchItem = null,
-    bool BatchDone = false);
+    bool BatchDone = false,
+    ItemFailureKind? FailureKind = null);
 
 internal static class WorkerJson
 {

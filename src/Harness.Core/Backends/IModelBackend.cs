@@ -1,3 +1,4 @@
+using Harness.Core.Runs;
 using Harness.Core.Models;
 
 namespace Harness.Core.Backends;
@@ -65,14 +66,24 @@ public interface IThroughputProbe
     Task<ThroughputSample> MeasureAsync(ThroughputRequest request, CancellationToken cancellationToken);
 }
 
-/// <summary>The outcome of request <paramref name="Index"/> of a batch: a result, or the reason it failed.</summary>
-public sealed record BatchedGeneration(int Index, GenerationResult? Result, string? Error);
+/// <summary>The outcome of request <paramref name="Index"/> of a batch: a result, or the reason it failed and its kind.</summary>
+public sealed record BatchedGeneration(int Index, GenerationResult? Result, string? Error, ItemFailureKind? FailureKind = null);
 
 /// <summary>A model could not be loaded; the message names the model and the reason.</summary>
 public sealed class ModelLoadException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>A request failed inside the backend (decode error, context overflow, NaN logits).</summary>
-public sealed class BackendException(string message, Exception? inner = null) : Exception(message, inner);
+/// <param name="kind">Why, in the terms a verdict needs: whether the failure says anything about the model's answer.</param>
+public sealed class BackendException(string message, Exception? inner = null, ItemFailureKind kind = ItemFailureKind.Backend)
+    : Exception(message, inner)
+{
+    public BackendException(string message, ItemFailureKind kind)
+        : this(message, null, kind)
+    {
+    }
+
+    public ItemFailureKind Kind { get; } = kind;
+}
 
 /// <summary>
 /// The session itself is gone (its worker process died: a native abort, an out-of-memory kill). No further

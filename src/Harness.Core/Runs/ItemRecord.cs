@@ -13,6 +13,38 @@ public enum ItemStatus
     Failed,
 }
 
+/// <summary>
+/// Why an item failed. Some failures are the model's (it crashed, hung, or produced non-finite logits on this item) and
+/// count as a wrong answer; the rest say nothing about the model's answer (the prompt does not fit the context, a
+/// scorer could not run, the backend refused the request) and give the (model, suite) an <c>error</c> verdict instead.
+/// </summary>
+public enum ItemFailureKind
+{
+    /// <summary>The backend refused or failed the request for a reason outside the model (a missing ability, a protocol error).</summary>
+    Backend,
+    /// <summary>The rendered prompt (or context plus continuation) does not fit the model's context size.</summary>
+    ContextOverflow,
+    /// <summary>A scorer could not run (a missing reference file, a judge that could not load).</summary>
+    Scorer,
+    /// <summary>The model produced non-finite logits on this item (a corrupt file or numerical failure).</summary>
+    ModelOutput,
+    /// <summary>The request ran past its deadline; the worker was killed.</summary>
+    Timeout,
+    /// <summary>The item ended its worker (native abort, out-of-memory kill) on every try.</summary>
+    WorkerCrash,
+}
+
+/// <summary>Which failures count against the model's pass rate, and which leave the (model, suite) in error.</summary>
+public static class ItemFailureKinds
+{
+    /// <summary>
+    /// True where the failure is the model's own (counted as a wrong answer); false where it says nothing about the
+    /// model's answer. A failure recorded before kinds existed (null) counts as the model's, as it always did.
+    /// </summary>
+    public static bool IsModelsFault(ItemFailureKind? kind) =>
+        kind is null or ItemFailureKind.ModelOutput or ItemFailureKind.Timeout or ItemFailureKind.WorkerCrash;
+}
+
 /// <summary>Identifies an item within a run.</summary>
 public readonly record struct ItemKey(string ModelId, string Suite, string ItemId);
 
@@ -36,6 +68,7 @@ public sealed record ItemMetrics(
 /// <param name="Choices">Log-likelihood items: every continuation's score, in item order.</param>
 /// <param name="Passed">The primary (first) scorer passed.</param>
 /// <param name="Energy">The item's energy with its source; null only where no meter or estimate could be read.</param>
+/// <param name="Failure">Why a failed item failed; null on scored items (and on failures recorded before kinds existed).</param>
 public sealed record ItemRecord(
     ItemKey Key,
     ItemStatus Status,
@@ -48,4 +81,5 @@ public sealed record ItemRecord(
     ItemMetrics Metrics,
     string? Error,
     DateTimeOffset CompletedAt,
-    EnergyReading? Energy = null);
+    EnergyReading? Energy = null,
+    ItemFailureKind? Failure = null);

@@ -87,7 +87,8 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
             var key = new ItemKey(modelId, suite.Name, item.Id);
             var record = outcome.Result is { } result
                 ? GeneratedRecord(key, prepared, item, result)
-                : FailedRecord(key, prompts[outcome.Index], outcome.Error ?? "the backend gave neither a result nor an error");
+                : FailedRecord(key, prompts[outcome.Index], outcome.Error ?? "the backend gave neither a result nor an error",
+                    outcome.FailureKind ?? ItemFailureKind.Backend);
             // Sequences of a batch share every decode: the energy since the previous completion goes to this one.
             var now = TryMark(energy);
             record = record with { Energy = Measure(energy, previous, now, EnergyAttribution.BatchInterval, generation: null) };
@@ -117,7 +118,7 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
         {
             // One bad item (NaN logits, a prompt longer than the context) must not end the model's run:
             // it is recorded as failed, counts as not passed, and the reason is kept as evidence.
-            return FailedRecord(key, prompt, ex.Message);
+            return FailedRecord(key, prompt, ex.Message, ex.Kind);
         }
     }
 
@@ -145,10 +146,10 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
     private static TimeSpan? GenerationPhase(ItemRecord record) =>
         record.Status == ItemStatus.Scored ? record.Metrics.Timings.Generation : null;
 
-    private ItemRecord FailedRecord(ItemKey key, RenderedPrompt prompt, string error) =>
+    private ItemRecord FailedRecord(ItemKey key, RenderedPrompt prompt, string error, ItemFailureKind kind) =>
         new(key, ItemStatus.Failed, prompt.PlainText, "", null, [], [], false,
             new ItemMetrics(0, 0, new RequestTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero)),
-            error, timeProvider.GetUtcNow());
+            error, timeProvider.GetUtcNow(), Failure: kind);
 
     private async Task<ItemRecord> GenerateAsync(
         ItemKey key, IModelSession session, PreparedSuite prepared, SuiteItem item, RenderedPrompt prompt, CancellationToken cancellationToken)
