@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Harness.Core.Backends;
+using Harness.Core.Serialization;
 using LLama.Native;
 
 namespace Harness.Backends.LlamaSharp;
@@ -50,25 +51,32 @@ public static class LlamaQuantizer
 
         LlamaNativeRuntime.EnsureInitialized();
         LlamaNativeRuntime.TakeRecentErrors();
-        var temporary = outputPath + ".tmp";
+        var temporary = AtomicFile.TemporaryPathFor(outputPath);
         var started = System.Diagnostics.Stopwatch.StartNew();
         // The quantizer is one blocking native call; it cannot be interrupted once started.
         cancellationToken.ThrowIfCancellationRequested();
-        var status = await Task.Run(() =>
+        try
         {
-            var parameters = LLamaModelQuantizeParams.Default();
-            parameters.nthread = threads;
-            parameters.ftype = ftype;
-            return NativeApi.llama_model_quantize(inputPath, temporary, ref parameters);
-        }, cancellationToken).ConfigureAwait(false);
-        if (status != 0)
+            var status = await Task.Run(() =>
+            {
+                var parameters = LLamaModelQuantizeParams.Default();
+                parameters.nthread = threads;
+                parameters.ftype = ftype;
+                return NativeApi.llama_model_quantize(inputPath, temporary, ref parameters);
+            }, cancellationToken).ConfigureAwait(false);
+            if (status != 0)
+            {
+                var said = LlamaNativeRuntime.TakeRecentErrors();
+                throw new ModelLoadException($"llama.cpp could not quantize '{inputPath}' to {type} (status {status}){(said.Count > 0 ? ": " + string.Join("; ", said) : "")}");
+            }
+
+            AtomicFile.Commit(temporary, outputPath);
+        }
+        finally
         {
             File.Delete(temporary);
-            var said = LlamaNativeRuntime.TakeRecentErrors();
-            throw new ModelLoadException($"llama.cpp could not quantize '{inputPath}' to {type} (status {status}){(said.Count > 0 ? ": " + string.Join("; ", said) : "")}");
         }
 
-        File.Move(temporary, outputPath, overwrite: true);
         return new QuantizationResult(inputPath, outputPath, type.ToUpperInvariant(), new FileInfo(inputPath).Length, new FileInfo(outputPath).Length, started.Elapsed);
     }
 }

@@ -64,13 +64,7 @@ internal static class ReportService
         {
             // Written beside and renamed, so a reader never sees half a report.
             var target = Path.Combine(runDirectory, writer.FileName);
-            var temporary = target + ".tmp";
-            await using (var stream = File.Create(temporary))
-            {
-                await writer.WriteAsync(report, stream, cancellationToken);
-            }
-
-            File.Move(temporary, target, overwrite: true);
+            await AtomicFile.WriteAsync(target, (stream, token) => writer.WriteAsync(report, stream, token), cancellationToken);
         }
 
         return report;

@@ -28,13 +28,7 @@ internal static class RunDiffService
         {
             // Written beside and renamed, so a reader never sees half a diff.
             var target = Path.Combine(directory, RunDiff.FileStem(diff.RunA.RunId, diff.RunB.RunId) + writer.Extension);
-            var temporary = target + ".tmp";
-            await using (var stream = File.Create(temporary))
-            {
-                await writer.WriteAsync(diff, stream, cancellationToken);
-            }
-
-            File.Move(temporary, target, overwrite: true);
+            await AtomicFile.WriteAsync(target, (stream, token) => writer.WriteAsync(diff, stream, token), cancellationToken);
             files.Add(target);
         }
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using Harness.Core.Serialization;
 
 namespace Harness.Core.Downloads;
 
@@ -91,23 +92,14 @@ public sealed class FileHasher
 
     private void TryWriteSidecar(string sidecarPath, Sidecar sidecar)
     {
-        var temp = $"{sidecarPath}.{Guid.NewGuid():N}.tmp";
         try
         {
             Directory.CreateDirectory(sidecarDirectory);
-            File.WriteAllText(temp, JsonSerializer.Serialize(sidecar));
-            File.Move(temp, sidecarPath, overwrite: true);
+            AtomicFile.WriteAllText(sidecarPath, JsonSerializer.Serialize(sidecar));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // The sidecar is an optimisation; a read-only cache must not fail the run.
-            try
-            {
-                File.Delete(temp);
-            }
-            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
-            {
-            }
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using Harness.Core.Serialization;
 
 namespace Harness.Core.Downloads;
 
@@ -89,7 +90,7 @@ public sealed class ModelDownloader
                     $"model '{modelId}': checksum mismatch for {url}: expected sha256 {expected}, got {actual}; the download was discarded");
             }
 
-            File.Move(temp, target, overwrite: true);
+            AtomicFile.Commit(temp, target);
             completed = true;
             hasher.Remember(target, actual);
             return target;

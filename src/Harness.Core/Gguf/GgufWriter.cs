@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
 using System.Text;
+using Harness.Core.Serialization;
 
 namespace Harness.Core.Gguf;
 
@@ -114,13 +115,20 @@ public static class GgufWriter
     public static void WriteFile(string path, IReadOnlyList<GgufMetadataEntry> metadata, IReadOnlyList<GgufTensor> tensors)
     {
         var fullPath = Path.GetFullPath(path);
-        var temporary = fullPath + ".tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        var temporary = AtomicFile.TemporaryPathFor(fullPath);
+        try
         {
-            Write(stream, metadata, tensors);
-        }
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                Write(stream, metadata, tensors);
+            }
 
-        File.Move(temporary, fullPath, overwrite: true);
+            AtomicFile.Commit(temporary, fullPath);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
     }
 
     private static int Validate(IReadOnlyList<GgufMetadataEntry> metadata, IReadOnlyList<GgufTensor> tensors)

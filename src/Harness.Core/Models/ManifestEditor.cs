@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Harness.Core.Serialization;
 using Harness.Core.Suites;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
@@ -192,7 +193,7 @@ public sealed partial class ManifestEditor(ManifestLoader loader)
         var text = Encoding.UTF8.GetString(bytes.AsSpan(hasBom ? bom.Length : 0));
         var (edited, replaced) = Edit(text, fullPath, entry);
 
-        var temporary = Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        var temporary = AtomicFile.TemporaryPathFor(fullPath);
         try
         {
             var body = Encoding.UTF8.GetBytes(edited);
@@ -204,7 +205,7 @@ public sealed partial class ManifestEditor(ManifestLoader loader)
                 throw Refuse(fullPath, null, $"the edited manifest did not load back ({first.Problem}, line {first.Line}); the manifest was left unchanged", entry);
             }
 
-            File.Move(temporary, fullPath, overwrite: true);
+            AtomicFile.Commit(temporary, fullPath);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -12,33 +12,17 @@ public static class RunManifestFile
     public static string PathIn(string runDirectory) => Path.Combine(runDirectory, FileName);
 
     /// <summary>
-    /// Writes run.json through a temporary file and an atomic rename, so a reader (or a resume after a crash)
-    /// sees either the old file or the complete new one, never a torn one.
+    /// Writes run.json through <see cref="AtomicFile"/>, so a reader (or a resume after a crash) sees either the
+    /// old file or the complete new one, never a torn one.
     /// </summary>
     public static async Task WriteAsync(RunManifest manifest, string runDirectory, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         Directory.CreateDirectory(runDirectory);
-        string path = PathIn(runDirectory);
-        string temporary = Path.Combine(runDirectory, $".{FileName}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
-            {
-                await JsonSerializer.SerializeAsync(stream, manifest, HarnessJson.IndentedOptions, cancellationToken);
-                await stream.FlushAsync(cancellationToken);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
-        }
+        await AtomicFile.WriteAsync(
+            PathIn(runDirectory),
+            (stream, token) => JsonSerializer.SerializeAsync(stream, manifest, HarnessJson.IndentedOptions, token),
+            cancellationToken);
     }
 
     /// <exception cref="InputFileException">run.json is missing, not JSON, or of another schema version.</exception>
