@@ -1,6 +1,7 @@
 using Harness.Core.Backends;
 using Harness.Core.Downloads;
 using Harness.Core.Models;
+using Harness.Core.Runs;
 using Harness.Core.Suites;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -17,7 +18,7 @@ internal static class ErrorReporter
             case OperationCanceledException:
                 AnsiConsole.MarkupLine("[yellow]Cancelled.[/] What was finished is kept (a run continues with [bold]harness run --resume <run folder>[/]).");
                 return ExitCodes.Cancelled;
-            case InputFileException or ManifestEditException or ModelResolutionException or ModelLoadException or CommandAppException:
+            case InputFileException or ManifestEditException or RunFolderBusyException or ModelResolutionException or ModelLoadException or CommandAppException:
                 AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
                 return ExitCodes.BadInput;
             default:

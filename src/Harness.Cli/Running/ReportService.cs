@@ -22,6 +22,8 @@ internal static class ReportService
         }
 
         var manifest = await RunManifestFile.ReadAsync(runDirectory, cancellationToken);
+        // A rebuild while a run writes the same reports would race it; one writer per folder.
+        using var folderLock = RunFolderLock.Acquire(runDirectory);
         var store = await SqliteRunStore.OpenAsync(runDirectory, cancellationToken);
         await using (store)
         {

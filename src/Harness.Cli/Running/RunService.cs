@@ -102,6 +102,7 @@ internal sealed class RunService(
         var runId = string.Create(CultureInfo.InvariantCulture, $"{createdAt:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}");
         var runDirectory = Path.GetFullPath(Path.Combine(options.ResultsDirectory, runId));
         Directory.CreateDirectory(runDirectory);
+        using var folderLock = RunFolderLock.Acquire(runDirectory);
 
         var (models, failures) = await ResolveAllAsync(entries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken);
         var judgeEntries = JudgeEntries(manifest, prepared);
@@ -123,6 +124,8 @@ internal sealed class RunService(
     {
         runDirectory = Path.GetFullPath(runDirectory);
         var runManifest = await RunManifestFile.ReadAsync(runDirectory, cancellationToken);
+        // Taken before anything is checked or resolved: a second resume of the same folder stops here, untouched.
+        using var folderLock = RunFolderLock.Acquire(runDirectory);
         var suites = runManifest.Suites.Select(planned =>
         {
             var suite = SuiteLoader.Load(planned.Directory);

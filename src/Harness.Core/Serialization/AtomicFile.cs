@@ -8,7 +8,7 @@ namespace Harness.Core.Serialization;
 /// to disk, rename it over the target, then flush the folder (on Unix) so the rename itself survives a power cut.
 /// A reader sees the old file or the complete new one, never a torn one; a failed write leaves no temporary behind.
 /// </summary>
-public static partial class AtomicFile
+public static class AtomicFile
 {
     private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
 
@@ -88,8 +88,8 @@ public static partial class AtomicFile
             return false;
         }
 
-        // O_RDONLY (0) opens a folder on Linux and macOS alike; the path goes as NUL-terminated UTF-8 bytes.
-        var descriptor = Open([.. Encoding.UTF8.GetBytes(directory), 0], 0);
+        // O_RDONLY opens a folder on Linux and macOS alike; .NET's own open refuses folders.
+        var descriptor = LibC.OpenReadOnly(directory);
         if (descriptor < 0)
         {
             throw new IOException($"cannot open folder '{directory}' to flush it (errno {Marshal.GetLastPInvokeError()})");
@@ -97,11 +97,11 @@ public static partial class AtomicFile
 
         try
         {
-            if (Fsync(descriptor) != 0)
+            if (LibC.Fsync(descriptor) != 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
                 // EINVAL: the file system cannot sync a folder (some network and FUSE mounts); the rename still happened.
-                if (errno != EInval)
+                if (errno != LibC.EInval)
                 {
                     throw new IOException($"cannot flush folder '{directory}' (errno {errno})");
                 }
@@ -109,13 +109,11 @@ public static partial class AtomicFile
         }
         finally
         {
-            _ = Close(descriptor);
+            _ = LibC.Close(descriptor);
         }
 
         return true;
     }
-
-    private const int EInval = 22;
 
     private static void Commit(string temporary, string fullPath, bool flushFile)
     {
@@ -140,13 +138,4 @@ public static partial class AtomicFile
             // The write already failed or succeeded; a leftover hidden temporary must not hide that outcome.
         }
     }
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int Open(byte[] nullTerminatedUtf8Path, int flags);
-
-    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static extern int Fsync(int descriptor);
-
-    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static extern int Close(int descriptor);
 }

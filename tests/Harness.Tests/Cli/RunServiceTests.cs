@@ -155,6 +155,29 @@ public sealed class RunServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_second_writer_of_a_run_folder_is_refused_before_it_changes_anything()
+    {
+        var result = await Service(Backend((a, b) => "1")).StartAsync(Options("oracle"), null, null, CancellationToken.None);
+        var reportBefore = File.GetLastWriteTimeUtc(Path.Combine(result.RunDirectory, "report.md"));
+
+        using (RunFolderLock.Acquire(result.RunDirectory))
+        {
+            var resume = await Assert.ThrowsAsync<RunFolderBusyException>(() =>
+                Service(Backend((a, b) => "1")).ResumeAsync(result.RunDirectory, null, null, CancellationToken.None));
+            var rebuild = await Assert.ThrowsAsync<RunFolderBusyException>(() =>
+                ReportService.RebuildAsync(result.RunDirectory, CancellationToken.None));
+
+            Assert.Equal(result.RunDirectory, resume.RunDirectory);
+            Assert.Equal(result.RunDirectory, rebuild.RunDirectory);
+            Assert.Equal(Harness.Cli.ExitCodes.BadInput, Harness.Cli.ErrorReporter.Report(resume));
+        }
+
+        Assert.Equal(reportBefore, File.GetLastWriteTimeUtc(Path.Combine(result.RunDirectory, "report.md")));
+        var resumed = await Service(Backend((a, b) => "1")).ResumeAsync(result.RunDirectory, null, null, CancellationToken.None);
+        Assert.Equal(result.Manifest.RunId, resumed.Manifest.RunId);
+    }
+
+    [Fact]
     public async Task Resume_fails_a_model_whose_file_changed_and_keeps_its_recorded_items()
     {
         var result = await Service(Backend((a, b) => "1")).StartAsync(Options("oracle", "sloppy"), null, null, CancellationToken.None);
