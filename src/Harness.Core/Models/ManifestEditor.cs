@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Harness.Core.Serialization;
+using Harness.Core.Serialization.Yaml;
 using Harness.Core.Suites;
-using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
@@ -68,7 +68,7 @@ public sealed partial class ManifestEditor(ManifestLoader loader)
         return
         [
             .. mapping.Children
-                .Where(c => c.Key is YamlScalarNode && c.Value is YamlScalarNode value && !IsNull(value))
+                .Where(c => c.Key is YamlScalarNode && c.Value is YamlScalarNode value && !YamlScalars.IsNull(value))
                 .Select(c => new KeyValuePair<string, string>(((YamlScalarNode)c.Key).Value!, ((YamlScalarNode)c.Value).Value!)),
         ];
     }
@@ -190,7 +190,8 @@ public sealed partial class ManifestEditor(ManifestLoader loader)
 
         ReadOnlySpan<byte> bom = [0xEF, 0xBB, 0xBF];
         var hasBom = bytes.AsSpan().StartsWith(bom);
-        var text = Encoding.UTF8.GetString(bytes.AsSpan(hasBom ? bom.Length : 0));
+        // Strict, as the loader reads it: a lenient decode would write replacement characters back into the file.
+        var text = YamlSource.DecodeUtf8(bytes, (line, problem) => throw new InputFileException(fullPath, line, problem))!;
         var (edited, replaced) = Edit(text, fullPath, entry);
 
         var temporary = AtomicFile.TemporaryPathFor(fullPath);
@@ -261,9 +262,10 @@ public sealed partial class ManifestEditor(ManifestLoader loader)
     /// <summary>The items of the <c>models:</c> block list, or why the list cannot be edited as text.</summary>
     private static ModelsList Locate(string text)
     {
-        var stream = new YamlStream();
-        stream.Load(new StringReader(text));
-        var root = (YamlMappingNode)stream.Documents[0].RootNode;
+        // Only called on text the loader has accepted, so the shared reader finds the same single mapping.
+        var root = (YamlMappingNode)YamlSource.Load(
+            Encoding.UTF8.GetBytes(text),
+            (line, problem) => throw new InvalidOperationException($"line {line}: {problem}"))!;
         var keys = root.Children.ToList();
         var index = keys.FindIndex(k => k.Key is YamlScalarNode { Value: "models" });
         var (modelsKey, modelsValue) = keys[index];
@@ -299,10 +301,6 @@ public sealed partial class ManifestEditor(ManifestLoader loader)
 
         return column >= 0 && text[column] == '-' && text[..column].All(c => c == ' ') ? (line, column) : (-1, -1);
     }
-
-    /// <summary>As in <see cref="ManifestLoader"/>: a plain empty, <c>~</c> or <c>null</c> value counts as absent.</summary>
-    private static bool IsNull(YamlScalarNode node) =>
-        node is { Style: ScalarStyle.Plain, Value: null or "" or "~" or "null" or "Null" or "NULL" };
 
     private static bool IsBlankOrComment(string line)
     {

@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using Harness.Core.Serialization.Yaml;
 using Harness.Core.Suites;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Harness.Core.Models;
@@ -104,32 +104,21 @@ public sealed partial class ManifestLoader
     private ModelManifest? Parse(byte[] bytes, string fullPath, Problems problems)
     {
         var contentSha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        var stream = new YamlStream();
-        try
+        var before = problems.Count;
+        var document = YamlSource.Load(bytes, (line, problem) => problems.Add(line, problem));
+        if (document is null)
         {
-            using var reader = new StreamReader(new MemoryStream(bytes), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-            stream.Load(reader);
-        }
-        catch (YamlException ex)
-        {
-            problems.Add(ex.Start.Line, $"not valid YAML: {StripMarkPrefix(ex.Message)}");
+            if (problems.Count == before)
+            {
+                problems.Add(1, "the manifest is empty; expected 'version: 1' and a 'models' list");
+            }
+
             return null;
         }
 
-        if (stream.Documents.Count == 0)
+        if (document is not YamlMappingNode root)
         {
-            problems.Add(1, "the manifest is empty; expected 'version: 1' and a 'models' list");
-            return null;
-        }
-
-        if (stream.Documents.Count > 1)
-        {
-            problems.Add(stream.Documents[1].RootNode.Start.Line, "expected a single YAML document");
-        }
-
-        if (stream.Documents[0].RootNode is not YamlMappingNode root)
-        {
-            problems.Add(stream.Documents[0].RootNode.Start.Line, "the manifest must be a mapping with 'version' and 'models'");
+            problems.Add(document.Start.Line, "the manifest must be a mapping with 'version' and 'models'");
             return null;
         }
 
@@ -139,7 +128,7 @@ public sealed partial class ManifestLoader
         {
             if (!TryReadInt(versionNode, out var version) || version != SupportedVersion)
             {
-                problems.Add(versionNode.Start.Line, $"unsupported version '{Describe(versionNode)}'; this harness reads version {SupportedVersion}");
+                problems.Add(versionNode.Start.Line, $"unsupported version {YamlScalars.Describe(versionNode)}; this harness reads version {SupportedVersion}");
             }
         }
         else
@@ -345,14 +334,14 @@ public sealed partial class ManifestLoader
 
     private static int? ReadParallel(Dictionary<string, YamlNode> keys, string label, Problems problems)
     {
-        if (keys.TryGetValue("parallel", out var node) && node is YamlScalarNode { Value: "auto" })
+        if (keys.TryGetValue("parallel", out var node) && YamlScalars.Text(node) == "auto")
         {
             return 0;
         }
 
         if (keys.TryGetValue("parallel", out node) && !IsNull(node) && !TryReadInt(node, out _))
         {
-            problems.Add(node.Start.Line, $"{label}: 'parallel' must be 'auto' or a positive integer, got '{Describe(node)}'");
+            problems.Add(node.Start.Line, $"{label}: 'parallel' must be 'auto' or a positive integer, got {YamlScalars.Describe(node)}");
             return null;
         }
 
@@ -368,7 +357,7 @@ public sealed partial class ManifestLoader
 
         if (!TryReadInt(node, out var value))
         {
-            problems.Add(node.Start.Line, $"{label}: '{key}' must be an integer, got '{Describe(node)}'");
+            problems.Add(node.Start.Line, $"{label}: '{key}' must be an integer, got {YamlScalars.Describe(node)}");
             return null;
         }
 
@@ -416,13 +405,17 @@ public sealed partial class ManifestLoader
                 continue;
             }
 
-            if (valueNode is not YamlScalarNode scalar)
+            if (valueNode is not YamlScalarNode)
             {
                 problems.Add(valueNode.Start.Line, $"{label}: metadata '{key}' must be a text value, not a list or mapping");
                 continue;
             }
 
-            builder[key] = scalar.Value ?? string.Empty;
+            // A null value (metadata: { note: ~ }) is an absent one, as everywhere else in the manifest.
+            if (YamlScalars.Text(valueNode) is { } text)
+            {
+                builder[key] = text;
+            }
         }
 
         return builder.ToImmutable();
@@ -430,19 +423,8 @@ public sealed partial class ManifestLoader
 
     private static Dictionary<string, YamlNode> ReadKeys(YamlMappingNode mapping, string[] allowed, string where, Problems problems)
     {
-        var result = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
-        foreach (var (keyNode, valueNode) in mapping.Children)
-        {
-            if (keyNode is not YamlScalarNode { Value: { } key } || Array.IndexOf(allowed, key) < 0)
-            {
-                problems.Add(keyNode.Start.Line, $"unknown key '{Describe(keyNode)}' in {where}; expected one of: {string.Join(", ", allowed)}");
-                continue;
-            }
-
-            result[key] = valueNode;
-        }
-
-        return result;
+        return YamlSource.Keys(mapping, allowed, (keyNode, key) =>
+            problems.Add(keyNode.Start.Line, $"unknown key '{key}' in {where}; expected one of: {string.Join(", ", allowed)}"));
     }
 
     private static string? ReadString(Dictionary<string, YamlNode> keys, string key, Problems problems)
@@ -452,45 +434,26 @@ public sealed partial class ManifestLoader
             return null;
         }
 
-        if (node is not YamlScalarNode scalar)
+        if (node is not YamlScalarNode)
         {
             problems.Add(node.Start.Line, $"'{key}' must be a text value, not a list or mapping");
             return null;
         }
 
-        return scalar.Value;
+        return YamlScalars.Text(node);
     }
 
-    private static bool TryReadInt(YamlNode node, out int value)
-    {
-        value = 0;
-        return node is YamlScalarNode { Value: { } text }
-            && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
-    }
+    // The shared YAML rules (docs/yaml.md): a plain integer only; a quoted "5" is text.
+    private static bool TryReadInt(YamlNode node, out int value) => YamlScalars.TryGetInt32(node, out value);
 
-    /// <summary>A key written with no value (<c>key:</c>, <c>~</c>, <c>null</c>) counts as absent.</summary>
-    private static bool IsNull(YamlNode node) =>
-        node is YamlScalarNode { Style: ScalarStyle.Plain, Value: null or "" or "~" or "null" or "Null" or "NULL" };
-
-    private static string Describe(YamlNode node) => node switch
-    {
-        YamlScalarNode scalar => scalar.Value ?? string.Empty,
-        YamlSequenceNode => "(a list)",
-        YamlMappingNode => "(a mapping)",
-        _ => node.ToString(),
-    };
-
-    /// <summary>YamlDotNet prefixes its messages with "(Line: .., Col: ..) - (..): "; we report the line ourselves.</summary>
-    private static string StripMarkPrefix(string message) => MarkPrefix().Replace(message, string.Empty);
+    /// <summary>A key written with no value (<c>key:</c>, <c>~</c>, <c>null</c>, <c>NULL</c>) counts as absent.</summary>
+    private static bool IsNull(YamlNode node) => YamlScalars.IsNull(node);
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]*$", RegexOptions.CultureInvariant)]
     private static partial Regex IdPattern();
 
     [GeneratedRegex("^[0-9a-fA-F]{64}$", RegexOptions.CultureInvariant)]
     private static partial Regex Sha256Pattern();
-
-    [GeneratedRegex(@"^\(Line: [^)]*\) - \(Line: [^)]*\): ", RegexOptions.CultureInvariant)]
-    private static partial Regex MarkPrefix();
 
     /// <param name="Parallel">0: <c>auto</c> written out; null: not given.</param>
     private sealed record PartialBackend(int? ContextSize, int? Threads, int? BatchSize, int? GpuLayers, ChatTemplateMode? ChatTemplate, int? Parallel)

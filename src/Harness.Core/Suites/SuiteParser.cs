@@ -1,10 +1,8 @@
-using System.Buffers;
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using YamlDotNet.Core;
+using Harness.Core.Serialization.Yaml;
 using YamlDotNet.RepresentationModel;
 
 namespace Harness.Core.Suites;
@@ -20,8 +18,6 @@ internal sealed partial class SuiteParser
     /// <summary>A scorer spec with the line it was declared on, so scorer-argument errors can point at it.</summary>
     internal sealed record ScorerSite(ScorerSpec Spec, int Line);
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     private readonly List<InputFileException> errors = [];
     private readonly List<ScorerSite> scorerSites = [];
     private readonly string yamlPath;
@@ -35,12 +31,6 @@ internal sealed partial class SuiteParser
 
     [GeneratedRegex("^[a-z0-9-]+$", RegexOptions.CultureInvariant)]
     private static partial Regex NameRegex();
-
-    [GeneratedRegex(@"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$", RegexOptions.CultureInvariant)]
-    private static partial Regex JsonNumberRegex();
-
-    [GeneratedRegex("^-?[0-9]+$", RegexOptions.CultureInvariant)]
-    private static partial Regex IntegerRegex();
 
     public static Result Parse(string suiteDirectory)
     {
@@ -119,38 +109,25 @@ internal sealed partial class SuiteParser
 
     private YamlMappingNode? ReadYamlRoot()
     {
-        string text;
-        try
+        var before = errors.Count;
+        var document = YamlSource.Load(File.ReadAllBytes(yamlPath), YamlSink);
+        if (document is null)
         {
-            text = StrictUtf8.GetString(File.ReadAllBytes(yamlPath)).TrimStart('\uFEFF');
-        }
-        catch (DecoderFallbackException)
-        {
-            Error(yamlPath, null, "file is not valid UTF-8");
+            if (errors.Count == before)
+            {
+                Error(yamlPath, null, "file is empty");
+            }
             return null;
         }
-        var stream = new YamlStream();
-        try
+        if (document is not YamlMappingNode root)
         {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            Error(yamlPath, checked((int)e.Start.Line), (e.InnerException ?? e).Message);
-            return null;
-        }
-        if (stream.Documents.Count != 1)
-        {
-            Error(yamlPath, null, stream.Documents.Count == 0 ? "file is empty" : "file must hold exactly one YAML document");
-            return null;
-        }
-        if (stream.Documents[0].RootNode is not YamlMappingNode root)
-        {
-            YamlError(stream.Documents[0].RootNode, "top level must be a mapping of keys");
+            YamlError(document, "top level must be a mapping of keys");
             return null;
         }
         return root;
     }
+
+    private void YamlSink(int? line, string problem) => Error(yamlPath, line, problem);
 
     private PromptTemplate? ParsePrompt(Map top)
     {
@@ -382,15 +359,10 @@ internal sealed partial class SuiteParser
             Error(itemsPath, null, "file is missing");
             return [];
         }
-        var bytes = File.ReadAllBytes(itemsPath);
-        string text;
-        try
+        // The same decoding rule as suite.yaml: strict UTF-8, an optional byte-order mark, the line of a bad byte.
+        var text = YamlSource.DecodeUtf8(File.ReadAllBytes(itemsPath), (line, problem) => Error(itemsPath, line, problem));
+        if (text is null)
         {
-            text = StrictUtf8.GetString(bytes).TrimStart('\uFEFF');
-        }
-        catch (DecoderFallbackException)
-        {
-            Error(itemsPath, null, "file is not valid UTF-8");
             return [];
         }
         var placeholders = TemplatePlaceholders.Names(prompt.Template);
@@ -560,18 +532,18 @@ internal sealed partial class SuiteParser
         return null;
     }
 
-    private static bool IsNull(YamlNode node) =>
-        node is YamlScalarNode { Style: ScalarStyle.Plain, Value: null or "" or "null" or "~" };
+    /// <summary>The shared rule (docs/yaml.md): <c>key:</c>, <c>~</c> and plain <c>null</c>/<c>Null</c>/<c>NULL</c>.</summary>
+    private static bool IsNull(YamlNode node) => YamlScalars.IsNull(node);
 
-    /// <summary>A scalar's text, refusing plain <c>null</c> and non-scalars.</summary>
+    /// <summary>A scalar's text as written, refusing null and non-scalars.</summary>
     private string? ScalarString(YamlNode node, string where)
     {
-        if (node is not YamlScalarNode scalar || IsNull(node))
+        if (YamlScalars.Text(node) is { } text)
         {
-            YamlError(node, $"{where} must be a string");
-            return null;
+            return text;
         }
-        return scalar.Value ?? "";
+        YamlError(node, $"{where} must be a string");
+        return null;
     }
 
     private string? RequiredString(Map map, string key)
@@ -618,40 +590,31 @@ internal sealed partial class SuiteParser
         return values.ToImmutable();
     }
 
-    private string? PlainScalar(Map map, string key, bool required, string expected)
+    /// <summary>The node of a required or optional key; null after reporting a missing required one.</summary>
+    private static YamlNode? Value(Map map, string key, bool required)
     {
         var node = map.Get(key);
-        if (node is null)
+        if (node is null && required)
         {
-            if (required)
-            {
-                map.Missing(key);
-            }
-            return null;
+            map.Missing(key);
         }
-        if (node is YamlScalarNode { Style: ScalarStyle.Plain } scalar && !IsNull(node))
-        {
-            return scalar.Value;
-        }
-        YamlError(node, $"{map.Prefix}{key} must be {expected}");
-        return null;
+        return node;
     }
 
     private int? Integer(Map map, string key, bool required, int min)
     {
-        var text = PlainScalar(map, key, required, "an integer");
-        if (text is null)
+        if (Value(map, key, required) is not { } node)
         {
             return null;
         }
-        if (!IntegerRegex().IsMatch(text) || !int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        if (!YamlScalars.TryGetInt32(node, out var value))
         {
-            YamlError(map.Get(key)!, $"{map.Prefix}{key} must be an integer, not '{text}'");
+            YamlError(node, $"{map.Prefix}{key} must be an integer, not {YamlScalars.Describe(node)}");
             return null;
         }
         if (value < min)
         {
-            YamlError(map.Get(key)!, $"{map.Prefix}{key} must be at least {min.ToString(CultureInfo.InvariantCulture)}");
+            YamlError(node, $"{map.Prefix}{key} must be at least {min.ToString(CultureInfo.InvariantCulture)}");
             return null;
         }
         return value;
@@ -659,17 +622,15 @@ internal sealed partial class SuiteParser
 
     private double? Number(Map map, string key, bool required, double min, bool minExclusive, (double Value, bool Exclusive)? max)
     {
-        var text = PlainScalar(map, key, required, "a number");
-        if (text is null)
+        if (Value(map, key, required) is not { } node)
         {
             return null;
         }
-        if (!JsonNumberRegex().IsMatch(text))
+        if (!YamlScalars.TryGetDouble(node, out var value))
         {
-            YamlError(map.Get(key)!, $"{map.Prefix}{key} must be a number, not '{text}'");
+            YamlError(node, $"{map.Prefix}{key} must be a number, not {YamlScalars.Describe(node)}");
             return null;
         }
-        var value = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
         var belowMin = minExclusive ? value <= min : value < min;
         var aboveMax = max is { } m && (m.Exclusive ? value >= m.Value : value > m.Value);
         if (belowMin || aboveMax)
@@ -677,7 +638,7 @@ internal sealed partial class SuiteParser
             var low = minExclusive ? "(" : "[";
             var high = max is null ? "inf)" : (max.Value.Exclusive ? ")" : "]");
             var range = string.Create(CultureInfo.InvariantCulture, $"{low}{min}, {(max is null ? "" : max.Value.Value)}{high}");
-            YamlError(map.Get(key)!, $"{map.Prefix}{key} must be in {range}, not {text}");
+            YamlError(node, $"{map.Prefix}{key} must be in {range}, not {((YamlScalarNode)node).Value}");
             return null;
         }
         return value;
@@ -709,114 +670,23 @@ internal sealed partial class SuiteParser
         return null;
     }
 
-    /// <summary>
-    /// YAML to JSON with JSON's own typing: plain <c>null</c>/<c>~</c>, <c>true</c>/<c>false</c> and JSON-syntax
-    /// numbers are typed, everything else is a string. YAML 1.1 surprises (<c>yes</c>, <c>0x1F</c>, <c>1_000</c>)
-    /// stay strings, so a value means the same in a suite file and in items.jsonl.
-    /// </summary>
-    private JsonElement? ToJson(YamlNode node, string where)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            if (!WriteJson(writer, node, where))
-            {
-                return null;
-            }
-        }
-        using var document = JsonDocument.Parse(buffer.WrittenMemory);
-        return document.RootElement.Clone();
-    }
-
-    private bool WriteJson(Utf8JsonWriter writer, YamlNode node, string where)
-    {
-        if (!node.Tag.IsEmpty && !node.Tag.IsNonSpecific)
-        {
-            YamlError(node, $"{where}: YAML tags ({node.Tag}) are not supported; tasks are data, not code");
-            return false;
-        }
-        switch (node)
-        {
-            case YamlScalarNode scalar when scalar.Style == ScalarStyle.Plain:
-                var text = scalar.Value ?? "";
-                if (IsNull(scalar))
-                {
-                    writer.WriteNullValue();
-                }
-                else if (text is "true" or "false")
-                {
-                    writer.WriteBooleanValue(text == "true");
-                }
-                else if (JsonNumberRegex().IsMatch(text))
-                {
-                    writer.WriteRawValue(text);
-                }
-                else
-                {
-                    writer.WriteStringValue(text);
-                }
-                return true;
-            case YamlScalarNode scalar:
-                writer.WriteStringValue(scalar.Value ?? "");
-                return true;
-            case YamlSequenceNode sequence:
-                writer.WriteStartArray();
-                var ok = true;
-                for (var i = 0; i < sequence.Children.Count; i++)
-                {
-                    ok &= WriteJson(writer, sequence.Children[i], $"{where}[{i}]");
-                }
-                writer.WriteEndArray();
-                return ok;
-            case YamlMappingNode mapping:
-                writer.WriteStartObject();
-                var allOk = true;
-                foreach (var (key, value) in mapping.Children)
-                {
-                    if (key is not YamlScalarNode { Value: { } name })
-                    {
-                        YamlError(key, $"{where}: mapping keys must be strings");
-                        allOk = false;
-                        continue;
-                    }
-                    writer.WritePropertyName(name);
-                    allOk &= WriteJson(writer, value, $"{where}.{name}");
-                }
-                writer.WriteEndObject();
-                return allOk;
-            default:
-                YamlError(node, $"{where}: unsupported YAML node");
-                return false;
-        }
-    }
+    /// <summary>YAML to JSON by the shared scalar rules (<see cref="YamlScalars.ToJson"/>).</summary>
+    private JsonElement? ToJson(YamlNode node, string where) => YamlScalars.ToJson(node, where, YamlSink);
 
     /// <summary>A YAML mapping with a closed set of keys; unknown keys are reported once, on construction.</summary>
     private sealed class Map
     {
         private readonly SuiteParser parser;
         private readonly YamlMappingNode node;
-        private readonly Dictionary<string, YamlNode> values = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, YamlNode> values;
 
         public Map(SuiteParser parser, YamlMappingNode node, string prefix, params string[] allowed)
         {
             this.parser = parser;
             this.node = node;
             Prefix = prefix;
-            foreach (var (key, value) in node.Children)
-            {
-                if (key is not YamlScalarNode { Value: { } name })
-                {
-                    parser.YamlError(key, $"{prefix}: keys must be plain strings");
-                }
-                else if (!allowed.Contains(name, StringComparer.Ordinal))
-                {
-                    parser.YamlError(key, $"unknown key '{prefix}{name}' (allowed: {string.Join(", ", allowed)})");
-                }
-                else
-                {
-                    values[name] = value;
-                }
-            }
+            values = YamlSource.Keys(node, allowed, (key, name) =>
+                parser.YamlError(key, $"unknown key '{prefix}{name}' (allowed: {string.Join(", ", allowed)})"));
         }
 
         public string Prefix { get; }

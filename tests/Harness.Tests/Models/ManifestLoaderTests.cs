@@ -192,7 +192,7 @@ public sealed class ManifestLoaderTests : IDisposable
     [InlineData("", 1, "the manifest is empty")]
     [InlineData("- just\n- a list\n", 1, "must be a mapping")]
     [InlineData("version: 1\nmodels:\n  - id: a\n    path: \"a.gguf\n", 4, "not valid YAML")]
-    [InlineData("version: 1\nversion: 1\nmodels:\n  - id: a\n    path: a.gguf\n", 2, "not valid YAML")]
+    [InlineData("version: 1\nversion: 1\nmodels:\n  - id: a\n    path: a.gguf\n", 2, "duplicate key 'version'")]
     public void Document_level_errors_name_the_line(string text, int line, string problem)
     {
         var error = Assert.Throws<InputFileException>(() => loader.Parse(text, Path.Combine(folder.Path, "m.manifest")));

@@ -58,7 +58,7 @@ public sealed class SuiteLoaderErrorTests
         { "confidence zero", Yaml.Replace("confidence: 0.95", "confidence: 0"), Items, "suite.yaml", 15, "requirement.confidence must be in (0, 1)" },
         { "pass rate above one", Yaml.Replace("min_pass_rate: 0.9", "min_pass_rate: 1.5"), Items, "suite.yaml", 14, "requirement.min_pass_rate must be in [0, 1]" },
         { "latency not positive", Yaml + "\n  p95_latency_ms: 0", Items, "suite.yaml", 16, "requirement.p95_latency_ms must be in (0, inf)" },
-        { "duplicate key", Yaml + "\nname: demo", Items, "suite.yaml", 16, "Duplicate key name" },
+        { "duplicate key", Yaml + "\nname: demo", Items, "suite.yaml", 16, "duplicate key 'name'" },
         { "YAML syntax error", Yaml.Replace("description: \"a demo\"", "description: \"a demo"), Items, "suite.yaml", 4, "While scanning a multi-line double-quoted scalar" },
         { "not a mapping", "- a\n- b", Items, "suite.yaml", 1, "top level must be a mapping" },
         { "empty file", "", Items, "suite.yaml", null, "file is empty" },

@@ -74,6 +74,31 @@ public sealed class TaskWriterTests
         AssertMatches(definition, suite);
     }
 
+    [Fact]
+    public void Yaml_writer_round_trips_text_that_a_plain_scalar_would_read_as_null_a_boolean_or_a_number()
+    {
+        var definition = new SuiteDefinition(
+            "null", 1, SuiteKind.Open, "NULL", RequestKind.Generate,
+            new PromptTemplate(
+                "{{True}} {{q}}",
+                "NULL",
+                [new SuiteItem("~", Fields(("True", "null"), ("q", "0x1F"), ("NULL", "5"), ("n", 7), ("flag", false), ("none", null!)), "True", [])],
+                "\n"),
+            new GenerationSettings(4, ["~"], 0, 0),
+            [new ScorerSpec("exact", Fields(("True", "NULL"), ("limit", "12"), ("list", new object?[] { "false", 1.5, null })))],
+            null,
+            ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal));
+        var generator = new FixedGenerator(definition, [new SuiteItem("1", Fields(("True", "x"), ("q", "y")), "t", [])]);
+        using var temp = new SuiteTestFiles();
+        TaskWriter.Write(generator, temp.TasksDirectory);
+
+        var suite = SuiteLoader.Load(Path.Combine(temp.TasksDirectory, "null"));
+
+        AssertMatches(definition, suite);
+        Assert.Equal(JsonValueKind.Null, suite.Prompt.FewShot[0].Fields["none"].ValueKind);
+        Assert.Equal(JsonValueKind.String, suite.Prompt.FewShot[0].Fields["NULL"].ValueKind);
+    }
+
     private static void AssertMatches(SuiteDefinition expected, Suite actual)
     {
         Assert.Equal(expected.Name, actual.Name);
