@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Harness.Core.Serialization;
 using Harness.Core.Suites;
 using Harness.Tasks.Generators;
 
@@ -40,7 +41,7 @@ public static class TaskWriter
             Write(generator, tasksDirectory);
         }
 
-        File.WriteAllBytes(Path.Combine(tasksDirectory, Harness.Core.Comparison.ReferenceText.DefaultFileName), Utf8.GetBytes(ReferenceText()));
+        AtomicFile.WriteAllBytes(Path.Combine(tasksDirectory, Harness.Core.Comparison.ReferenceText.DefaultFileName), Utf8.GetBytes(ReferenceText()));
     }
 
     /// <summary>
@@ -68,7 +69,7 @@ public static class TaskWriter
         Directory.CreateDirectory(directory);
         foreach (var (name, bytes) in RenderFiles(generator))
         {
-            File.WriteAllBytes(Path.Combine(directory, name), bytes);
+            AtomicFile.WriteAllBytes(Path.Combine(directory, name), bytes);
         }
     }
 

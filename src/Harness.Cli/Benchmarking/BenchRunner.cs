@@ -10,6 +10,7 @@ using Harness.Core.Benchmarks;
 using Harness.Core.Gguf;
 using Harness.Core.Hosting;
 using Harness.Core.Models;
+using Harness.Core.Serialization;
 using Harness.Core.Suites;
 using Spectre.Console;
 
@@ -468,7 +469,7 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
     private static string WriteFile(string directory, string name, string content)
     {
         var path = System.IO.Path.Combine(directory, name);
-        File.WriteAllText(path, content, new UTF8Encoding(false));
+        AtomicFile.WriteAllText(path, content);
         return path;
     }
 }

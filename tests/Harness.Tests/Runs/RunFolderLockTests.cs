@@ -42,7 +42,8 @@ public sealed class RunFolderLockTests
     [Fact]
     public async Task A_lock_held_by_another_process_blocks_and_is_free_once_that_process_is_killed()
     {
-        // util-linux flock(1) takes the same flock(LOCK_EX) that .NET takes for FileShare.None.
+        // util-linux flock(1) takes the same flock(LOCK_EX) that .NET takes for FileShare.None; --no-fork keeps the
+        // lock in one process (flock, then sh, then sleep by exec), so killing that process is what releases it.
         if (!OperatingSystem.IsLinux())
         {
             return;
@@ -51,7 +52,7 @@ public sealed class RunFolderLockTests
         using var folder = new TempFolder();
         var lockPath = Path.Combine(folder.Path, RunFolderLock.FileName);
         var ready = Path.Combine(folder.Path, "ready");
-        using var holder = Process.Start(new ProcessStartInfo("flock", ["--exclusive", lockPath, "sh", "-c", $"touch '{ready}'; exec sleep 60"])
+        using var holder = Process.Start(new ProcessStartInfo("flock", ["--exclusive", "--no-fork", lockPath, "sh", "-c", $"touch '{ready}'; exec sleep 60"])
         {
             UseShellExecute = false,
         })!;
