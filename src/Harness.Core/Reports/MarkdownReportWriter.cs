@@ -246,7 +246,7 @@ public sealed class MarkdownReportWriter : IReportWriter
 
         line("");
         string on = string.Join(", ", frontier.Entries.Where(e => e.OnFrontier).Select(e => e.ModelId));
-        line(Cell(Inv($"Frontier: {on} (not significantly below {frontier.BestModelId}: paired bootstrap, {Percent(frontier.Confidence, "0.#")}, {frontier.Resamples} resamples, seed {frontier.Seed}).")));
+        line(Cell(Inv($"Frontier: {on} (not significantly below {frontier.BestModelId}: {frontier.Rule}; {frontier.Resamples} resamples, seed {frontier.Seed}).")));
         var below = frontier.Entries.Where(e => !e.OnFrontier).ToArray();
         if (below.Length > 0)
         {
