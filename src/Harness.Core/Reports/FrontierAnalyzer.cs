@@ -171,7 +171,7 @@ public static class FrontierAnalyzer
 
     /// <summary>What the frontier promises, in the words every report uses.</summary>
     public static string FamilyWiseRule(double confidence) => ReportText.Inv(
-        $"simultaneous {ReportText.Percent(confidence, "0.#")} paired-bootstrap intervals (max-t over every pair of models): a model truly as good as the best is left off with probability at most about {ReportText.Percent(1.0 - confidence, "0.#")} for the whole suite, not per model");
+        $"simultaneous {ReportText.Percent(confidence, "0.#")} paired-bootstrap intervals (max-t over every pair of models): the chance that any model truly as good as the best is left off is about {ReportText.Percent(1.0 - confidence, "0.#")} for the whole suite, not per model");
 
     private static Dictionary<string, double> Scores(
         Dictionary<(string ModelId, string Suite), Dictionary<string, double>> scores, string modelId, string suite) =>

@@ -321,7 +321,7 @@ public class FrontierAnalyzerTests
         Assert.True(md.IndexOf("## Summary", StringComparison.Ordinal) < md.IndexOf("## Models", StringComparison.Ordinal));
         Assert.Contains(
             "Frontier: big, tiny (not significantly below big: simultaneous 95% paired-bootstrap intervals (max-t over every pair of models): "
-            + "a model truly as good as the best is left off with probability at most about 5% for the whole suite, not per model; "
+            + "the chance that any model truly as good as the best is left off is about 5% for the whole suite, not per model; "
             + "2000 resamples, seed 20260101).\n",
             md, StringComparison.Ordinal);
         Assert.Contains("Below the frontier: weak -1.000 [-1.000, -1.000].\n", md, StringComparison.Ordinal);
