@@ -133,7 +133,7 @@ public sealed class HtmlReportWriter : IReportWriter
             if (analysis?.Frontiers.FirstOrDefault(f => f.Suite == suite.Suite) is { } frontier)
             {
                 var on = frontier.Entries.Where(e => e.OnFrontier).Select(e => e.ModelId).ToList();
-                Line($"<li><b>{E(suite.Suite)}</b> (open): frontier <span class=\"front\">{E(string.Join(", ", on))}</span> <span class=\"muted\">(best {E(frontier.BestModelId)}; the others are not significantly worse at {E(Percent(frontier.Confidence, "0"))} confidence)</span></li>");
+                Line($"<li><b>{E(suite.Suite)}</b> (open): frontier <span class=\"front\">{E(string.Join(", ", on))}</span> <span class=\"muted\">(best {E(frontier.BestModelId)}; the others are not significantly worse by {E(frontier.Rule)})</span></li>");
             }
             else if (!suite.Rows.IsEmpty)
             {
@@ -243,7 +243,7 @@ public sealed class HtmlReportWriter : IReportWriter
         }
 
         Line($"<p class=\"req\">{E(Inv($"Ranked by mean primary score; interval: Student-t at {Percent(suite.Rows[0].Score.Confidence, "0")} confidence."))}"
-            + (frontier is null ? "" : E(Inv($" Frontier: not significantly below the best ({frontier.BestModelId}) by a paired bootstrap of {frontier.Resamples} resamples, seed {frontier.Seed}.")))
+            + (frontier is null ? "" : E(Inv($" Frontier: not significantly below the best ({frontier.BestModelId}) by {frontier.Rule}; {frontier.Resamples} resamples, seed {frontier.Seed}.")))
             + "</p>");
         if (suite.Judge is { } judge)
         {

@@ -18,7 +18,7 @@ internal static class SummaryWriter
         {
             var requirement = suite.Requirement;
             var table = new Table()
-                .Title(Invariant($"[bold]{Markup.Escape(suite.Suite)}[/] v{suite.Version} · fixed · bar {Percent(requirement.MinPassRate)} at {Percent(requirement.Confidence)} confidence"))
+                .Title(Invariant($"[bold]{Markup.Escape(suite.Suite)}[/] v{suite.Version} · fixed · bar {Percent(requirement.MinPassRate)} by the two-sided {Percent(requirement.Confidence)} Wilson lower bound"))
                 .AddColumns("model", "pass rate [[interval]]", "verdict", "p50 / p95 latency", "gen tok/s", "J/item");
             foreach (var row in suite.Rows)
             {

@@ -32,12 +32,19 @@ public sealed record CandidateComparison(
 
 /// <summary>Quality delta on one suite: a paired pass/fail comparison for fixed suites, a paired bootstrap of the primary score for open ones.</summary>
 /// <param name="PairedItems">Items with a record for both models.</param>
+/// <param name="AdjustedPValue">The p of <paramref name="PassRate"/> or <paramref name="Score"/> after Holm's adjustment over
+/// every quality test of the comparison (each candidate × suite); null before the adjustment.</param>
 public sealed record SuiteQualityDelta(
     string Suite,
     SuiteKind Kind,
     int PairedItems,
     PairedProportionComparison? PassRate,
-    PairedMeanComparison? Score);
+    PairedMeanComparison? Score,
+    double? AdjustedPValue = null)
+{
+    /// <summary>The unadjusted p of whichever test the suite got; null when neither ran (a method, so report.json keeps one copy).</summary>
+    public double? RawPValue() => PassRate?.PValue ?? Score?.PValue;
+}
 
 /// <param name="Items">Items whose text was traced; <paramref name="FailedItems"/> could not be.</param>
 /// <param name="MeanKlDivergence">Mean over positions, nats.</param>

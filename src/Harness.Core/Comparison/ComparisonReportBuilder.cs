@@ -70,6 +70,7 @@ public static class ComparisonReportBuilder
                 Cost(plan.BaseModelId, candidateId, fixedSuites, summaries)));
         }
 
+        ImmutableArray<CandidateComparison> adjusted = HolmAcrossTheReport(candidates.ToImmutable());
         var ladderModels = new[] { plan.BaseModelId }.Concat(plan.CandidateModelIds).ToArray();
         var ladders = fixedSuites
             .Select(s => Ladder(s, ladderModels, summaries))
@@ -79,11 +80,28 @@ public static class ComparisonReportBuilder
             string.Create(CultureInfo.InvariantCulture,
                 $"Drift is measured on each item's rendered prompt followed by the base's answer, over the base's top {plan.TopK} tokens per position plus one pooled bin for the rest: a lower bound of the full-vocabulary KL, exact when {plan.TopK} covers the vocabulary."),
             "Quality deltas pair items: exact McNemar and Newcombe's paired interval for pass/fail suites, a paired percentile bootstrap for graded scores.",
+            string.Create(CultureInfo.InvariantCulture,
+                $"Each p is shown raw and Holm-adjusted over the {adjusted.Sum(c => c.Quality.Count(q => q.RawPValue() is not null))} quality tests of this comparison (every candidate × suite): calling a difference real only where the adjusted p is at most 0.05 keeps the chance of any false call among them at most 5%. The intervals are not adjusted; each holds on its own."),
             manifest.Energy is { } energy && energy.Selected.Contains("estimate")
                 ? "Ladder cost order is file size. J/item here is estimated from CPU time (no energy meter was usable), so no rung is ranked by joules."
                 : "Ladder cost order is file size; J/item beside each rung is measured (see the energy tables for sources and uncertainty).");
         return new ComparisonReport(plan.BaseModelId, plan.TopK, plan.ReferencePath, plan.ReferenceSha256, basePerplexity,
-            candidates.ToImmutable(), ladders, notes);
+            adjusted, ladders, notes);
+    }
+
+    /// <summary>
+    /// Holm's adjustment over every quality p of the report: one test per candidate and suite, so with many of them
+    /// some would fall under 0.05 by chance alone.
+    /// </summary>
+    private static ImmutableArray<CandidateComparison> HolmAcrossTheReport(ImmutableArray<CandidateComparison> candidates)
+    {
+        double[] raw = [.. candidates.SelectMany(c => c.Quality).Select(q => q.RawPValue()).OfType<double>()];
+        double[] holm = MultipleComparisons.HolmAdjust(raw);
+        int next = 0;
+        return [.. candidates.Select(c => c with
+        {
+            Quality = [.. c.Quality.Select(q => q.RawPValue() is null ? q : q with { AdjustedPValue = holm[next++] })],
+        })];
     }
 
     /// <summary>Drift over all positions of the given records; null when none has a measured position.</summary>

@@ -15,13 +15,24 @@ public sealed record FrontierAnalysis(
 
 /// <summary>One model against the best on an open suite: the paired difference of mean scores over their common items.</summary>
 /// <param name="DifferenceFromBest">Mean score minus the best model's, over the items both have (0 for the best itself).</param>
-/// <param name="DifferenceInterval">Paired bootstrap interval of that difference at the suite's confidence; null for the best.</param>
+/// <param name="DifferenceInterval">Simultaneous paired-bootstrap interval of that difference (difference ± q standard errors, see
+/// <see cref="FrontierSet.CriticalValue"/>); null for the best and with fewer than 2 common items.</param>
 /// <param name="OnFrontier">Not significantly below the best: the interval's upper bound is at or above 0.</param>
 public sealed record FrontierEntry(string ModelId, double MeanScore, double DifferenceFromBest, Interval? DifferenceInterval, bool OnFrontier);
 
 /// <summary>The frontier of one open suite: every model statistically tied with the best.</summary>
 /// <param name="Entries">The best first, then every other model with items on the suite in rank order.</param>
-public sealed record FrontierSet(string Suite, string BestModelId, double Confidence, int Resamples, int Seed, ImmutableArray<FrontierEntry> Entries);
+/// <param name="CriticalValue">Max-t quantile q of the simultaneous bootstrap: each interval is the difference ± q standard errors.</param>
+/// <param name="Rule">The family-wise guarantee in words, as the reports print it.</param>
+public sealed record FrontierSet(
+    string Suite,
+    string BestModelId,
+    double Confidence,
+    int Resamples,
+    int Seed,
+    ImmutableArray<FrontierEntry> Entries,
+    double CriticalValue,
+    string Rule);
 
 /// <summary>
 /// One (model, suite) on the cost-quality plane. Quality: pass rate on a fixed suite, mean score on an open one.

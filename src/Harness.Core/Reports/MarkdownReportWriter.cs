@@ -246,7 +246,7 @@ public sealed class MarkdownReportWriter : IReportWriter
 
         line("");
         string on = string.Join(", ", frontier.Entries.Where(e => e.OnFrontier).Select(e => e.ModelId));
-        line(Cell(Inv($"Frontier: {on} (not significantly below {frontier.BestModelId}: paired bootstrap, {Percent(frontier.Confidence, "0.#")}, {frontier.Resamples} resamples, seed {frontier.Seed}).")));
+        line(Cell(Inv($"Frontier: {on} (not significantly below {frontier.BestModelId}: {frontier.Rule}; {frontier.Resamples} resamples, seed {frontier.Seed}).")));
         var below = frontier.Entries.Where(e => !e.OnFrontier).ToArray();
         if (below.Length > 0)
         {
@@ -369,13 +369,15 @@ public sealed class MarkdownReportWriter : IReportWriter
         return "measured by " + string.Join(" + ", plan.Probes.Where(p => plan.Selected.Contains(p.Source)).Select(p => $"{p.Source} ({p.Scope})"));
     }
 
+    private static string Holm(double? adjusted) => adjusted is { } p ? " (" + PValue(p) + ")" : "";
+
     private static void RenderComparison(ComparisonReport comparison, Action<string> line)
     {
         void Line(string text = "") => line(text);
         Line();
         Line($"## Comparison against {Cell(comparison.BaseModelId)}");
         Line();
-        Line("| candidate | size | suite | paired n | Δ quality [interval] | p | mean KL | p99 KL | top-1 agree | mean Δp | RMS Δp |");
+        Line("| candidate | size | suite | paired n | Δ quality [interval] | p (Holm-adjusted) | mean KL | p99 KL | top-1 agree | mean Δp | RMS Δp |");
         Line("|---|---:|---|---:|---|---:|---:|---:|---:|---:|---:|");
         foreach (CandidateComparison candidate in comparison.Candidates)
         {
@@ -388,12 +390,12 @@ public sealed class MarkdownReportWriter : IReportWriter
                 if (quality.PassRate is { } rate)
                 {
                     delta = Inv($"{SignedPoints(rate.Difference)} pass rate [{SignedPoints(rate.Interval.Lower)}, {SignedPoints(rate.Interval.Upper)}] (lost {rate.Counts.OnlyBasePassed}, gained {rate.Counts.OnlyCandidatePassed})");
-                    p = PValue(rate.PValue) + " McNemar";
+                    p = PValue(rate.PValue) + " McNemar" + Holm(quality.AdjustedPValue);
                 }
                 else if (quality.Score is { } score)
                 {
                     delta = Inv($"{score.Difference:+0.000;-0.000;0.000} score [{score.Interval.Lower:+0.000;-0.000;0.000}, {score.Interval.Upper:+0.000;-0.000;0.000}]");
-                    p = PValue(score.PValue) + " bootstrap";
+                    p = PValue(score.PValue) + " bootstrap" + Holm(quality.AdjustedPValue);
                 }
                 else
                 {

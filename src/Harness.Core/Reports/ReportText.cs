@@ -91,13 +91,20 @@ public static class ReportText
             : "–";
     }
 
+    /// <summary>
+    /// What the bar is tested with, exactly: the lower bound of a two-sided interval, which on its own is a one-sided
+    /// bound at (1 + confidence) / 2 (95 % → 97.5 %), not "95 % confidence" in the one-sided sense a reader assumes.
+    /// </summary>
+    public static string WilsonLowerBound(double confidence) =>
+        Inv($"the lower bound of the two-sided {Percent(confidence, "0.#")} Wilson interval (a one-sided {Percent((1.0 + confidence) / 2.0, "0.##")} bound)");
+
     /// <summary>A fixed suite's bar in one sentence.</summary>
     public static string RequirementLine(Requirement requirement)
     {
         ArgumentNullException.ThrowIfNull(requirement);
         var parts = new List<string>
         {
-            Inv($"pass rate ≥ {Percent(requirement.MinPassRate)} at {Percent(requirement.Confidence, "0.#")} confidence (Wilson lower bound)"),
+            Inv($"pass rate ≥ {Percent(requirement.MinPassRate)} by {WilsonLowerBound(requirement.Confidence)}"),
         };
         if (requirement.MaxP95Latency is { } latency)
         {

@@ -48,7 +48,8 @@ public static class VerdictCalculator
         ProportionEstimate rate = Estimators.Wilson(passed, n, requirement.Confidence);
         double flexible = (double)items.Count(IsFlexiblePass) / n;
         string interval = Inv($"{Percent(rate.Interval.Lower)}–{Percent(rate.Interval.Upper)}");
-        string confidence = Percent(requirement.Confidence, 0);
+        // "the 95% lower bound" read as a one-sided 95% bound; it is one end of the two-sided interval (97.5% one-sided).
+        string confidence = Inv($"two-sided {Percent(requirement.Confidence, 0)} Wilson");
         string bar = Percent(requirement.MinPassRate);
 
         var reasons = ImmutableArray.CreateBuilder<string>();

@@ -9,7 +9,7 @@ namespace Harness.Tests.Comparison;
 
 public class ComparisonReportTests
 {
-    // f16 passes 190/200, q8 loses 2 items (188), q4 loses 50 (140). Bar: 90% at 95% confidence (Wilson lower bound).
+    // f16 passes 190/200, q8 loses 2 items (188), q4 loses 50 (140). Bar: 80%, by the two-sided 95% Wilson interval's lower bound.
     private static RunReport Build()
     {
         var plan = new ComparisonPlan("f16", ["q8", "q4"], 8, "/tasks/reference.txt", new string('e', 64));
@@ -52,6 +52,30 @@ public class ComparisonReportTests
         Assert.Equal(-0.25, q4.Difference, 12);
         Assert.True(q4.Interval.Upper < 0);
         Assert.True(q4.PValue < 1e-9);
+    }
+
+    [Fact]
+    public void Quality_p_values_are_holm_adjusted_over_every_candidate_and_suite_of_the_report()
+    {
+        var comparison = Build().Comparison!;
+        var q8 = Assert.Single(comparison.Candidates[0].Quality);
+        var q4 = Assert.Single(comparison.Candidates[1].Quality);
+
+        // Two tests: the smaller p (q4) is doubled; the larger (q8, 0.5) is multiplied by 1 and kept at least as large.
+        Assert.Equal(2 * q4.PassRate!.PValue, q4.AdjustedPValue!.Value, 15);
+        Assert.Equal(0.5, q8.AdjustedPValue!.Value, 12);
+        Assert.Equal(0.5, q8.RawPValue()!.Value, 12);
+
+        string markdown;
+        using (new CultureScope("de-DE"))
+        {
+            markdown = MarkdownReportWriter.Render(Build());
+        }
+
+        Assert.Contains("| p (Holm-adjusted) |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| 0.5000 McNemar (0.5000) |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| <0.0001 McNemar (<0.0001) |", markdown, StringComparison.Ordinal);
+        Assert.Contains("Holm-adjusted over the 2 quality tests of this comparison", markdown, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -128,7 +128,7 @@ public partial class HtmlReportWriterTests
 
         Assert.Contains("<h1>Harness report: run <code>2025-03-14T09-26-53-abc123</code></h1>", html, StringComparison.Ordinal);
         Assert.Contains("2025-03-14 08:26 UTC · ci-host · AMD EPYC 7763", html, StringComparison.Ordinal);
-        Assert.Contains("Requirement: pass rate ≥ 90.0% at 95% confidence (Wilson lower bound), p95 latency ≤ 500 ms.", html, StringComparison.Ordinal);
+        Assert.Contains("Requirement: pass rate ≥ 90.0% by the lower bound of the two-sided 95% Wilson interval (a one-sided 97.5% bound), p95 latency ≤ 500 ms.", html, StringComparison.Ordinal);
         Assert.Contains("<td class=\"undecided\">undecided</td>", html, StringComparison.Ordinal);
         Assert.Contains("<td class=\"insufficient\">insufficient</td>", html, StringComparison.Ordinal);
         Assert.Contains("<h2>Quantization ladder <span class=\"tag\">against tiny-f16</span></h2>", html, StringComparison.Ordinal);

@@ -120,7 +120,7 @@ public class RunReportTests
         Assert.Contains("**Warning:** Harness ran as a Debug build", md, StringComparison.Ordinal);
         Assert.Contains("## arith (fixed, v2, 200 items)\n", md, StringComparison.Ordinal);
         Assert.Contains(
-            "Requirement: pass rate ≥ 90.0% at 95% confidence (Wilson lower bound), p95 latency ≤ 500 ms.\n",
+            "Requirement: pass rate ≥ 90.0% by the lower bound of the two-sided 95% Wilson interval (a one-sided 97.5% bound), p95 latency ≤ 500 ms.\n",
             md,
             StringComparison.Ordinal);
         Assert.Contains("| model | pass rate [interval] | flexible | verdict | p50 / p95 latency | gen tok/s | peak memory |", md, StringComparison.Ordinal);
@@ -129,7 +129,7 @@ public class RunReportTests
             md,
             StringComparison.Ordinal);
         Assert.Contains("| 1.50 GiB |", md, StringComparison.Ordinal);
-        Assert.Contains("- tiny: pass rate 190/200: the 95% lower bound 91.0% clears the bar 90.0%; p95 latency 289.1 ms is within the ceiling 500 ms\n", md, StringComparison.Ordinal);
+        Assert.Contains("- tiny: pass rate 190/200: the two-sided 95% Wilson lower bound 91.0% clears the bar 90.0%; p95 latency 289.1 ms is within the ceiling 500 ms\n", md, StringComparison.Ordinal);
         Assert.Contains("## stories (open, v1, 3 items)", md, StringComparison.Ordinal);
         Assert.Contains("| 1 | tiny | 0.500 [-0.742, 1.742] | 3 |", md, StringComparison.Ordinal);
         Assert.Contains("## Failed models\n\n- small (loadFailed): small.gguf: bad magic \\| not a GGUF file\n", md, StringComparison.Ordinal);

@@ -47,6 +47,66 @@ public class PairedTestsTests
         Assert.Equal(1.0, result.PValue);
     }
 
+    // Reference values: Newcombe's method 10 recomputed independently in Python with mpmath at 40 digits (Wilson
+    // bounds in closed form, z = √2 erfinv(0.95), φ* as in the paper), not copied from the paper. The first row is, as
+    // far as we recall, the paper's own example (a) 36/12/2/0, published as 0.0569 to 0.3404; the second is the
+    // airway hyper-responsiveness table 1/1/7/12 of Fagerland, Lydersen & Laake (2014), whose square-and-add interval
+    // they give as 0.026 to 0.507 in their orientation. Newcombe's table is (A, B, C, D) with θ = (B − C)/N, so his B is
+    // our candidate-only count and his C our base-only count.
+    [Theory]
+    [InlineData(36, 2, 12, 0, 0.2, 0.056929584003, 0.340427602975, -0.114707866935)]
+    [InlineData(1, 7, 1, 12, -0.285714285714, -0.506920226686, -0.025559124165, 0.0)]
+    [InlineData(70, 10, 0, 20, -0.1, -0.164957776463, -0.037911731902, 0.736485379546)]
+    public void Newcombe_method_10_matches_an_independent_high_precision_computation(
+        int both, int onlyBase, int onlyCandidate, int neither, double difference, double lower, double upper, double phi)
+    {
+        var counts = new PairedCounts(both, onlyBase, onlyCandidate, neither);
+        var result = PairedTests.ComparePassRates(counts, 0.95);
+
+        Assert.Equal(phi, PairedTests.CorrectedPhi(counts), 10);
+        Assert.Equal(difference, result.Difference, 10);
+        Assert.Equal(lower, result.Interval.Lower, 9);
+        Assert.Equal(upper, result.Interval.Upper, 9);
+    }
+
+    [Fact]
+    public void Newcombe_corrected_phi_reduces_a_positive_ad_minus_bc_by_half_n_and_leaves_a_negative_one()
+    {
+        // ad − bc = 100·96 − 4·0 = 9600 > 0, n/2 = 100: φ* = 9500 / √(104·96·100·100).
+        Assert.Equal(9500 / Math.Sqrt(104.0 * 96 * 100 * 100), PairedTests.CorrectedPhi(new PairedCounts(100, 4, 0, 96)), 12);
+        // ad − bc = 1·1 − 5·5 = −24 < 0: unchanged, −24 / √(6·6·6·6).
+        Assert.Equal(-24 / 36.0, PairedTests.CorrectedPhi(new PairedCounts(1, 5, 5, 1)), 12);
+        // 0 < ad − bc = 3 − 1 = 2 ≤ n/2 = 3: corrected to 0.
+        Assert.Equal(0.0, PairedTests.CorrectedPhi(new PairedCounts(1, 1, 1, 3)), 12);
+        // An empty margin (nobody failed): φ* = 0.
+        Assert.Equal(0.0, PairedTests.CorrectedPhi(new PairedCounts(10, 0, 0, 0)));
+    }
+
+    [Fact]
+    public void Four_losses_and_no_gains_in_200_items_are_not_a_significant_loss()
+    {
+        // Exact McNemar: 4 discordant pairs all one way, p = 2 / 2^4 = 0.125. Without the continuity correction of φ
+        // the interval was [+0.0007, ...] on the loss side, i.e. "significant"; with it the interval contains 0.
+        var result = PairedTests.ComparePassRates(new PairedCounts(100, 4, 0, 96), 0.95);
+
+        Assert.Equal(0.125, result.PValue, 12);
+        Assert.Equal(-0.02, result.Difference, 12);
+        Assert.Equal(-0.041476427084, result.Interval.Lower, 9);
+        Assert.Equal(0.001592846729, result.Interval.Upper, 9);
+        Assert.True(result.Interval.Contains(0.0));
+    }
+
+    [Fact]
+    public void No_discordant_pairs_do_not_give_a_zero_width_interval()
+    {
+        // 100 both passed, 100 both failed: φ was exactly 1 and the interval [0, 0]. φ* = (10000 − 100) / 100² = 0.99.
+        var result = PairedTests.ComparePassRates(new PairedCounts(100, 0, 0, 100), 0.95);
+
+        Assert.Equal(0.99, PairedTests.CorrectedPhi(new PairedCounts(100, 0, 0, 100)), 12);
+        Assert.Equal(-0.009707040326, result.Interval.Lower, 9);
+        Assert.Equal(0.009707040326, result.Interval.Upper, 9);
+    }
+
     [Fact]
     public void Newcombe_interval_narrows_when_the_models_agree_on_most_items()
     {
@@ -96,8 +156,19 @@ public class PairedTestsTests
         Assert.Equal(0.1, result.Difference, 12);
         Assert.Equal(0.1, result.Interval.Lower, 12);
         Assert.Equal(0.1, result.Interval.Upper, 12);
-        Assert.Equal(0.0, result.PValue);
+        // Every resample is +0.1, none at or below 0: the p is floored at 1/(R + 1), never 0.
+        Assert.Equal(1.0 / 1001, result.PValue, 15);
     }
+
+    [Theory]
+    // No resample on one side: floored at 1/(R + 1).
+    [InlineData(0, 10_000, 10_000, 1.0 / 10_001)]
+    // 3 of 1000 at or below 0: 2·3/1000.
+    [InlineData(3, 997, 1000, 0.006)]
+    // More than half on both sides (resamples exactly at 0 count twice): capped at 1.
+    [InlineData(600, 500, 1000, 1.0)]
+    public void Bootstrap_p_is_twice_the_smaller_tail_floored_at_one_over_r_plus_one(int atOrBelow, int atOrAbove, int resamples, double expected) =>
+        Assert.Equal(expected, PairedTests.BootstrapPValue(atOrBelow, atOrAbove, resamples), 15);
 
     [Fact]
     public void Paired_bootstrap_matches_a_worked_example_and_is_reproducible()
