@@ -20,28 +20,28 @@ public static class BenchWriters
         var withContention = report.Rows.Any(r => r.Contention is not null);
         var text = new StringBuilder();
         text.Append("| model | quant | size | params | threads | n_batch | parallel | depth | gpu layers | test | result | TTFT ms |");
-        text.Append(withReference ? " raw C | ratio |" : "");
-        text.AppendLine(withContention ? " other CPU |" : "");
+        text.Append(withContention ? " other CPU |" : "");
+        text.AppendLine(withReference ? " raw C | ratio |" : "");
         text.Append("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|");
-        text.Append(withReference ? "---:|---:|" : "");
-        text.AppendLine(withContention ? "---:|" : "");
+        text.Append(withContention ? "---:|" : "");
+        text.AppendLine(withReference ? "---:|---:|" : "");
         foreach (var row in report.Rows)
         {
             text.Append(Invariant, $"| {row.Model} | {row.Quantization} | {Size(row.FileSizeBytes)} | {Parameters(row.Parameters)} | {row.Threads} | {row.BatchSize} | ");
             text.Append(Invariant, $"{row.Parallel} | {row.Depth} | {row.GpuLayers} | {row.Test} | {row.Mean:F2} ± {row.StandardDeviation:F2} {row.Unit} | ");
             text.Append(row.TimeToFirstTokenMs is { } ttft ? string.Create(Invariant, $"{ttft:F1} ± {row.TimeToFirstTokenSdMs ?? 0:F1}") : "-");
             text.Append(" |");
+            if (withContention)
+            {
+                var busy = report.BusyFor(row) is null ? "" : " " + ContentionText.BusyMark;
+                text.Append(Invariant, $" {ContentionText.Share(row.Contention?.OtherProcessesShare)}{busy} |");
+            }
             if (withReference)
             {
                 var raw = FindReference(report, row);
                 text.Append(raw is null
                     ? " - | - |"
                     : string.Create(Invariant, $" {raw.Mean:F2} ± {raw.StandardDeviation:F2} | {row.Mean / raw.Mean:F3}x |"));
-            }
-            if (withContention)
-            {
-                var busy = report.BusyFor(row) is null ? "" : " " + ContentionText.BusyMark;
-                text.Append(Invariant, $" {ContentionText.Share(row.Contention?.OtherProcessesShare)}{busy} |");
             }
             text.AppendLine();
         }
