@@ -79,6 +79,7 @@ public sealed class RunCoordinator(
         {
             await RecordAsync(id, ModelRunStatus.Loaded, session.LoadInfo, PeakOf(session), null).ConfigureAwait(false);
             var (recorder, facts) = await StartEnergyAsync(model, session, cancellationToken).ConfigureAwait(false);
+            ContentionRecorder? busy = null;
             try
             {
                 if (facts is not null)
@@ -87,37 +88,30 @@ public sealed class RunCoordinator(
                 }
 
                 // After the idle baseline: the window is the items' own, where timings are taken.
-                var busy = StartContention(session);
+                busy = StartContention(session);
                 try
                 {
-                    try
-                    {
-                        await evaluator.EvaluateAsync(id, session, suites, recorded, counting, cancellationToken, recorder).ConfigureAwait(false);
-                    }
-                    catch (SessionLostException ex)
-                    {
-                        await RecordAsync(id, ModelRunStatus.Crashed, session.LoadInfo, PeakOf(session), ex.Message, Finish(facts, recorder), busy?.Finish())
-                            .ConfigureAwait(false);
-                        return new ModelOutcome(id, ModelRunStatus.Crashed, done, ex.Message);
-                    }
-
-                    await RecordAsync(id, ModelRunStatus.Completed, session.LoadInfo, PeakOf(session), null, Finish(facts, recorder), busy?.Finish())
-                        .ConfigureAwait(false);
-                    return new ModelOutcome(id, ModelRunStatus.Completed, done, null);
+                    await evaluator.EvaluateAsync(id, session, suites, recorded, counting, cancellationToken, recorder).ConfigureAwait(false);
                 }
-                finally
+                catch (SessionLostException ex)
                 {
-                    if (busy is not null)
-                    {
-                        await busy.DisposeAsync().ConfigureAwait(false);
-                    }
+                    await RecordAsync(id, ModelRunStatus.Crashed, session.LoadInfo, PeakOf(session), ex.Message, Finish(facts, recorder), busy?.Finish()).ConfigureAwait(false);
+                    return new ModelOutcome(id, ModelRunStatus.Crashed, done, ex.Message);
                 }
+
+                await RecordAsync(id, ModelRunStatus.Completed, session.LoadInfo, PeakOf(session), null, Finish(facts, recorder), busy?.Finish()).ConfigureAwait(false);
+                return new ModelOutcome(id, ModelRunStatus.Completed, done, null);
             }
             finally
             {
                 if (recorder is not null)
                 {
                     await recorder.DisposeAsync().ConfigureAwait(false);
+                }
+
+                if (busy is not null)
+                {
+                    await busy.DisposeAsync().ConfigureAwait(false);
                 }
             }
         }
