@@ -63,15 +63,24 @@ public sealed class HtmlReportWriter : IReportWriter
             Line("<p class=\"warning\"><strong>Warning:</strong> Harness ran as a Debug build; latency and throughput are not representative.</p>");
         }
 
+        var busy = report.Models.Where(m => m.BusyMachine is not null).Select(m => m.ModelId).ToHashSet(StringComparer.Ordinal);
+        if (busy.Count > 0)
+        {
+            Line("<p class=\"warning\"><strong>Busy machine:</strong> "
+                + E($"{string.Join(", ", report.Models.Where(m => m.BusyMachine is not null).Select(m => $"{m.ModelId} ({m.BusyMachine!.Reason})"))}. "
+                    + $"Their latency and energy figures are marked {ContentionText.BusyMark} and decide no ceiling.")
+                + "</p>");
+        }
+
         RenderAnswer(report, Line);
         foreach (var suite in report.FixedSuites)
         {
-            RenderFixedSuite(suite, charts, Line);
+            RenderFixedSuite(suite, charts, busy, Line);
         }
 
         foreach (var suite in report.OpenSuites)
         {
-            RenderOpenSuite(suite, report.Analysis?.Frontiers.FirstOrDefault(f => f.Suite == suite.Suite), Line);
+            RenderOpenSuite(suite, report.Analysis?.Frontiers.FirstOrDefault(f => f.Suite == suite.Suite), busy, Line);
         }
 
         RenderCostQuality(report, charts, Line);
@@ -186,7 +195,7 @@ public sealed class HtmlReportWriter : IReportWriter
         return E(Inv($" ({insufficient} insufficient, {undecided} undecided)"));
     }
 
-    private static void RenderFixedSuite(FixedSuiteReport suite, ReportCharts charts, Action<string> line)
+    private static void RenderFixedSuite(FixedSuiteReport suite, ReportCharts charts, IReadOnlySet<string> busy, Action<string> line)
     {
         void Line(string text = "") => line(text);
         Line("<section class=\"suite\">");
@@ -222,7 +231,7 @@ public sealed class HtmlReportWriter : IReportWriter
                 ? Inv($"{Percent(r.Rate)} ({r.Successes}/{r.Trials}) [{Percent(r.Interval.Lower)}, {Percent(r.Interval.Upper)}]")
                 : "–";
             var kind = Name(verdict.Kind);
-            Line($"<tr><td>{E(row.ModelId)}</td><td class=\"num\">{E(rate)}</td><td class=\"{kind}\">{kind}</td><td class=\"num\">{E(Latencies(row.Performance))}</td><td class=\"num\">{E(JoulesPerItem(row.Energy, verdict.JoulesPerItem))}</td><td class=\"reasons\">{E(string.Join("; ", verdict.Reasons))}</td></tr>");
+            Line($"<tr><td>{E(row.ModelId)}</td><td class=\"num\">{E(rate)}</td><td class=\"{kind}\">{kind}</td><td class=\"num\">{E(Timed(busy, row.ModelId, Latencies(row.Performance)))}</td><td class=\"num\">{E(Timed(busy, row.ModelId, JoulesPerItem(row.Energy, verdict.JoulesPerItem)))}</td><td class=\"reasons\">{E(string.Join("; ", verdict.Reasons))}</td></tr>");
         }
 
         Line("</tbody>");
@@ -230,7 +239,7 @@ public sealed class HtmlReportWriter : IReportWriter
         Line("</section>");
     }
 
-    private static void RenderOpenSuite(OpenSuiteReport suite, FrontierSet? frontier, Action<string> line)
+    private static void RenderOpenSuite(OpenSuiteReport suite, FrontierSet? frontier, IReadOnlySet<string> busy, Action<string> line)
     {
         void Line(string text = "") => line(text);
         Line("<section class=\"suite\">");
@@ -269,7 +278,7 @@ public sealed class HtmlReportWriter : IReportWriter
                     : "<td>–</td><td class=\"num\">–</td>";
             }
 
-            Line($"<tr><td class=\"num\">{row.Rank.ToString(CultureInfo.InvariantCulture)}</td><td>{E(row.ModelId)}</td><td class=\"num\">{E(Fixed(score.Mean) + interval)}</td><td class=\"num\">{score.Count.ToString(CultureInfo.InvariantCulture)}</td>{frontierCells}<td class=\"num\">{E(Latencies(row.Performance))}</td><td class=\"num\">{E(JoulesPerItem(row.Energy, null))}</td></tr>");
+            Line($"<tr><td class=\"num\">{row.Rank.ToString(CultureInfo.InvariantCulture)}</td><td>{E(row.ModelId)}</td><td class=\"num\">{E(Fixed(score.Mean) + interval)}</td><td class=\"num\">{score.Count.ToString(CultureInfo.InvariantCulture)}</td>{frontierCells}<td class=\"num\">{E(Timed(busy, row.ModelId, Latencies(row.Performance)))}</td><td class=\"num\">{E(Timed(busy, row.ModelId, JoulesPerItem(row.Energy, null)))}</td></tr>");
         }
 
         Line("</tbody>");
@@ -407,7 +416,38 @@ public sealed class HtmlReportWriter : IReportWriter
 
         Line("</tbody>");
         Line("</table>");
+        RenderContention(report, Line);
         Line("</section>");
+    }
+
+    // A timing figure measured on a busy machine carries the mark wherever it is shown.
+    private static string Timed(IReadOnlySet<string> busy, string modelId, string figure) =>
+        busy.Contains(modelId) && figure != "–" ? $"{figure} {ContentionText.BusyMark}" : figure;
+
+    private static void RenderContention(RunReport report, Action<string> line)
+    {
+        var measured = report.Models.Where(m => m.Contention is not null).ToArray();
+        if (measured.Length == 0)
+        {
+            return;
+        }
+
+        line("<h3>Machine contention during each model's items</h3>");
+        line("<p class=\"muted\">" + E("Shares of the machine's CPU time"
+            + (report.Contention is { } plan ? $"; {ContentionText.PlanLine(plan)}" : "")
+            + $". Figures marked {ContentionText.BusyMark} decide no latency or energy ceiling.") + "</p>");
+        line("<table>");
+        line("<thead><tr><th>model</th>" + string.Concat(ContentionText.Headers.Select(h => $"<th class=\"num\">{E(h)}</th>")) + "<th>busy</th></tr></thead>");
+        line("<tbody>");
+        foreach (var model in measured)
+        {
+            var css = model.BusyMachine is not null ? " class=\"insufficient\"" : "";
+            line($"<tr><td>{E(model.ModelId)}</td>" + string.Concat(ContentionText.Cells(model.Contention!).Select(c => $"<td class=\"num\">{E(c)}</td>"))
+                + $"<td{css}>{E(model.BusyMachine?.Reason ?? model.Contention!.Unavailable ?? "no")}</td></tr>");
+        }
+
+        line("</tbody>");
+        line("</table>");
     }
 
     private static void RenderEnvironment(RunReport report, Action<string> line)

@@ -7,9 +7,11 @@ using Harness.Backends.LlamaSharp;
 using Harness.Cli.Commands;
 using Harness.Core.Backends;
 using Harness.Core.Benchmarks;
+using Harness.Core.Contention;
 using Harness.Core.Gguf;
 using Harness.Core.Hosting;
 using Harness.Core.Models;
+using Harness.Core.Reports;
 using Harness.Core.Serialization;
 using Harness.Core.Suites;
 using Spectre.Console;
@@ -141,9 +143,12 @@ internal sealed record BenchPlan(
 /// Loads each model once per configuration and runs the plan's tests on it, llama-bench style. With the raw C-API
 /// program (<c>--raw</c>), each test alternates between the two engines for <see cref="BenchPlan.Rounds"/> rounds,
 /// so slow drifts of a shared machine hit both alike; every engine's rows pool the repetitions of all rounds.
+/// The machine's contention is sampled around each round's timed repetitions and kept with the harness's row.
 /// </summary>
-internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
+internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console, IContentionProbe? contention = null)
 {
+    private readonly IContentionProbe _contention = contention ?? Harness.Energy.Contention.ContentionProbes.ForThisMachine();
+
     /// <summary>The warm-up of each test lasts at least this long, so the JIT's background work is done before timing.</summary>
     private static readonly TimeSpan MinimumWarmup = TimeSpan.FromSeconds(1);
 
@@ -251,7 +256,8 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
             }
         }
 
-        return new BenchReport(DateTimeOffset.UtcNow, plan.CommandLine, HostProbe.Probe(), versions, rows.ToImmutable(), reference.ToImmutable());
+        return new BenchReport(
+            DateTimeOffset.UtcNow, plan.CommandLine, HostProbe.Probe(), versions, rows.ToImmutable(), reference.ToImmutable(), ContentionThresholds.Default);
     }
 
     private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
@@ -263,6 +269,7 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
     {
         var pooled = new Samples();
         var rawRows = new List<BenchRow>();
+        ModelContention? busiest = null;
         for (var round = 0; round < plan.Rounds; round++)
         {
             // Every round warms up again, as each run of the raw program does: the other engine ran in between.
@@ -273,7 +280,15 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
                     await harness(1, cancellationToken);
             }
 
-            var samples = await harness(plan.Repetitions, cancellationToken);
+            // Only the harness's own timed repetitions: the raw program, run in between, would count as another process.
+            Samples samples;
+            await using (var sampler = ContentionRecorder.Start(_contention, TimeProvider.System, sampleInterval: null))
+            {
+                samples = await harness(plan.Repetitions, cancellationToken);
+                var window = sampler.Finish();
+                busiest = busiest is null || Busyness(window) > Busyness(busiest) ? window : busiest;
+            }
+
             pooled.Values.AddRange(samples.Values);
             pooled.TimeToFirstTokenMs.AddRange(samples.TimeToFirstTokenMs);
             pooled.InDecodeMs.AddRange(samples.InDecodeMs);
@@ -286,6 +301,7 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
         {
             InDecodeMsPerToken = pooled.InDecodeMs.Count > 0 ? pooled.InDecodeMs.Average() : null,
             OutsideDecodeUsPerToken = pooled.OutsideDecodeUs.Count > 0 ? pooled.OutsideDecodeUs.Average() : null,
+            Contention = busiest,
         };
         rows.Add(row);
         var raw = rawRows.Count == 0 ? null : Pool(rawRows);
@@ -295,8 +311,12 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console)
             $"{config.Model.Name} t={config.Threads} b={config.Batch} p={config.Parallel} d={depth} {test}: {row.Mean:F2} ± {row.StandardDeviation:F2} {unit}");
         if (raw is not null)
             line += string.Create(CultureInfo.InvariantCulture, $" | raw C {raw.Mean:F2} ± {raw.StandardDeviation:F2} | {row.Mean / raw.Mean:F3}x");
+        if (ContentionThresholds.Default.Check(busiest) is { } busy)
+            line += $" | {ContentionText.BusyMark}: {busy.Reason}";
         console.WriteLine(line);
     }
+
+    private static double Busyness(ModelContention contention) => Math.Max(contention.OtherProcessesShare ?? 0, contention.StealShare ?? 0);
 
     private static BenchRow MakeRow(string engine, Config config, string test, int depth, string unit, IReadOnlyList<double> values, IReadOnlyList<double> ttft) =>
         WithStatistics(

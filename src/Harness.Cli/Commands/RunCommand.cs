@@ -3,6 +3,7 @@ using System.ComponentModel;
 using Harness.Cli.Output;
 using Harness.Cli.Running;
 using Harness.Cli.Workers;
+using Harness.Core.Contention;
 using Harness.Core.Downloads;
 using Harness.Core.Energy;
 using Harness.Core.Runs;
@@ -54,6 +55,17 @@ internal abstract class PlannedRunSettings : CommandSettings
     [Description("Longest gap between background meter reads (meters that wrap sooner are read more often). Default: 50")]
     public int EnergySampleMs { get; init; } = 50;
 
+    [CommandOption("--busy-other-cpu <PERCENT>")]
+    [Description("Latency and energy ceilings measured while other processes used more than this share of the machine's CPU are left undecided. Default: 10")]
+    public double BusyOtherCpuPercent { get; init; } = ContentionThresholds.Default.MaxOtherProcessesShare * 100;
+
+    [CommandOption("--busy-steal <PERCENT>")]
+    [Description("The same for CPU time a hypervisor stole (virtual machines). Default: 5")]
+    public double BusyStealPercent { get; init; } = ContentionThresholds.Default.MaxStealShare * 100;
+
+    /// <summary>The contention thresholds, frozen.</summary>
+    public ContentionThresholds ToContentionThresholds() => new(BusyOtherCpuPercent / 100, BusyStealPercent / 100);
+
     /// <summary>The energy options, frozen.</summary>
     public EnergySettings ToEnergySettings() => new(
         Energy == "estimate",
@@ -62,7 +74,8 @@ internal abstract class PlannedRunSettings : CommandSettings
         TimeSpan.FromMilliseconds(EnergySampleMs));
 
     private bool EnergyPlanned =>
-        Energy != "auto" || WattsPerCore != EnergySettings.DefaultWattsPerCore || GpuBoardWatts is not null || IdleBaselineSeconds != 3 || EnergySampleMs != 50;
+        Energy != "auto" || WattsPerCore != EnergySettings.DefaultWattsPerCore || GpuBoardWatts is not null || IdleBaselineSeconds != 3 || EnergySampleMs != 50
+        || ToContentionThresholds() != ContentionThresholds.Default;
 
     /// <summary>Checks the energy options; null when they are fine.</summary>
     protected ValidationResult ValidateEnergy()
@@ -77,6 +90,11 @@ internal abstract class PlannedRunSettings : CommandSettings
             return ValidationResult.Error("--watts-per-core and --gpu-board-watts must be positive, --idle-baseline at least 0 and --energy-sample-ms at least 1");
         }
 
+        if (!(BusyOtherCpuPercent is >= 0 and <= 100) || !(BusyStealPercent is >= 0 and <= 100))
+        {
+            return ValidationResult.Error("--busy-other-cpu and --busy-steal are percentages from 0 to 100");
+        }
+
         return ValidationResult.Success();
     }
 
@@ -87,7 +105,7 @@ internal abstract class PlannedRunSettings : CommandSettings
     {
         var planned = plannedElsewhere || Suites.Length > 0 || Manifest != "models.manifest" || Tasks != "tasks" || EnergyPlanned;
         return Resume is not null && planned
-            ? ValidationResult.Error($"--resume continues the plan stored in run.json; it takes no --models, --suite, --tasks, energy options or {ownOptions}")
+            ? ValidationResult.Error($"--resume continues the plan stored in run.json; it takes no --models, --suite, --tasks, energy or contention options or {ownOptions}")
             : ValidateEnergy();
     }
 }
@@ -117,7 +135,7 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
             ? service.ResumeAsync(resume, observer, downloads, cancellationToken)
             : service.StartAsync(
                 new NewRunOptions(settings.Manifest, settings.Tasks, [.. settings.Suites], [.. settings.Models], settings.Results,
-                    Energy: settings.ToEnergySettings()),
+                    Energy: settings.ToEnergySettings(), Contention: settings.ToContentionThresholds()),
                 observer, downloads, cancellationToken));
 
         if (settings.Json)

@@ -14,6 +14,8 @@ internal static class SummaryWriter
     public static void WriteTables(IAnsiConsole console, RunResult result)
     {
         var report = result.Report;
+        var busy = report.Models.Where(m => m.BusyMachine is not null).Select(m => m.ModelId).ToHashSet(StringComparer.Ordinal);
+        string Timed(string modelId, string figure) => busy.Contains(modelId) && figure != "-" ? $"{figure} {ContentionText.BusyMark}" : figure;
         foreach (var suite in report.FixedSuites)
         {
             var requirement = suite.Requirement;
@@ -26,9 +28,9 @@ internal static class SummaryWriter
                 var rate = v.PassRate is { } p ? $"{Percent(p.Rate)} [[{Percent(p.Interval.Lower)}, {Percent(p.Interval.Upper)}]]" : "-";
                 table.AddRow(
                     Markup.Escape(row.ModelId), rate, VerdictMarkup(v),
-                    Invariant($"{Ms(v.P50Latency)} / {Ms(v.P95Latency)}"),
+                    Timed(row.ModelId, Invariant($"{Ms(v.P50Latency)} / {Ms(v.P95Latency)}")),
                     row.Performance.MeanGenerationTokensPerSecond is { } tps ? Invariant($"{tps:F0}") : "-",
-                    Joules(row.Energy));
+                    Timed(row.ModelId, Joules(row.Energy)));
             }
 
             console.Write(table);
@@ -43,7 +45,8 @@ internal static class SummaryWriter
             {
                 var s = row.Score;
                 var interval = s.Interval is { } i ? Invariant($" [[{i.Lower:F3}, {i.Upper:F3}]]") : "";
-                table.AddRow(Invariant($"{row.Rank}"), Markup.Escape(row.ModelId), Invariant($"{s.Mean:F3}{interval}"), Ms(row.Performance.P95Latency), Joules(row.Energy));
+                table.AddRow(Invariant($"{row.Rank}"), Markup.Escape(row.ModelId), Invariant($"{s.Mean:F3}{interval}"),
+                    Timed(row.ModelId, Ms(row.Performance.P95Latency)), Timed(row.ModelId, Joules(row.Energy)));
             }
 
             console.Write(table);
@@ -54,6 +57,19 @@ internal static class SummaryWriter
             console.MarkupLine(energy.Selected.Contains("estimate")
                 ? Invariant($"[yellow]Energy is estimated[/] (≈, CPU time × {energy.Estimate.WattsPerCore:0.###} W per core): no usable meter here; [bold]harness doctor[/] says why.")
                 : Invariant($"Energy measured by {Markup.Escape(string.Join(" + ", energy.Selected))}."));
+        }
+
+        foreach (var model in report.Models.Where(m => m.Contention is not null))
+        {
+            var line = $"Contention during {model.ModelId}: {ContentionText.Line(model.Contention!)}";
+            if (model.BusyMachine is { } machine)
+            {
+                console.MarkupLineInterpolated($"[yellow]{line}. Busy machine: {machine.Reason}; its latency and energy ceilings are left undecided.[/]");
+            }
+            else
+            {
+                console.MarkupLineInterpolated($"{line}.");
+            }
         }
 
         foreach (var judging in result.Judging?.Where(j => j.Failure is not null) ?? [])

@@ -3,6 +3,7 @@ using System.Globalization;
 using Harness.Cli.Workers;
 using Harness.Core.Backends;
 using Harness.Core.Comparison;
+using Harness.Core.Contention;
 using Harness.Core.Downloads;
 using Harness.Core.Energy;
 using Harness.Core.Judging;
@@ -23,6 +24,7 @@ namespace Harness.Cli.Running;
 /// <param name="ModelIds">Empty: every model of the manifest.</param>
 /// <param name="Comparison">Set by <c>harness compare</c>; then the models are its base and candidates.</param>
 /// <param name="Energy">How energy is measured; null: <see cref="EnergySettings.Default"/>.</param>
+/// <param name="Contention">When the machine counts as busy; null: <see cref="ContentionThresholds.Default"/>.</param>
 internal sealed record NewRunOptions(
     string ManifestPath,
     string TasksDirectory,
@@ -30,7 +32,8 @@ internal sealed record NewRunOptions(
     ImmutableArray<string> ModelIds,
     string ResultsDirectory,
     ComparisonOptions? Comparison = null,
-    EnergySettings? Energy = null);
+    EnergySettings? Energy = null,
+    ContentionThresholds? Contention = null);
 
 /// <summary>The energy options of a run, frozen from the command line; all of them go into run.json.</summary>
 /// <param name="ForceEstimate">Use the CPU-time estimate even where a meter could measure.</param>
@@ -43,11 +46,14 @@ internal sealed record EnergySettings(bool ForceEstimate, EnergyEstimateParamete
         new(false, new EnergyEstimateParameters(DefaultWattsPerCore, null), TimeSpan.FromSeconds(3), TimeSpan.FromMilliseconds(50));
 }
 
-/// <summary>The machine's energy meters and power-state reader; tests pass fakes.</summary>
-internal sealed record EnergyHardware(Func<ImmutableArray<IEnergyMeter>> Meters, IPowerStateProbe Power)
+/// <summary>The machine's energy meters, power-state reader and contention probe; tests pass fakes.</summary>
+internal sealed record EnergyHardware(Func<ImmutableArray<IEnergyMeter>> Meters, IPowerStateProbe Power, IContentionProbe? Contention = null)
 {
+    /// <summary>How often the load average is read during a model's items: the kernel updates it every 5 s.</summary>
+    public static readonly TimeSpan ContentionSampleInterval = TimeSpan.FromSeconds(5);
+
     public static EnergyHardware ThisMachine(TimeProvider timeProvider) =>
-        new(() => EnergyMeterCatalog.HardwareMeters(timeProvider), EnergyMeterCatalog.PowerStateProbe());
+        new(() => EnergyMeterCatalog.HardwareMeters(timeProvider), EnergyMeterCatalog.PowerStateProbe(), Harness.Energy.Contention.ContentionProbes.ForThisMachine());
 }
 
 /// <summary>What <c>harness compare</c> asks for on top of a run.</summary>
@@ -115,7 +121,8 @@ internal sealed class RunService(
             BuildVersions(backend).AddRange(scorers?.VersionsFor(suites) ?? ImmutableSortedDictionary<string, string>.Empty),
             plan,
             PlanEnergy(options.Energy ?? EnergySettings.Default),
-            judgeEntries.IsEmpty ? null : new JudgePlan([.. judges, .. judgeFailures.Select(f => f.Model)]));
+            judgeEntries.IsEmpty ? null : new JudgePlan([.. judges, .. judgeFailures.Select(f => f.Model)]),
+            energy.Contention is { } probe ? new ContentionPlan(probe.Source, EnergyHardware.ContentionSampleInterval, options.Contention ?? ContentionThresholds.Default) : null);
         await RunManifestFile.WriteAsync(runManifest, runDirectory, cancellationToken);
         return await ExecuteAsync(runDirectory, runManifest, models, failures, judges, prepared, observer, cancellationToken);
     }
@@ -167,7 +174,10 @@ internal sealed class RunService(
                 observer?.ModelFinished(outcome);
             }
 
-            outcomes.AddRange(await new RunCoordinator(backend, store, timeProvider, EnergyOptionsFor(runManifest.Energy))
+            var contention = runManifest.Contention is { } sampling && energy.Contention is { } probe
+                ? new ContentionOptions(probe, sampling.SampleInterval)
+                : null;
+            outcomes.AddRange(await new RunCoordinator(backend, store, timeProvider, EnergyOptionsFor(runManifest.Energy), contention)
                 .RunAsync(models, suites, observer, cancellationToken));
             IReadOnlyList<DriftOutcome> drift = [];
             if (runManifest.Comparison is { } comparison && reference is not null)

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Harness.Core.Contention;
 using Harness.Core.Runs;
 
 namespace Harness.Core.Benchmarks;
@@ -15,6 +16,8 @@ namespace Harness.Core.Benchmarks;
 /// <param name="Values">The measurement of every timed repetition (the evidence behind mean and deviation).</param>
 /// <param name="InDecodeMsPerToken">Generation tests: mean time per generation step inside <c>llama_decode</c>.</param>
 /// <param name="OutsideDecodeUsPerToken">Generation tests: mean time per generation step outside it (the engine's own work).</param>
+/// <param name="Contention">How busy the machine was while the harness's repetitions were timed (the busiest round);
+/// null for raw rows and where not sampled.</param>
 public sealed record BenchRow(
     string Engine,
     string Model,
@@ -36,7 +39,8 @@ public sealed record BenchRow(
     ImmutableArray<double> Values,
     ImmutableArray<double> TimeToFirstTokenValues,
     double? InDecodeMsPerToken = null,
-    double? OutsideDecodeUsPerToken = null)
+    double? OutsideDecodeUsPerToken = null,
+    ModelContention? Contention = null)
 {
     /// <summary>What a reference row must share to be compared with this one.</summary>
     public (string Test, int Threads, int BatchSize, int Depth, int Parallel) ComparisonKey => (Test, Threads, BatchSize, Depth, Parallel);
@@ -44,13 +48,23 @@ public sealed record BenchRow(
 
 /// <summary>A <c>harness bench</c> run: the rows, the machine they were measured on and the libraries used.</summary>
 /// <param name="Reference">Rows of the raw C-API program measured alongside, for the ratio column; empty without <c>--raw</c>.</param>
+/// <param name="BusyThresholds">Above these a row's figures were measured on a busy machine and are marked; null: the defaults.</param>
 public sealed record BenchReport(
     DateTimeOffset CreatedAt,
     string CommandLine,
     HostFacts Host,
     ImmutableSortedDictionary<string, string> Versions,
     ImmutableArray<BenchRow> Rows,
-    ImmutableArray<BenchRow> Reference);
+    ImmutableArray<BenchRow> Reference,
+    ContentionThresholds? BusyThresholds = null)
+{
+    /// <summary>Why <paramref name="row"/> was measured on a busy machine, or null.</summary>
+    public BusyMachine? BusyFor(BenchRow row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return (BusyThresholds ?? ContentionThresholds.Default).Check(row.Contention);
+    }
+}
 
 /// <summary>Mean and sample standard deviation, as llama-bench reports them.</summary>
 public static class BenchStatistics

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using Harness.Core.Comparison;
+using Harness.Core.Contention;
 using Harness.Core.Energy;
 using Harness.Core.Runs;
 using Harness.Core.Statistics;
@@ -51,11 +52,23 @@ public sealed class MarkdownReportWriter : IReportWriter
             Line($"- Power at start: {Cell(PowerLine(energyPlan.PowerAtStart))}");
         }
 
+        if (report.Contention is { } contentionPlan)
+        {
+            Line($"- Contention: {Cell(ContentionText.PlanLine(contentionPlan))}");
+        }
+
         Line($"- Report schema: {report.ReportSchemaVersion.ToString(CultureInfo.InvariantCulture)}");
         if (host.DebugBuild)
         {
             Line();
             Line("> **Warning:** Harness ran as a Debug build; latency and throughput are not representative.");
+        }
+
+        if (report.Models.Any(m => m.BusyMachine is not null))
+        {
+            Line();
+            Line("> **Busy machine:** " + Cell(string.Join(", ", report.Models.Where(m => m.BusyMachine is not null).Select(m => $"{m.ModelId} ({m.BusyMachine!.Reason})")))
+                + $". Their latency and energy figures are marked {ContentionText.BusyMark} and decide no ceiling.");
         }
 
         if (report.Analysis is { } summary)
@@ -79,6 +92,10 @@ public sealed class MarkdownReportWriter : IReportWriter
                 model.LoadInfo?.Backend ?? "–",
                 model.ItemsRecorded.ToString(CultureInfo.InvariantCulture)));
         }
+
+        RenderContentionTable(report.Models, Line);
+        var busy = report.Models.Where(m => m.BusyMachine is not null).Select(m => m.ModelId).ToHashSet(StringComparer.Ordinal);
+        string Timed(string modelId, string figure) => busy.Contains(modelId) && figure != "–" ? $"{figure} {ContentionText.BusyMark}" : figure;
 
         foreach (FixedSuiteReport suite in report.FixedSuites)
         {
@@ -106,7 +123,7 @@ public sealed class MarkdownReportWriter : IReportWriter
                         : "–",
                     verdict.FlexiblePassRate is { } flexible ? Percent(flexible) : "–",
                     $"**{Name(verdict.Kind)}**",
-                    Latencies(row.Performance),
+                    Timed(row.ModelId, Latencies(row.Performance)),
                     Number(row.Performance.MeanGenerationTokensPerSecond, "0.0"),
                     Bytes(row.PeakResidentMemoryBytes)));
             }
@@ -117,7 +134,7 @@ public sealed class MarkdownReportWriter : IReportWriter
                 Line($"- {Cell(row.ModelId)}: {string.Join("; ", row.Verdict.Reasons)}");
             }
 
-            RenderEnergyTable([.. suite.Rows.Select(r => (r.ModelId, r.Energy))], Line);
+            RenderEnergyTable([.. suite.Rows.Select(r => (r.ModelId, r.Energy))], busy, Line);
             RenderParetoLine(report.Analysis, suite.Suite, Line);
         }
 
@@ -147,13 +164,13 @@ public sealed class MarkdownReportWriter : IReportWriter
                     row.ModelId,
                     Fixed(score.Mean) + interval,
                     score.Count.ToString(CultureInfo.InvariantCulture),
-                    Latencies(row.Performance),
+                    Timed(row.ModelId, Latencies(row.Performance)),
                     Number(row.Performance.MeanGenerationTokensPerSecond, "0.0"),
                     Bytes(row.PeakResidentMemoryBytes)));
             }
 
             RenderFrontierLines(report.Analysis, suite.Suite, Line);
-            RenderEnergyTable([.. suite.Rows.Select(r => (r.ModelId, r.Energy))], Line);
+            RenderEnergyTable([.. suite.Rows.Select(r => (r.ModelId, r.Energy))], busy, Line);
             RenderParetoLine(report.Analysis, suite.Suite, Line);
         }
 
@@ -269,7 +286,7 @@ public sealed class MarkdownReportWriter : IReportWriter
     }
 
     // One table per suite: every figure beside its source and both uncertainties (spread over items, meter bound).
-    private static void RenderEnergyTable(IReadOnlyList<(string ModelId, EnergySummary? Energy)> rows, Action<string> line)
+    private static void RenderEnergyTable(IReadOnlyList<(string ModelId, EnergySummary? Energy)> rows, IReadOnlySet<string> busy, Action<string> line)
     {
         if (rows.All(r => r.Energy is null))
         {
@@ -295,7 +312,8 @@ public sealed class MarkdownReportWriter : IReportWriter
             var interval = energy.JoulesPerItem.Interval is { } i ? Inv($" [{Sig(i.Lower)}, {Sig(i.Upper)}]") : " [n < 2]";
             Line(Row(
                 modelId,
-                mark + Sig(energy.JoulesPerItem.Mean) + interval + (energy.NetOfBaseline ? "" : " gross"),
+                mark + Sig(energy.JoulesPerItem.Mean) + interval + (energy.NetOfBaseline ? "" : " gross")
+                    + (busy.Contains(modelId) ? " " + ContentionText.BusyMark : ""),
                 estimated ? "unknown (estimate)" : Sig(energy.MeterUncertaintyJoulesPerItem ?? 0),
                 energy.JoulesPerGeneratedToken is { } perToken ? mark + Sig(perToken) : "–",
                 energy.JoulesPerCorrectAnswer is { } perCorrect ? mark + Sig(perCorrect) : "no correct answer",
@@ -304,6 +322,28 @@ public sealed class MarkdownReportWriter : IReportWriter
                     : energy.Attributions.Contains(EnergyAttribution.BatchInterval) ? "– (batched)" : "– (below the meter's resolution)",
                 Inv($"{energy.ItemsWithReading}/{energy.Items}"),
                 estimated ? "estimate" : "measured: " + energy.Source));
+        }
+    }
+
+    // Beside the models: how busy the machine was while each model's items ran, which every timing below depends on.
+    private static void RenderContentionTable(ImmutableArray<ModelSummary> models, Action<string> line)
+    {
+        var measured = models.Where(m => m.Contention is not null).ToArray();
+        if (measured.Length == 0)
+        {
+            return;
+        }
+
+        line("");
+        line("Machine contention during each model's items (shares of the machine's CPU time; latency and energy figures marked "
+            + ContentionText.BusyMark + " were measured above the threshold and decide no ceiling):");
+        line("");
+        line("| model | " + string.Join(" | ", ContentionText.Headers) + " | busy |");
+        line("|---|" + string.Concat(Enumerable.Repeat("---:|", ContentionText.Headers.Length - 1)) + "---:|---|");
+        foreach (var model in measured)
+        {
+            line(Row([model.ModelId, .. ContentionText.Cells(model.Contention!),
+                model.BusyMachine?.Reason ?? model.Contention!.Unavailable ?? "no"]));
         }
     }
 

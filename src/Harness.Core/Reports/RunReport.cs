@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Harness.Core.Backends;
 using Harness.Core.Comparison;
+using Harness.Core.Contention;
 using Harness.Core.Energy;
 using Harness.Core.Judging;
 using Harness.Core.Runs;
@@ -18,6 +19,8 @@ namespace Harness.Core.Reports;
 /// <param name="Energy">The meters probed and used and the power state at the start; null for runs planned before energy was measured.</param>
 /// <param name="Analysis">Frontiers, the cost-quality plane, the cheapest sufficient models and one line per model.</param>
 /// <param name="Quantization">Quantization ladders of the run's model families (models sharing a <c>base_model</c>).</param>
+/// <param name="Contention">How contention was sampled and the thresholds above which ceilings go undecided; null for
+/// runs planned before contention was recorded.</param>
 public sealed record RunReport(
     int ReportSchemaVersion,
     string RunId,
@@ -30,7 +33,8 @@ public sealed record RunReport(
     ComparisonReport? Comparison = null,
     EnergyPlan? Energy = null,
     FrontierAnalysis? Analysis = null,
-    QuantizationFamilies? Quantization = null)
+    QuantizationFamilies? Quantization = null,
+    ContentionPlan? Contention = null)
 {
     public const int CurrentSchemaVersion = 1;
 }
@@ -46,7 +50,9 @@ public sealed record ModelSummary(
     long FileSizeBytes,
     string? Failure,
     int ItemsRecorded,
-    ModelEnergy? Energy = null);
+    ModelEnergy? Energy = null,
+    ModelContention? Contention = null,
+    BusyMachine? BusyMachine = null);
 
 /// <summary>Throughput and latency of one (model, suite) over its scored items; null where nothing was measured.</summary>
 public sealed record PerformanceSummary(

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Harness.Core.Comparison;
+using Harness.Core.Contention;
 using Harness.Core.Energy;
 using Harness.Core.Judging;
 using Harness.Core.Runs;
@@ -40,6 +41,7 @@ public static class RunReportBuilder
             .Select(m =>
             {
                 newest.TryGetValue(m.Entry.Id, out ModelRunRecord? record);
+                ModelContention? contention = Busiest(models, m.Entry.Id);
                 return new ModelSummary(
                     m.Entry.Id,
                     record?.Status,
@@ -49,9 +51,12 @@ public static class RunReportBuilder
                     record?.Failure,
                     items.Count(i => i.Key.ModelId == m.Entry.Id),
                     // The newest record with energy facts: a resume's first record has none until its meters open.
-                    models.LastOrDefault(r => r.ModelId == m.Entry.Id && r.Energy is not null)?.Energy);
+                    models.LastOrDefault(r => r.ModelId == m.Entry.Id && r.Energy is not null)?.Energy,
+                    contention,
+                    manifest.Contention?.Thresholds.Check(contention));
             })
             .ToImmutableArray();
+        var busyMachines = summaries.ToDictionary(s => s.ModelId, s => s.BusyMachine, StringComparer.Ordinal);
 
         long? PeakMemory(string modelId) => newest.TryGetValue(modelId, out ModelRunRecord? r) ? r.PeakResidentMemoryBytes : null;
 
@@ -68,7 +73,7 @@ public static class RunReportBuilder
                     .Select(id =>
                     {
                         IReadOnlyCollection<ItemRecord> own = itemsByModelSuite[(id, suite.Name)];
-                        FixedSuiteVerdict verdict = VerdictCalculator.Decide(id, suite.Name, requirement, own);
+                        FixedSuiteVerdict verdict = VerdictCalculator.Decide(id, suite.Name, requirement, own, busyMachines[id]);
                         return new FixedSuiteRow(id, verdict, Summarize(own), PeakMemory(id), EnergySummary.Summarize(own, requirement.Confidence));
                     })
                     .ToImmutableArray();
@@ -122,8 +127,19 @@ public static class RunReportBuilder
             comparison,
             manifest.Energy,
             analysis,
-            families.IsEmpty ? null : new QuantizationFamilies(families));
+            families.IsEmpty ? null : new QuantizationFamilies(families),
+            manifest.Contention);
     }
+
+    // A resumed model's items ran in several invocations, each with its own window: the busiest one speaks for all,
+    // since its items sit among the others in every percentile.
+    private static ModelContention? Busiest(IReadOnlyList<ModelRunRecord> models, string modelId) =>
+        models
+            .Where(r => r.ModelId == modelId && r.Contention is not null)
+            .Select(r => r.Contention!)
+            .Reverse() // the newest first among equals
+            .OrderByDescending(c => Math.Max(c.OtherProcessesShare ?? 0, c.StealShare ?? 0))
+            .FirstOrDefault();
 
     /// <summary>Latency percentiles and mean rates over scored items; rates only from items whose phase took time.</summary>
     public static PerformanceSummary Summarize(IReadOnlyCollection<ItemRecord> items)

@@ -1,4 +1,5 @@
 using Harness.Core.Backends;
+using Harness.Core.Contention;
 using Harness.Core.Energy;
 
 namespace Harness.Core.Runs;
@@ -18,6 +19,7 @@ public enum ModelRunStatus
 /// <summary>One model's run state, stored when it changes. The newest record per model wins.</summary>
 /// <param name="PeakResidentMemoryBytes">Peak RSS of the worker process over the model's run.</param>
 /// <param name="Energy">How energy was measured for this model: source, baseline, power state at start and end.</param>
+/// <param name="Contention">How busy the machine was with other work while this invocation ran the model's items.</param>
 public sealed record ModelRunRecord(
     string ModelId,
     ModelRunStatus Status,
@@ -25,7 +27,8 @@ public sealed record ModelRunRecord(
     long? PeakResidentMemoryBytes,
     string? Failure,
     DateTimeOffset UpdatedAt,
-    ModelEnergy? Energy = null);
+    ModelEnergy? Energy = null,
+    ModelContention? Contention = null);
 
 /// <summary>
 /// How a model's energy was measured: the meters, the idle baseline taken with the model loaded, and the power

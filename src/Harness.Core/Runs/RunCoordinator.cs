@@ -1,4 +1,5 @@
 using Harness.Core.Backends;
+using Harness.Core.Contention;
 using Harness.Core.Energy;
 
 namespace Harness.Core.Runs;
@@ -18,9 +19,11 @@ public interface IRunObserver
 /// Runs each model of a run in turn: load, evaluate the pending items, record the outcome. A model that
 /// cannot load or whose session dies is recorded as failed and the run goes on with the next model.
 /// With <paramref name="energy"/>, each model's meters are opened after it loads, the idle baseline is measured
-/// with the model loaded, and every item record carries its energy.
+/// with the model loaded, and every item record carries its energy. With <paramref name="contention"/>, the machine's
+/// contention over each model's items is recorded with the model's outcome.
 /// </summary>
-public sealed class RunCoordinator(IModelBackend backend, IRunStore store, TimeProvider timeProvider, EnergyOptions? energy = null)
+public sealed class RunCoordinator(
+    IModelBackend backend, IRunStore store, TimeProvider timeProvider, EnergyOptions? energy = null, ContentionOptions? contention = null)
 {
     public async Task<IReadOnlyList<ModelOutcome>> RunAsync(
         IReadOnlyList<RunModel> models,
@@ -76,6 +79,7 @@ public sealed class RunCoordinator(IModelBackend backend, IRunStore store, TimeP
         {
             await RecordAsync(id, ModelRunStatus.Loaded, session.LoadInfo, PeakOf(session), null).ConfigureAwait(false);
             var (recorder, facts) = await StartEnergyAsync(model, session, cancellationToken).ConfigureAwait(false);
+            ContentionRecorder? busy = null;
             try
             {
                 if (facts is not null)
@@ -83,17 +87,19 @@ public sealed class RunCoordinator(IModelBackend backend, IRunStore store, TimeP
                     await RecordAsync(id, ModelRunStatus.Loaded, session.LoadInfo, PeakOf(session), null, facts).ConfigureAwait(false);
                 }
 
+                // After the idle baseline: the window is the items' own, where timings are taken.
+                busy = StartContention(session);
                 try
                 {
                     await evaluator.EvaluateAsync(id, session, suites, recorded, counting, cancellationToken, recorder).ConfigureAwait(false);
                 }
                 catch (SessionLostException ex)
                 {
-                    await RecordAsync(id, ModelRunStatus.Crashed, session.LoadInfo, PeakOf(session), ex.Message, Finish(facts, recorder)).ConfigureAwait(false);
+                    await RecordAsync(id, ModelRunStatus.Crashed, session.LoadInfo, PeakOf(session), ex.Message, Finish(facts, recorder), busy?.Finish()).ConfigureAwait(false);
                     return new ModelOutcome(id, ModelRunStatus.Crashed, done, ex.Message);
                 }
 
-                await RecordAsync(id, ModelRunStatus.Completed, session.LoadInfo, PeakOf(session), null, Finish(facts, recorder)).ConfigureAwait(false);
+                await RecordAsync(id, ModelRunStatus.Completed, session.LoadInfo, PeakOf(session), null, Finish(facts, recorder), busy?.Finish()).ConfigureAwait(false);
                 return new ModelOutcome(id, ModelRunStatus.Completed, done, null);
             }
             finally
@@ -101,6 +107,11 @@ public sealed class RunCoordinator(IModelBackend backend, IRunStore store, TimeP
                 if (recorder is not null)
                 {
                     await recorder.DisposeAsync().ConfigureAwait(false);
+                }
+
+                if (busy is not null)
+                {
+                    await busy.DisposeAsync().ConfigureAwait(false);
                 }
             }
         }
@@ -144,12 +155,33 @@ public sealed class RunCoordinator(IModelBackend backend, IRunStore store, TimeP
             recorder.Source, recorder.Quality, recorder.Scope, recorder.SampleInterval, baseline, powerAtStart, null, recorder.Failure));
     }
 
+    // The worker's own CPU time is the model's, not contention: it is subtracted from the machine's busy time.
+    private ContentionRecorder? StartContention(IModelSession session) =>
+        contention is null
+            ? null
+            : ContentionRecorder.Start(contention.Probe, timeProvider, contention.SampleInterval,
+                session is IReportsProcessorTime worker ? () => WorkerCpu(worker) : null);
+
+    // A worker that died can no longer be read; the recorder then uses the last time it read.
+    private static TimeSpan? WorkerCpu(IReportsProcessorTime worker)
+    {
+        try
+        {
+            return worker.TotalProcessorTime;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+
     private ModelEnergy? Finish(ModelEnergy? facts, EnergyRecorder? recorder) =>
         facts is null || energy is null ? facts : facts with { PowerAtEnd = energy.Power.Read(), Failure = facts.Failure ?? recorder?.Failure };
 
     // Outcome records are written even when the run is being cancelled: they are what a resume reads.
-    private Task RecordAsync(string id, ModelRunStatus status, ModelLoadInfo? info, long? peak, string? failure, ModelEnergy? facts = null) =>
-        store.RecordModelAsync(new ModelRunRecord(id, status, info, peak, failure, timeProvider.GetUtcNow(), facts), CancellationToken.None);
+    private Task RecordAsync(
+        string id, ModelRunStatus status, ModelLoadInfo? info, long? peak, string? failure, ModelEnergy? facts = null, ModelContention? busy = null) =>
+        store.RecordModelAsync(new ModelRunRecord(id, status, info, peak, failure, timeProvider.GetUtcNow(), facts, busy), CancellationToken.None);
 
     private static long? PeakOf(IModelSession session) =>
         session is IReportsPeakMemory memory ? memory.PeakResidentMemoryBytes : session.LoadInfo.ResidentMemoryAfterLoadBytes;

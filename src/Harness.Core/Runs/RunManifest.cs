@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Harness.Core.Comparison;
+using Harness.Core.Contention;
 using Harness.Core.Energy;
 using Harness.Core.Models;
 using Harness.Core.Suites;
@@ -12,6 +13,8 @@ namespace Harness.Core.Runs;
 /// </summary>
 /// <param name="Comparison">Set by <c>harness compare</c>: the base, the candidates and the drift settings.</param>
 /// <param name="Energy">The meters probed and used, the estimate's parameters and the power state at the start.</param>
+/// <param name="Contention">How contention is sampled and the thresholds above which latency and energy ceilings go
+/// undecided; null for runs planned before it was recorded.</param>
 /// <param name="Judges">Models named by the suites' <c>judge</c> scorers, resolved with their files and sha256; null when no suite is judged.</param>
 public sealed record RunManifest(
     int SchemaVersion,
@@ -25,7 +28,8 @@ public sealed record RunManifest(
     ImmutableSortedDictionary<string, string> Versions,
     ComparisonPlan? Comparison = null,
     EnergyPlan? Energy = null,
-    JudgePlan? Judges = null)
+    JudgePlan? Judges = null,
+    ContentionPlan? Contention = null)
 {
     public const int CurrentSchemaVersion = 1;
 }

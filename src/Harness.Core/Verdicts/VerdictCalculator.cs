@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using Harness.Core.Contention;
 using Harness.Core.Energy;
 using Harness.Core.Runs;
 using Harness.Core.Statistics;
@@ -18,13 +19,15 @@ public static class VerdictCalculator
 
     /// <summary>
     /// Decides one (model, fixed suite) from its item records, energy readings included. <paramref name="items"/>
-    /// must all belong to that pair.
+    /// must all belong to that pair. With <paramref name="busyMachine"/> (the model's timings were taken on a busy
+    /// machine, <see cref="ContentionThresholds.Check"/>) a latency breach and any energy ceiling are left undecided.
     /// </summary>
     public static FixedSuiteVerdict Decide(
         string modelId,
         string suite,
         Requirement requirement,
-        IReadOnlyCollection<ItemRecord> items)
+        IReadOnlyCollection<ItemRecord> items,
+        BusyMachine? busyMachine = null)
     {
         ArgumentNullException.ThrowIfNull(requirement);
         ArgumentNullException.ThrowIfNull(items);
@@ -72,6 +75,7 @@ public static class VerdictCalculator
         }
 
         bool latencyHolds = true;
+        bool latencyBroken = false;
         if (requirement.MaxP95Latency is { } maxP95)
         {
             if (p95 is null)
@@ -82,7 +86,7 @@ public static class VerdictCalculator
             else if (p95 > maxP95)
             {
                 latencyHolds = false;
-                broken = true;
+                latencyBroken = true;
                 reasons.Add(Inv($"p95 latency {Ms(p95.Value)} exceeds the ceiling {Ms(maxP95)}"));
             }
             else
@@ -91,7 +95,23 @@ public static class VerdictCalculator
             }
         }
 
+        if (latencyBroken && busyMachine is not null)
+        {
+            // Contention only adds time: a p95 within the ceiling stands, a breach may be the other work's doing.
+            latencyBroken = false;
+            reasons[^1] = $"{reasons[^1]}: {busyMachine.Undecided}";
+        }
+
+        broken |= latencyBroken;
+
         EnergyCheck energy = CheckEnergy(requirement.MaxJoulesPerItem, energySummary);
+        if (busyMachine is not null && requirement.MaxJoulesPerItem is not null && (energy.Holds || energy.Broken))
+        {
+            // Meters read the whole machine and the idle baseline may have been taken while others ran: the error goes
+            // either way, so neither a pass nor a breach stands.
+            energy = new EnergyCheck(false, false, $"{energy.Reason}: {busyMachine.Undecided}");
+        }
+
         if (energy.Reason is not null)
         {
             reasons.Add(energy.Reason);

@@ -39,6 +39,9 @@ public sealed class BenchCommandTests
         Assert.All(json.RootElement.GetProperty("rows").EnumerateArray(), r => Assert.True(r.GetProperty("mean").GetDouble() > 0));
         Assert.True(json.RootElement.GetProperty("host").GetProperty("logicalCores").GetInt32() >= 1);
         Assert.Empty(json.RootElement.GetProperty("reference").EnumerateArray());
+        // Every harness row says how busy the machine was while it was timed.
+        Assert.All(json.RootElement.GetProperty("rows").EnumerateArray(), r => Assert.True(r.GetProperty("contention").GetProperty("window").GetDouble() > 0));
+        Assert.Contains("| other CPU |", markdown, StringComparison.Ordinal);
     }
 
     [Fact]
