@@ -119,6 +119,17 @@ public sealed class HtmlReportWriter : IReportWriter
         var rules = analysis?.Cheapest.Where(c => c.ModelId is not null).Select(c => c.CostRule).Distinct(StringComparer.Ordinal).ToList() ?? [];
         var sharedRule = rules.Count == 1 ? rules[0] : null;
         Line("<ul>");
+        // An error is the first thing to fix: the suite was not really evaluated for that model.
+        foreach (var (suite, modelId, coverage) in Errors(report))
+        {
+            Line($"<li><span class=\"error\">error</span>: <b>{E(modelId)}</b> on <b>{E(suite)}</b>: {E(string.Join("; ", VerdictCalculator.ErrorReasons(coverage)))}</li>");
+        }
+
+        var partialNotes = report.FixedSuites
+            .SelectMany(s => s.Rows.Select(r => (s.Suite, r.ModelId, Note: PartialNote(r.Verdict.Coverage))))
+            .ToDictionary(r => (r.Suite, r.ModelId), r => r.Note);
+        string WithNote(string suite, string modelId) =>
+            E(modelId) + (partialNotes.GetValueOrDefault((suite, modelId)) is { Length: > 0 } note ? $" <span class=\"muted\">({E(note)})</span>" : "");
         foreach (var suite in report.FixedSuites)
         {
             var bar = $"bar ≥ {Percent(suite.Requirement.MinPassRate)}";
@@ -126,28 +137,36 @@ public sealed class HtmlReportWriter : IReportWriter
             if (analysis?.Cheapest.FirstOrDefault(c => c.Suite == suite.Suite) is { } cheapest)
             {
                 Line(cheapest.ModelId is { } model
-                    ? $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): cheapest sufficient <span class=\"sufficient\">{E(model)}</span> <span class=\"muted\">({(sharedRule is null ? E(cheapest.CostRule) + "; " : "")}{Count(sufficient.Count, "model")} sufficient)</span></li>"
+                    ? $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): cheapest sufficient <span class=\"sufficient\">{E(model)}</span>{(PartialNote(cheapest.PartialCoverage) is { Length: > 0 } partial ? $" ({E(partial)})" : "")} <span class=\"muted\">({(sharedRule is null ? E(cheapest.CostRule) + "; " : "")}{Count(sufficient.Count, "model")} sufficient)</span></li>"
                     : $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): <span class=\"insufficient\">no model is sufficient</span>{Outcome(suite)}</li>");
             }
             else
             {
                 Line(sufficient.Count > 0
-                    ? $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): sufficient <span class=\"sufficient\">{E(string.Join(", ", sufficient))}</span></li>"
+                    ? $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): sufficient <span class=\"sufficient\">{string.Join(", ", sufficient.Select(m => WithNote(suite.Suite, m)))}</span></li>"
                     : $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): <span class=\"insufficient\">no model is sufficient</span>{Outcome(suite)}</li>");
             }
         }
 
         foreach (var suite in report.OpenSuites)
         {
+            var unranked = suite.Unranked ?? [];
+            var notRanked = unranked.IsEmpty
+                ? ""
+                : $" <span class=\"muted\">(not ranked, errored or missing items: {E(string.Join(", ", unranked.Select(u => $"{u.ModelId} {CoverageText(u.Coverage)}")))})</span>";
             if (analysis?.Frontiers.FirstOrDefault(f => f.Suite == suite.Suite) is { } frontier)
             {
                 var on = frontier.Entries.Where(e => e.OnFrontier).Select(e => e.ModelId).ToList();
-                Line($"<li><b>{E(suite.Suite)}</b> (open): frontier <span class=\"front\">{E(string.Join(", ", on))}</span> <span class=\"muted\">(best {E(frontier.BestModelId)}; the others are not significantly worse by {E(frontier.Rule)})</span></li>");
+                Line($"<li><b>{E(suite.Suite)}</b> (open): frontier <span class=\"front\">{E(string.Join(", ", on))}</span> <span class=\"muted\">(best {E(frontier.BestModelId)}; the others are not significantly worse by {E(frontier.Rule)})</span>{notRanked}</li>");
             }
             else if (!suite.Rows.IsEmpty)
             {
                 var best = suite.Rows.Where(r => r.Rank == 1).Select(r => r.ModelId);
-                Line($"<li><b>{E(suite.Suite)}</b> (open): best <span class=\"front\">{E(string.Join(", ", best))}</span></li>");
+                Line($"<li><b>{E(suite.Suite)}</b> (open): best <span class=\"front\">{E(string.Join(", ", best))}</span>{notRanked}</li>");
+            }
+            else if (!unranked.IsEmpty)
+            {
+                Line($"<li><b>{E(suite.Suite)}</b> (open): <span class=\"undecided\">no model is ranked</span>{notRanked}</li>");
             }
         }
 
@@ -157,6 +176,8 @@ public sealed class HtmlReportWriter : IReportWriter
             Line($"<p class=\"muted\">Cheapest: {E(sharedRule)}.</p>");
         }
 
+        string PartialSuffix(string suite, string modelId) =>
+            partialNotes.GetValueOrDefault((suite, modelId)) is { Length: > 0 } note ? $" <span class=\"muted\">({E(note)})</span>" : "";
         if (analysis is { Standings.IsDefaultOrEmpty: false })
         {
             Line("<h3>Each model</h3>");
@@ -166,12 +187,12 @@ public sealed class HtmlReportWriter : IReportWriter
                 var parts = new List<string>();
                 if (!standing.CheapestSufficientFor.IsDefaultOrEmpty)
                 {
-                    parts.Add($"cheapest sufficient for <span class=\"sufficient\">{E(string.Join(", ", standing.CheapestSufficientFor))}</span>");
+                    parts.Add($"cheapest sufficient for <span class=\"sufficient\">{string.Join(", ", standing.CheapestSufficientFor.Select(s => E(s) + PartialSuffix(s, standing.ModelId)))}</span>");
                 }
 
                 if (!standing.SufficientFor.IsDefaultOrEmpty)
                 {
-                    parts.Add($"sufficient for {E(string.Join(", ", standing.SufficientFor))}");
+                    parts.Add($"sufficient for {string.Join(", ", standing.SufficientFor.Select(s => E(s) + PartialSuffix(s, standing.ModelId)))}");
                 }
 
                 if (!standing.FrontierOn.IsDefaultOrEmpty)
@@ -192,8 +213,17 @@ public sealed class HtmlReportWriter : IReportWriter
     {
         var undecided = suite.Rows.Count(r => r.Verdict.Kind == VerdictKind.Undecided);
         var insufficient = suite.Rows.Count(r => r.Verdict.Kind == VerdictKind.Insufficient);
-        return E(Inv($" ({insufficient} insufficient, {undecided} undecided)"));
+        var errors = suite.Rows.Count(r => r.Verdict.Kind == VerdictKind.Error);
+        return E(Inv($" ({insufficient} insufficient, {undecided} undecided") + (errors > 0 ? Inv($", {errors} error") : "") + ")");
     }
+
+    // Fixed-suite error verdicts and open-suite models left unranked for errored items, in report order.
+    private static IEnumerable<(string Suite, string ModelId, Coverage Coverage)> Errors(RunReport report) =>
+        report.FixedSuites
+            .SelectMany(s => s.Rows.Where(r => r.Verdict.Kind == VerdictKind.Error && r.Verdict.Coverage is not null)
+                .Select(r => (s.Suite, r.ModelId, r.Verdict.Coverage!)))
+            .Concat(report.OpenSuites.SelectMany(s => (s.Unranked ?? []).Where(u => u.Coverage.Errored > 0)
+                .Select(u => (s.Suite, u.ModelId, u.Coverage))));
 
     private static void RenderFixedSuite(FixedSuiteReport suite, ReportCharts charts, IReadOnlySet<string> busy, Action<string> line)
     {
@@ -222,7 +252,7 @@ public sealed class HtmlReportWriter : IReportWriter
         }
 
         Line("<table>");
-        Line("<thead><tr><th>model</th><th class=\"num\">pass rate [interval]</th><th>verdict</th><th class=\"num\">p50 / p95</th><th class=\"num\">J/item</th><th>reasons</th></tr></thead>");
+        Line("<thead><tr><th>model</th><th class=\"num\">pass rate [interval]</th><th>verdict</th><th>coverage</th><th class=\"num\">p50 / p95</th><th class=\"num\">J/item</th><th>reasons</th></tr></thead>");
         Line("<tbody>");
         foreach (var row in suite.Rows)
         {
@@ -230,8 +260,13 @@ public sealed class HtmlReportWriter : IReportWriter
             var rate = verdict.PassRate is { } r
                 ? Inv($"{Percent(r.Rate)} ({r.Successes}/{r.Trials}) [{Percent(r.Interval.Lower)}, {Percent(r.Interval.Upper)}]")
                 : "–";
+            if (verdict.CoverageBounds is { } bounds)
+            {
+                rate += Inv($"; with missing items [{Percent(bounds.Lower)}, {Percent(bounds.Upper)}]");
+            }
+
             var kind = Name(verdict.Kind);
-            Line($"<tr><td>{E(row.ModelId)}</td><td class=\"num\">{E(rate)}</td><td class=\"{kind}\">{kind}</td><td class=\"num\">{E(Timed(busy, row.ModelId, Latencies(row.Performance)))}</td><td class=\"num\">{E(Timed(busy, row.ModelId, JoulesPerItem(row.Energy, verdict.JoulesPerItem)))}</td><td class=\"reasons\">{E(string.Join("; ", verdict.Reasons))}</td></tr>");
+            Line($"<tr><td>{E(row.ModelId)}</td><td class=\"num\">{E(rate)}</td><td class=\"{kind}\">{kind}</td><td>{E(CoverageText(verdict.Coverage))}</td><td class=\"num\">{E(Timed(busy, row.ModelId, Latencies(row.Performance)))}</td><td class=\"num\">{E(Timed(busy, row.ModelId, JoulesPerItem(row.Energy, verdict.JoulesPerItem)))}</td><td class=\"reasons\">{E(string.Join("; ", verdict.Reasons))}</td></tr>");
         }
 
         Line("</tbody>");
@@ -246,7 +281,8 @@ public sealed class HtmlReportWriter : IReportWriter
         Line($"<h2>{E(suite.Suite)} <span class=\"tag\">{E(Inv($"open · v{suite.Version} · {suite.ItemCount} items"))}</span></h2>");
         if (suite.Rows.IsEmpty)
         {
-            Line("<p>No model has items on this suite yet.</p>");
+            Line((suite.Unranked ?? []).IsEmpty ? "<p>No model has items on this suite yet.</p>" : "<p>No model has every item answered, so none is ranked.</p>");
+            RenderUnranked(suite, Line);
             Line("</section>");
             return;
         }
@@ -283,7 +319,28 @@ public sealed class HtmlReportWriter : IReportWriter
 
         Line("</tbody>");
         Line("</table>");
+        RenderUnranked(suite, Line);
         Line("</section>");
+    }
+
+    private static void RenderUnranked(OpenSuiteReport suite, Action<string> line)
+    {
+        var unranked = suite.Unranked ?? [];
+        if (unranked.IsEmpty)
+        {
+            return;
+        }
+
+        line("<p class=\"req\">Not ranked and not on the frontier (errored or missing items; a mean over the rest would rank a subset of the suite):</p>");
+        line("<ul>");
+        foreach (var exclusion in unranked)
+        {
+            var partial = exclusion.PartialScore is { } score ? Inv($"partial mean {Fixed(score.Mean)} over {score.Count} answers") : "no answers";
+            var kind = exclusion.Coverage.Errored > 0 ? "<span class=\"error\">error</span>" : "<span class=\"undecided\">incomplete</span>";
+            line($"<li><b>{E(exclusion.ModelId)}</b>: {kind}, {E(CoverageText(exclusion.Coverage))}; {E(partial)}; {E(string.Join("; ", exclusion.Reasons))}</li>");
+        }
+
+        line("</ul>");
     }
 
     private static void RenderCostQuality(RunReport report, ReportCharts charts, Action<string> line)
@@ -330,7 +387,7 @@ public sealed class HtmlReportWriter : IReportWriter
         var points = new List<CostQualityPoint>();
         foreach (var row in report.FixedSuites.Where(s => s.Suite == suite).SelectMany(s => s.Rows))
         {
-            if (row.Verdict.PassRate is { } rate)
+            if (row.Verdict.PassRate is { } rate && row.Verdict.Kind != VerdictKind.Error)
             {
                 points.Add(new CostQualityPoint(row.ModelId, suite, rate.Rate, row.Energy?.JoulesPerItem.Mean,
                     row.Energy?.Quality == EnergyQuality.Estimated, row.Performance.P95Latency, row.PeakResidentMemoryBytes, false));

@@ -91,6 +91,6 @@ internal sealed class CompareCommand : AsyncCommand<CompareSettings>
 
         return result.Outcomes.Any(o => o.Status is ModelRunStatus.LoadFailed or ModelRunStatus.Crashed) || result.Drift.Any(d => d.Failure is not null)
             ? ExitCodes.ModelFailures
-            : ExitCodes.Success;
+            : result.Report.HasErrors() ? ExitCodes.VerdictErrors : ExitCodes.Success;
     }
 }

@@ -149,7 +149,7 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
 
         return result.Outcomes.Any(o => o.Status is ModelRunStatus.LoadFailed or ModelRunStatus.Crashed)
             ? ExitCodes.ModelFailures
-            : ExitCodes.Success;
+            : result.Report.HasErrors() ? ExitCodes.VerdictErrors : ExitCodes.Success;
     }
 
     internal static async Task<RunResult> RunWithDisplayAsync(

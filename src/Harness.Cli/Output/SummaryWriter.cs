@@ -21,13 +21,13 @@ internal static class SummaryWriter
             var requirement = suite.Requirement;
             var table = new Table()
                 .Title(Invariant($"[bold]{Markup.Escape(suite.Suite)}[/] v{suite.Version} · fixed · bar {Percent(requirement.MinPassRate)} by the two-sided {Percent(requirement.Confidence)} Wilson lower bound"))
-                .AddColumns("model", "pass rate [[interval]]", "verdict", "p50 / p95 latency", "gen tok/s", "J/item");
+                .AddColumns("model", "pass rate [[interval]]", "verdict", "coverage", "p50 / p95 latency", "gen tok/s", "J/item");
             foreach (var row in suite.Rows)
             {
                 var v = row.Verdict;
                 var rate = v.PassRate is { } p ? $"{Percent(p.Rate)} [[{Percent(p.Interval.Lower)}, {Percent(p.Interval.Upper)}]]" : "-";
                 table.AddRow(
-                    Markup.Escape(row.ModelId), rate, VerdictMarkup(v),
+                    Markup.Escape(row.ModelId), rate, VerdictMarkup(v), Markup.Escape(ReportText.CoverageText(v.Coverage)),
                     Timed(row.ModelId, Invariant($"{Ms(v.P50Latency)} / {Ms(v.P95Latency)}")),
                     row.Performance.MeanGenerationTokensPerSecond is { } tps ? Invariant($"{tps:F0}") : "-",
                     Timed(row.ModelId, Joules(row.Energy)));
@@ -50,6 +50,19 @@ internal static class SummaryWriter
             }
 
             console.Write(table);
+            foreach (var exclusion in suite.Unranked ?? [])
+            {
+                console.MarkupLine(Invariant($"[yellow]not ranked[/] {Markup.Escape(exclusion.ModelId)} on {Markup.Escape(suite.Suite)} ({Markup.Escape(ReportText.CoverageText(exclusion.Coverage))}): {Markup.Escape(string.Join("; ", exclusion.Reasons))}"));
+            }
+        }
+
+        // Errors last, beside the exit code they cause: the reason exists nowhere else a user would look.
+        foreach (var suite in report.FixedSuites)
+        {
+            foreach (var row in suite.Rows.Where(r => r.Verdict.Kind == VerdictKind.Error && r.Verdict.Coverage is not null))
+            {
+                console.MarkupLine(Invariant($"[red]error[/] {Markup.Escape(row.ModelId)} on {Markup.Escape(suite.Suite)}: {Markup.Escape(string.Join("; ", VerdictCalculator.ErrorReasons(row.Verdict.Coverage!)))}"));
+            }
         }
 
         if (report.Energy is { } energy)
@@ -96,6 +109,7 @@ internal static class SummaryWriter
     {
         VerdictKind.Sufficient => "[green]sufficient[/]",
         VerdictKind.Insufficient => "[red]insufficient[/]",
+        VerdictKind.Error => "[red bold]error[/]",
         _ => verdict.AdditionalItemsNeeded is { } more
             ? Invariant($"[yellow]undecided[/] (~{more} more items)")
             : "[yellow]undecided[/]",

@@ -1,3 +1,4 @@
+using Harness.Core.Judging;
 using Harness.Core.Reports;
 using Harness.Core.Runs;
 using Harness.Core.Serialization;
@@ -17,9 +18,9 @@ internal static class RunDiffService
     /// <param name="outputDirectory">Where the files go; null: run B's folder, beside its own report.</param>
     public static async Task<RunDiffResult> WriteAsync(string runA, string runB, string? outputDirectory, CancellationToken cancellationToken)
     {
-        var (manifestA, itemsA) = await ReadRunAsync(runA, cancellationToken);
-        var (manifestB, itemsB) = await ReadRunAsync(runB, cancellationToken);
-        var diff = RunDiffBuilder.Build(manifestA, itemsA, manifestB, itemsB);
+        var a = await ReadRunAsync(runA, cancellationToken);
+        var b = await ReadRunAsync(runB, cancellationToken);
+        var diff = RunDiffBuilder.Build(a.Manifest, a.Items, b.Manifest, b.Items, a.Judgements, b.Judgements);
 
         string directory = Path.GetFullPath(outputDirectory ?? runB);
         Directory.CreateDirectory(directory);
@@ -36,7 +37,7 @@ internal static class RunDiffService
     }
 
     /// <exception cref="InputFileException">The folder is missing or is not a run folder (no run.json or no store).</exception>
-    public static async Task<(RunManifest Manifest, IReadOnlyList<ItemRecord> Items)> ReadRunAsync(string runDirectory, CancellationToken cancellationToken)
+    public static async Task<(RunManifest Manifest, IReadOnlyList<ItemRecord> Items, IReadOnlyList<JudgementRecord> Judgements)> ReadRunAsync(string runDirectory, CancellationToken cancellationToken)
     {
         runDirectory = Path.GetFullPath(runDirectory);
         if (!Directory.Exists(runDirectory))
@@ -57,6 +58,7 @@ internal static class RunDiffService
 
         var manifest = await RunManifestFile.ReadAsync(runDirectory, cancellationToken);
         var items = new List<ItemRecord>();
+        var judgements = new List<JudgementRecord>();
         var store = await SqliteRunStore.OpenAsync(runDirectory, cancellationToken);
         await using (store)
         {
@@ -64,8 +66,14 @@ internal static class RunDiffService
             {
                 items.Add(item);
             }
+
+            // The judge's verdicts, as the run's own report reads them; a judged suite without them diffs placeholders.
+            await foreach (var judgement in store.ReadJudgementsAsync(cancellationToken))
+            {
+                judgements.Add(judgement);
+            }
         }
 
-        return (manifest, items);
+        return (manifest, items, judgements);
     }
 }

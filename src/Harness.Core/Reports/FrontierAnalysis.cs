@@ -52,7 +52,9 @@ public sealed record CostQualityPoint(
 
 /// <summary>The cheapest of the models that are sufficient for a fixed suite; null when none is.</summary>
 /// <param name="CostRule">How "cheapest" was decided, in words (lowest J/item where intervals do not overlap, then file size, then p95 latency).</param>
-public sealed record CheapestSufficient(string Suite, string? ModelId, string CostRule);
+/// <param name="PartialCoverage">The chosen model's coverage when some of the suite's items were never recorded (it is
+/// sufficient even counting them as failures); null when its coverage is complete or nothing was chosen.</param>
+public sealed record CheapestSufficient(string Suite, string? ModelId, string CostRule, Verdicts.Coverage? PartialCoverage = null);
 
 /// <summary>One model's overall line: frontier on these open suites, sufficient for these fixed suites, cheapest for these.</summary>
 public sealed record ModelStanding(

@@ -182,7 +182,8 @@ public static class FrontierAnalyzer
         var points = new List<CostQualityPoint>();
         foreach (FixedSuiteReport suite in fixedSuites)
         {
-            points.AddRange(suite.Rows.Select(r => Point(
+            // An error verdict's pass rate is over part of the suite and says nothing about its quality.
+            points.AddRange(suite.Rows.Where(r => r.Verdict.Kind != VerdictKind.Error).Select(r => Point(
                 r.ModelId, suite.Suite, r.Verdict.Items == 0 ? 0.0 : (double)r.Verdict.Passed / r.Verdict.Items,
                 r.Energy, r.Performance, r.PeakResidentMemoryBytes)));
         }
@@ -232,7 +233,8 @@ public static class FrontierAnalyzer
                     : "lowest J/item (≈ partly estimated from CPU time)")
                 : "lowest J/item (measured)";
         string rule = $"{energy}; models whose J/item intervals overlap tie, then smallest file, then p95 latency";
-        return new CheapestSufficient(suite.Suite, winner?.ModelId, winner is null ? "no model is sufficient; " + rule : rule);
+        Coverage? partial = winner?.Verdict.Coverage is { IsComplete: false } coverage ? coverage : null;
+        return new CheapestSufficient(suite.Suite, winner?.ModelId, winner is null ? "no model is sufficient; " + rule : rule, partial);
     }
 
     // One item gives no interval: its mean is then both bounds, so it ties only with what overlaps that point.

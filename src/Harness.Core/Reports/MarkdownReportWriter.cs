@@ -73,7 +73,7 @@ public sealed class MarkdownReportWriter : IReportWriter
 
         if (report.Analysis is { } summary)
         {
-            RenderSummary(summary, Line);
+            RenderSummary(report, summary, Line);
         }
 
         Line();
@@ -111,18 +111,20 @@ public sealed class MarkdownReportWriter : IReportWriter
                 continue;
             }
 
-            Line("| model | pass rate [interval] | flexible | verdict | p50 / p95 latency | gen tok/s | peak memory |");
-            Line("|---|---|---:|---|---:|---:|---:|");
+            Line("| model | pass rate [interval] | flexible | verdict | coverage | p50 / p95 latency | gen tok/s | peak memory |");
+            Line("|---|---|---:|---|---|---:|---:|---:|");
             foreach (FixedSuiteRow row in suite.Rows)
             {
                 FixedSuiteVerdict verdict = row.Verdict;
                 Line(Row(
                     row.ModelId,
-                    verdict.PassRate is { } rate
+                    (verdict.PassRate is { } rate
                         ? Inv($"{Percent(rate.Rate)} ({rate.Successes}/{rate.Trials}) [{Percent(rate.Interval.Lower)}, {Percent(rate.Interval.Upper)}]")
-                        : "–",
+                        : "–")
+                        + (verdict.CoverageBounds is { } bounds ? Inv($"; with missing items [{Percent(bounds.Lower)}, {Percent(bounds.Upper)}]") : ""),
                     verdict.FlexiblePassRate is { } flexible ? Percent(flexible) : "–",
                     $"**{Name(verdict.Kind)}**",
+                    CoverageText(verdict.Coverage),
                     Timed(row.ModelId, Latencies(row.Performance)),
                     Number(row.Performance.MeanGenerationTokensPerSecond, "0.0"),
                     Bytes(row.PeakResidentMemoryBytes)));
@@ -143,32 +145,37 @@ public sealed class MarkdownReportWriter : IReportWriter
             Line();
             Line(Inv($"## {Cell(suite.Suite)} (open, v{suite.Version}, {suite.ItemCount} items)"));
             Line();
-            if (suite.Rows.IsEmpty)
+            ImmutableArray<OpenSuiteExclusion> unranked = suite.Unranked ?? [];
+            if (suite.Rows.IsEmpty && unranked.IsEmpty)
             {
                 Line("No model has items on this suite yet.");
                 continue;
             }
 
             JudgeLine(suite.Judge, Line);
-            double confidence = suite.Rows[0].Score.Confidence;
-            Line(Inv($"Ranked by mean primary score; interval: Student-t at {Percent(confidence, "0")} confidence."));
-            Line();
-            Line("| rank | model | mean [interval] | n | p50 / p95 latency | gen tok/s | peak memory |");
-            Line("|---:|---|---|---:|---:|---:|---:|");
-            foreach (OpenSuiteRow row in suite.Rows)
+            if (!suite.Rows.IsEmpty)
             {
-                MeanEstimate score = row.Score;
-                string interval = score.Interval is { } i ? Inv($" [{Fixed(i.Lower)}, {Fixed(i.Upper)}]") : " [n < 2]";
-                Line(Row(
-                    row.Rank.ToString(CultureInfo.InvariantCulture),
-                    row.ModelId,
-                    Fixed(score.Mean) + interval,
-                    score.Count.ToString(CultureInfo.InvariantCulture),
-                    Timed(row.ModelId, Latencies(row.Performance)),
-                    Number(row.Performance.MeanGenerationTokensPerSecond, "0.0"),
-                    Bytes(row.PeakResidentMemoryBytes)));
+                double confidence = suite.Rows[0].Score.Confidence;
+                Line(Inv($"Ranked by mean primary score; interval: Student-t at {Percent(confidence, "0")} confidence. Only models with every item answered are ranked."));
+                Line();
+                Line("| rank | model | mean [interval] | n | p50 / p95 latency | gen tok/s | peak memory |");
+                Line("|---:|---|---|---:|---:|---:|---:|");
+                foreach (OpenSuiteRow row in suite.Rows)
+                {
+                    MeanEstimate score = row.Score;
+                    string interval = score.Interval is { } i ? Inv($" [{Fixed(i.Lower)}, {Fixed(i.Upper)}]") : " [n < 2]";
+                    Line(Row(
+                        row.Rank.ToString(CultureInfo.InvariantCulture),
+                        row.ModelId,
+                        Fixed(score.Mean) + interval,
+                        score.Count.ToString(CultureInfo.InvariantCulture),
+                        Timed(row.ModelId, Latencies(row.Performance)),
+                        Number(row.Performance.MeanGenerationTokensPerSecond, "0.0"),
+                        Bytes(row.PeakResidentMemoryBytes)));
+                }
             }
 
+            RenderUnranked(unranked, Line);
             RenderFrontierLines(report.Analysis, suite.Suite, Line);
             RenderEnergyTable([.. suite.Rows.Select(r => (r.ModelId, r.Energy))], busy, Line);
             RenderParetoLine(report.Analysis, suite.Suite, Line);
@@ -229,17 +236,58 @@ public sealed class MarkdownReportWriter : IReportWriter
         line("");
     }
 
-    // The answer first: what each model is good for, before the tables that prove it.
-    private static void RenderSummary(FrontierAnalysis analysis, Action<string> line)
+    private static void RenderUnranked(ImmutableArray<OpenSuiteExclusion> unranked, Action<string> line)
     {
+        if (unranked.IsEmpty)
+        {
+            return;
+        }
+
+        line("");
+        line("Not ranked (errored or missing items; a mean over the rest would rank a subset of the suite):");
+        line("");
+        foreach (OpenSuiteExclusion exclusion in unranked)
+        {
+            string partial = exclusion.PartialScore is { } score
+                ? Inv($"partial mean {Fixed(score.Mean)} over {score.Count} answers")
+                : "no answers";
+            line(Cell($"- {exclusion.ModelId}: {CoverageText(exclusion.Coverage)}; {partial}; {string.Join("; ", exclusion.Reasons)}"));
+        }
+    }
+
+    // The answer first: what each model is good for, before the tables that prove it. A model named here on partial
+    // coverage always carries a note saying so, and an error verdict is said before anything else.
+    private static void RenderSummary(RunReport report, FrontierAnalysis analysis, Action<string> line)
+    {
+        var coverage = report.FixedSuites
+            .SelectMany(s => s.Rows.Select(r => (s.Suite, r.ModelId, r.Verdict.Coverage)))
+            .ToDictionary(r => (r.Suite, r.ModelId), r => r.Coverage);
+        string Sufficient(string modelId, ImmutableArray<string> suites) => suites.IsDefaultOrEmpty
+            ? "—"
+            : string.Join(", ", suites.Select(s => PartialNote(coverage.GetValueOrDefault((s, modelId))) is { Length: > 0 } note ? $"{s} ({note})" : s));
         static string List(ImmutableArray<string> names) => names.IsDefaultOrEmpty ? "—" : string.Join(", ", names);
 
         line("");
         line("## Summary");
         line("");
+        var errors = report.FixedSuites
+            .SelectMany(s => s.Rows.Where(r => r.Verdict.Kind == VerdictKind.Error).Select(r => (s.Suite, r.ModelId, r.Verdict.Coverage)))
+            .Concat(report.OpenSuites.SelectMany(s => (s.Unranked ?? []).Where(u => u.Coverage.Errored > 0).Select(u => (s.Suite, u.ModelId, (Coverage?)u.Coverage))))
+            .ToArray();
+        foreach (var (suite, modelId, errored) in errors)
+        {
+            string why = errored is null ? "" : ": " + string.Join("; ", VerdictCalculator.ErrorReasons(errored));
+            line(Cell($"- **error**: {modelId} on {suite}{why}"));
+        }
+
+        if (errors.Length > 0)
+        {
+            line("");
+        }
+
         foreach (ModelStanding standing in analysis.Standings)
         {
-            line(Cell($"- {standing.ModelId}: frontier on {List(standing.FrontierOn)}; sufficient for {List(standing.SufficientFor)}; cheapest sufficient for {List(standing.CheapestSufficientFor)}"));
+            line(Cell($"- {standing.ModelId}: frontier on {List(standing.FrontierOn)}; sufficient for {Sufficient(standing.ModelId, standing.SufficientFor)}; cheapest sufficient for {Sufficient(standing.ModelId, standing.CheapestSufficientFor)}"));
         }
 
         if (analysis.Cheapest.IsDefaultOrEmpty)
@@ -250,7 +298,8 @@ public sealed class MarkdownReportWriter : IReportWriter
         line("");
         foreach (CheapestSufficient cheapest in analysis.Cheapest)
         {
-            line(Cell($"- {cheapest.Suite}: cheapest sufficient: {cheapest.ModelId ?? "none"} ({cheapest.CostRule})"));
+            string partial = PartialNote(cheapest.PartialCoverage) is { Length: > 0 } note ? $", {note}" : "";
+            line(Cell($"- {cheapest.Suite}: cheapest sufficient: {cheapest.ModelId ?? "none"}{partial} ({cheapest.CostRule})"));
         }
     }
 

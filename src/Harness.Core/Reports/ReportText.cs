@@ -97,6 +97,16 @@ public static class ReportText
     /// </summary>
     public static string WilsonLowerBound(double confidence) =>
         Inv($"the lower bound of the two-sided {Percent(confidence, "0.#")} Wilson interval (a one-sided {Percent((1.0 + confidence) / 2.0, "0.##")} bound)");
+    /// <summary>"288 scored, 2 failed, 10 missing of 300", or a dash for a report made before coverage existed.</summary>
+    public static string CoverageText(Verdicts.Coverage? coverage) => coverage?.Describe() ?? "–";
+
+    /// <summary>
+    /// What a verdict on partial coverage rests on, for every place that names such a model as an answer:
+    /// "on 950 of 1000 items; the 50 missing counted as failures". Empty when the coverage is complete or unknown.
+    /// </summary>
+    public static string PartialNote(Verdicts.Coverage? coverage) => coverage is { Missing: > 0 } c
+        ? Inv($"on {c.Answered} of {c.Total} items; the {c.Missing} missing counted as failures")
+        : "";
 
     /// <summary>A fixed suite's bar in one sentence.</summary>
     public static string RequirementLine(Requirement requirement)

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Harness.Core.Energy;
+using Harness.Core.Judging;
 using Harness.Core.Runs;
 using Harness.Core.Statistics;
 using Harness.Core.Suites;
@@ -15,12 +16,24 @@ public static class RunDiffBuilder
     public const int BootstrapSeed = 20_260_101;
     public const int FlipListLimit = 20;
 
-    public static RunDiff Build(RunManifest manifestA, IReadOnlyList<ItemRecord> itemsA, RunManifest manifestB, IReadOnlyList<ItemRecord> itemsB)
+    /// <param name="judgementsA">Run A's judge verdicts; its judged suites' placeholder scores are replaced by them
+    /// (<see cref="JudgementOverlay"/>), exactly as in run A's own report. Null: none.</param>
+    /// <param name="judgementsB">The same for run B.</param>
+    public static RunDiff Build(
+        RunManifest manifestA,
+        IReadOnlyList<ItemRecord> itemsA,
+        RunManifest manifestB,
+        IReadOnlyList<ItemRecord> itemsB,
+        IReadOnlyList<JudgementRecord>? judgementsA = null,
+        IReadOnlyList<JudgementRecord>? judgementsB = null)
     {
         ArgumentNullException.ThrowIfNull(manifestA);
         ArgumentNullException.ThrowIfNull(itemsA);
         ArgumentNullException.ThrowIfNull(manifestB);
         ArgumentNullException.ThrowIfNull(itemsB);
+        // Each run's items read with its own judge's verdicts, as its single-run report does.
+        (itemsA, _) = JudgementOverlay.Apply(manifestA.Suites, itemsA, judgementsA ?? []);
+        (itemsB, _) = JudgementOverlay.Apply(manifestB.Suites, itemsB, judgementsB ?? []);
 
         var byKeyA = Index(itemsA);
         var byKeyB = Index(itemsB);

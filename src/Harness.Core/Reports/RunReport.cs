@@ -37,6 +37,14 @@ public sealed record RunReport(
     ContentionPlan? Contention = null)
 {
     public const int CurrentSchemaVersion = 1;
+
+    /// <summary>
+    /// True when some (model, suite) has items that failed for a reason that is not the model's answer: an
+    /// <see cref="VerdictKind.Error"/> verdict on a fixed suite, or an open-suite model left unranked for errored items.
+    /// </summary>
+    public bool HasErrors() =>
+        FixedSuites.Any(s => s.Rows.Any(r => r.Verdict.Kind == VerdictKind.Error))
+        || OpenSuites.Any(s => (s.Unranked ?? []).Any(u => u.Coverage.Errored > 0));
 }
 
 /// <summary>One model's run, from its newest <see cref="ModelRunRecord"/>.</summary>
@@ -69,12 +77,27 @@ public sealed record FixedSuiteRow(
 public sealed record FixedSuiteReport(
     string Suite, int Version, Requirement Requirement, int ItemCount, ImmutableArray<FixedSuiteRow> Rows, JudgeSummary? Judge = null);
 
+/// <param name="Coverage">Evaluated / failed of the suite's items (a ranked row has nothing errored or missing); null in
+/// reports made before coverage existed.</param>
 public sealed record OpenSuiteRow(
-    int Rank, string ModelId, MeanEstimate Score, PerformanceSummary Performance, long? PeakResidentMemoryBytes, EnergySummary? Energy = null);
+    int Rank, string ModelId, MeanEstimate Score, PerformanceSummary Performance, long? PeakResidentMemoryBytes, EnergySummary? Energy = null,
+    Coverage? Coverage = null);
 
-/// <param name="Rows">Best first.</param>
+/// <summary>
+/// A model with items on an open suite that is left out of its ranking and frontier: some items errored (not the
+/// model's answer) or were never recorded, so a mean over the rest would rank it on a subset of the suite.
+/// </summary>
+/// <param name="PartialScore">Mean primary score over its answers only; shown, never ranked. Null with no answers.</param>
+/// <param name="Reasons">Why it is not ranked, one sentence per cause.</param>
+public sealed record OpenSuiteExclusion(string ModelId, Coverage Coverage, MeanEstimate? PartialScore, ImmutableArray<string> Reasons);
+
+/// <param name="Rows">Best first; only models whose every item of the suite is an answer.</param>
 /// <param name="Judge">When the suite's scores come from a judge model: which, and how much it reached.</param>
-public sealed record OpenSuiteReport(string Suite, int Version, int ItemCount, ImmutableArray<OpenSuiteRow> Rows, JudgeSummary? Judge = null);
+/// <param name="Unranked">Models left out of the ranking and frontier for errored or missing items; null in reports
+/// made before coverage existed.</param>
+public sealed record OpenSuiteReport(
+    string Suite, int Version, int ItemCount, ImmutableArray<OpenSuiteRow> Rows, JudgeSummary? Judge = null,
+    ImmutableArray<OpenSuiteExclusion>? Unranked = null);
 
 /// <summary>
 /// Quantizations of one base model in the run (manifest <c>metadata.base_model</c>, as <c>harness quantize</c> writes it),

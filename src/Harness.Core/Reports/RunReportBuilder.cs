@@ -73,7 +73,7 @@ public static class RunReportBuilder
                     .Select(id =>
                     {
                         IReadOnlyCollection<ItemRecord> own = itemsByModelSuite[(id, suite.Name)];
-                        FixedSuiteVerdict verdict = VerdictCalculator.Decide(id, suite.Name, requirement, own, busyMachines[id]);
+                        FixedSuiteVerdict verdict = VerdictCalculator.Decide(id, suite.Name, requirement, own, suite.ItemCount, busyMachines[id]);
                         return new FixedSuiteRow(id, verdict, Summarize(own), PeakMemory(id), EnergySummary.Summarize(own, requirement.Confidence));
                     })
                     .ToImmutableArray();
@@ -81,13 +81,24 @@ public static class RunReportBuilder
             }
             else
             {
-                var suiteItems = items.Where(i => i.Key.Suite == suite.Name && modelOrder.Contains(i.Key.ModelId)).ToArray();
+                // Ranked only on the whole suite: a model with errored or missing items would rank on a subset.
+                var coverages = modelOrder
+                    .Where(id => itemsByModelSuite.ContainsKey((id, suite.Name)))
+                    .ToDictionary(id => id, id => Coverage.Of(itemsByModelSuite[(id, suite.Name)], suite.ItemCount), StringComparer.Ordinal);
+                var suiteItems = items
+                    .Where(i => i.Key.Suite == suite.Name && coverages.TryGetValue(i.Key.ModelId, out var c) && c.IsComplete)
+                    .ToArray();
                 var rows = VerdictCalculator.Rank(suite.Name, suiteItems)
                     .Select(s => new OpenSuiteRow(
                         s.Rank, s.ModelId, s.Score, Summarize(itemsByModelSuite[(s.ModelId, suite.Name)]), PeakMemory(s.ModelId),
-                        EnergySummary.Summarize(itemsByModelSuite[(s.ModelId, suite.Name)].ToArray(), VerdictCalculator.OpenSuiteConfidence)))
+                        EnergySummary.Summarize(itemsByModelSuite[(s.ModelId, suite.Name)].ToArray(), VerdictCalculator.OpenSuiteConfidence),
+                        coverages[s.ModelId]))
                     .ToImmutableArray();
-                openSuites.Add(new OpenSuiteReport(suite.Name, suite.Version, suite.ItemCount, rows, judged.GetValueOrDefault(suite.Name)));
+                ImmutableArray<OpenSuiteExclusion> unranked = [.. coverages
+                    .Where(c => !c.Value.IsComplete)
+                    .OrderBy(c => modelOrder.IndexOf(c.Key))
+                    .Select(c => Exclusion(c.Key, c.Value, itemsByModelSuite[(c.Key, suite.Name)]))];
+                openSuites.Add(new OpenSuiteReport(suite.Name, suite.Version, suite.ItemCount, rows, judged.GetValueOrDefault(suite.Name), unranked));
             }
         }
 
@@ -140,6 +151,21 @@ public static class RunReportBuilder
             .Reverse() // the newest first among equals
             .OrderByDescending(c => Math.Max(c.OtherProcessesShare ?? 0, c.StealShare ?? 0))
             .FirstOrDefault();
+    private static OpenSuiteExclusion Exclusion(string modelId, Coverage coverage, IReadOnlyCollection<ItemRecord> items)
+    {
+        double[] answers = [.. items.Where(Coverage.IsAnswer).Select(VerdictCalculator.PrimaryValue)];
+        var reasons = VerdictCalculator.ErrorReasons(coverage).ToBuilder();
+        if (coverage.Missing > 0)
+        {
+            reasons.Add(ReportText.Inv(
+                $"{coverage.Missing} of {coverage.Total} items were never recorded (crashed, cancelled or not reached): `harness run --resume` evaluates them"));
+        }
+
+        return new OpenSuiteExclusion(
+            modelId, coverage,
+            answers.Length == 0 ? null : Estimators.MeanWithTInterval(answers, VerdictCalculator.OpenSuiteConfidence),
+            reasons.ToImmutable());
+    }
 
     /// <summary>Latency percentiles and mean rates over scored items; rates only from items whose phase took time.</summary>
     public static PerformanceSummary Summarize(IReadOnlyCollection<ItemRecord> items)

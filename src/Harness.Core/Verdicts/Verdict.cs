@@ -11,13 +11,20 @@ public enum VerdictKind
     Sufficient,
     /// <summary>The upper confidence bound is below the bar, or a measured ceiling is broken.</summary>
     Insufficient,
-    /// <summary>The evidence does not decide yet (too few items, or a ceiling that is not measured).</summary>
+    /// <summary>The evidence does not decide yet (too few items, missing items, or a ceiling that is not measured).</summary>
     Undecided,
+    /// <summary>
+    /// Items failed for a reason that is not the model's answer (the prompt does not fit the context, a scorer could
+    /// not run, a backend error): the suite was not really evaluated, so nothing is decided until the cause is fixed.
+    /// </summary>
+    Error,
 }
 
 /// <summary>The verdict for one (model, fixed suite), with the numbers it rests on.</summary>
-/// <param name="Items">Items recorded (scored or failed); failed items count as not passed.</param>
-/// <param name="PassRate">Primary scorer's pass rate with the Wilson interval at the requirement's confidence; null with no items.</param>
+/// <param name="Items">Answers: items scored or failed through the model's fault (failed ones count as not passed). Errored
+/// and missing items are not answers; <paramref name="Coverage"/> counts them.</param>
+/// <param name="PassRate">Primary scorer's pass rate over the answers with the Wilson interval at the requirement's
+/// confidence; null with no answers.</param>
 /// <param name="FlexiblePassRate">Share of items whose primary score passes under flexible extraction.</param>
 /// <param name="P50Latency">Median of Timings.Total over scored items (type 7 quantile).</param>
 /// <param name="JoulesPerItem">Measured energy per item, when a meter supplied one.</param>
@@ -26,6 +33,11 @@ public enum VerdictKind
 /// null when more items cannot decide (rate equal to the bar, more than a million needed, or decided already).
 /// </param>
 /// <param name="Reasons">Human-readable sentences explaining the verdict.</param>
+/// <param name="Coverage">Evaluated / failed / errored / missing of the suite's items; null in reports made before coverage existed.</param>
+/// <param name="CoverageBounds">
+/// With missing items: the Wilson lower bound counting every missing item as failed and the upper bound counting every
+/// one as passed, each over answers plus missing items; the pass-rate rule uses these. Null when nothing is missing.
+/// </param>
 public sealed record FixedSuiteVerdict(
     string ModelId,
     string Suite,
@@ -39,7 +51,9 @@ public sealed record FixedSuiteVerdict(
     TimeSpan? P95Latency,
     double? JoulesPerItem,
     int? AdditionalItemsNeeded,
-    ImmutableArray<string> Reasons);
+    ImmutableArray<string> Reasons,
+    Coverage? Coverage = null,
+    Interval? CoverageBounds = null);
 
 /// <summary>One model's standing on an open suite.</summary>
 /// <param name="Rank">1 = best mean primary score; equal means share a rank (1, 1, 3).</param>

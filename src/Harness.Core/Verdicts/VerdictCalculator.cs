@@ -19,14 +19,24 @@ public static class VerdictCalculator
 
     /// <summary>
     /// Decides one (model, fixed suite) from its item records, energy readings included. <paramref name="items"/>
-    /// must all belong to that pair. With <paramref name="busyMachine"/> (the model's timings were taken on a busy
-    /// machine, <see cref="ContentionThresholds.Check"/>) a latency breach and any energy ceiling are left undecided.
+    /// must all belong to that pair. <paramref name="plannedItems"/> is the number of items the suite has; items it
+    /// has but the records lack are missing (see <see cref="Coverage"/>); null takes the records as the whole suite.
+    /// With <paramref name="busyMachine"/> (the model's timings were taken on a busy machine,
+    /// <see cref="ContentionThresholds.Check"/>) a latency breach and any energy ceiling are left undecided.
     /// </summary>
+    /// <remarks>
+    /// Only answers (scored items and the model's own failures) enter the pass rate. Any item that failed for a reason
+    /// that is not the model's answer makes the verdict <see cref="VerdictKind.Error"/>. With m missing items out of
+    /// N = answers + m and x passes, the pass rate is <i>sufficient</i> only when the Wilson lower bound of x/N (every
+    /// missing item counted as failed) clears the bar, and <i>insufficient</i> when the Wilson upper bound of (x+m)/N
+    /// (every missing item counted as passed) is below it; with nothing missing both are the usual interval of x/n.
+    /// </remarks>
     public static FixedSuiteVerdict Decide(
         string modelId,
         string suite,
         Requirement requirement,
         IReadOnlyCollection<ItemRecord> items,
+        int? plannedItems = null,
         BusyMachine? busyMachine = null)
     {
         ArgumentNullException.ThrowIfNull(requirement);
@@ -34,45 +44,65 @@ public static class VerdictCalculator
         CheckBelongs(modelId, suite, items);
         EnergySummary? energySummary = EnergySummary.Summarize(items, requirement.Confidence);
         double? joulesPerItem = energySummary?.JoulesPerItem.Mean;
+        Coverage coverage = Coverage.Of(items, plannedItems);
 
-        int n = items.Count;
-        int passed = items.Count(IsPass);
+        ItemRecord[] answers = [.. items.Where(Coverage.IsAnswer)];
+        int n = answers.Length;
+        int passed = answers.Count(IsPass);
+        int missing = coverage.Missing;
         ImmutableArray<TimeSpan> latencies = ScoredLatencies(items);
         TimeSpan? p50 = latencies.IsEmpty ? null : Estimators.Quantile(latencies, 0.50);
         TimeSpan? p95 = latencies.IsEmpty ? null : Estimators.Quantile(latencies, 0.95);
 
+        var reasons = ImmutableArray.CreateBuilder<string>();
+        reasons.AddRange(ErrorReasons(coverage));
         if (n == 0)
         {
+            reasons.Add(coverage.Errored > 0
+                ? "no item was answered"
+                : missing > 0 ? Inv($"no item recorded: {missing} of {coverage.Total} items missing") : "no items recorded");
             return new FixedSuiteVerdict(
-                modelId, suite, requirement, VerdictKind.Undecided, 0, 0, null, null, null, null, joulesPerItem, null,
-                ["no items recorded"]);
+                modelId, suite, requirement, coverage.Errored > 0 ? VerdictKind.Error : VerdictKind.Undecided, 0, 0, null, null,
+                null, null, joulesPerItem, null, reasons.ToImmutable(), coverage);
         }
 
         ProportionEstimate rate = Estimators.Wilson(passed, n, requirement.Confidence);
-        double flexible = (double)items.Count(IsFlexiblePass) / n;
-        string interval = Inv($"{Percent(rate.Interval.Lower)}–{Percent(rate.Interval.Upper)}");
+        double flexible = (double)answers.Count(IsFlexiblePass) / n;
         // "the 95% lower bound" read as a one-sided 95% bound; it is one end of the two-sided interval (97.5% one-sided).
         string confidence = Inv($"two-sided {Percent(requirement.Confidence, 0)} Wilson");
         string bar = Percent(requirement.MinPassRate);
 
-        var reasons = ImmutableArray.CreateBuilder<string>();
+        // The worst case (missing items failed) decides "sufficient", the best case (missing items passed) "insufficient".
+        Interval? bounds = missing == 0
+            ? null
+            : new Interval(
+                Estimators.Wilson(passed, n + missing, requirement.Confidence).Interval.Lower,
+                Estimators.Wilson(passed + missing, n + missing, requirement.Confidence).Interval.Upper);
+        double lower = bounds?.Lower ?? rate.Interval.Lower;
+        double upper = bounds?.Upper ?? rate.Interval.Upper;
         bool broken = false;
-
-        bool rateBelow = rate.Interval.Upper < requirement.MinPassRate;
-        bool rateAbove = rate.Interval.Lower >= requirement.MinPassRate;
-        if (rateBelow)
+        bool rateBelow = upper < requirement.MinPassRate;
+        bool rateAbove = lower >= requirement.MinPassRate;
+        if (missing == 0)
         {
-            broken = true;
-            reasons.Add(Inv($"pass rate {passed}/{n}: the {confidence} upper bound {Percent(rate.Interval.Upper)} is below the bar {bar}"));
-        }
-        else if (rateAbove)
-        {
-            reasons.Add(Inv($"pass rate {passed}/{n}: the {confidence} lower bound {Percent(rate.Interval.Lower)} clears the bar {bar}"));
+            string interval = Inv($"{Percent(rate.Interval.Lower)}–{Percent(rate.Interval.Upper)}");
+            reasons.Add(rateBelow
+                ? Inv($"pass rate {passed}/{n}: the {confidence} upper bound {Percent(upper)} is below the bar {bar}")
+                : rateAbove
+                    ? Inv($"pass rate {passed}/{n}: the {confidence} lower bound {Percent(lower)} clears the bar {bar}")
+                    : Inv($"pass rate {passed}/{n}: the {confidence} interval {interval} contains the bar {bar}"));
         }
         else
         {
-            reasons.Add(Inv($"pass rate {passed}/{n}: the {confidence} interval {interval} contains the bar {bar}"));
+            string observed = Inv($"pass rate {passed}/{n} with {missing} of {coverage.Total} items missing");
+            reasons.Add(rateBelow
+                ? Inv($"{observed}: even counting them as passes, the {confidence} upper bound {Percent(upper)} is below the bar {bar}")
+                : rateAbove
+                    ? Inv($"{observed}: counting them as failures, the {confidence} lower bound {Percent(lower)} clears the bar {bar}")
+                    : Inv($"{observed}: the {confidence} bounds {Percent(lower)} (missing counted as failures) to {Percent(upper)} (as passes) contain the bar {bar}"));
         }
+
+        broken |= rateBelow;
 
         bool latencyHolds = true;
         bool latencyBroken = false;
@@ -121,7 +151,12 @@ public static class VerdictCalculator
 
         VerdictKind kind;
         int? additional = null;
-        if (broken)
+        if (coverage.Errored > 0)
+        {
+            // Errored items are not answers: until their cause is fixed the suite was not really evaluated.
+            kind = VerdictKind.Error;
+        }
+        else if (broken)
         {
             kind = VerdictKind.Insufficient;
         }
@@ -132,7 +167,11 @@ public static class VerdictCalculator
         else
         {
             kind = VerdictKind.Undecided;
-            if (!rateAbove)
+            if (!rateAbove && missing > 0)
+            {
+                reasons.Add(Inv($"{missing} items were never recorded (crashed, cancelled or not reached): `harness run --resume` evaluates them"));
+            }
+            else if (!rateAbove)
             {
                 additional = AdditionalItemsNeeded(passed, n, requirement.MinPassRate, requirement.Confidence);
                 reasons.Add(additional is { } more
@@ -143,7 +182,22 @@ public static class VerdictCalculator
 
         return new FixedSuiteVerdict(
             modelId, suite, requirement, kind, n, passed, rate, flexible, p50, p95, joulesPerItem, additional,
-            reasons.ToImmutable());
+            reasons.ToImmutable(), coverage, bounds);
+    }
+
+    /// <summary>
+    /// One sentence per group of errored items: "12 of 300 items not evaluated (contextOverflow), e.g. item 007: …".
+    /// Empty when nothing errored.
+    /// </summary>
+    public static ImmutableArray<string> ErrorReasons(Coverage coverage)
+    {
+        ArgumentNullException.ThrowIfNull(coverage);
+        return [.. coverage.Errors.Select(e =>
+        {
+            string kind = e.Kind.ToString();
+            kind = char.ToLowerInvariant(kind[0]) + kind[1..];
+            return Inv($"{e.Count} of {coverage.Total} items not evaluated ({kind}, not the model's answer), e.g. item {e.ExampleItemId}: {e.ExampleError}");
+        })];
     }
 
     /// <summary>

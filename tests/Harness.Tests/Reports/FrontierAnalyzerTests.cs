@@ -25,7 +25,10 @@ public class FrontierAnalyzerTests
     private static RunReport FrontierReport()
     {
         RunManifest manifest = SampleRecords.Manifest([.. FrontierModels.Select(SampleRecords.RunModel)], [SampleRecords.OpenSuite(Open, 20)]);
-        ItemRecord[] items =
+        return RunReportBuilder.Build(manifest, [], FrontierItems());
+    }
+
+    private static ItemRecord[] FrontierItems() =>
         [
             .. OpenItems("gamma", i => i < 10 ? 0.0 : 1.0),
             .. OpenItems("zeta", _ => 1.0),
@@ -34,8 +37,6 @@ public class FrontierAnalyzerTests
             SampleRecords.Item("one", Open, "q00", passed: true, value: 1.0),
             SampleRecords.Item("lone", Open, "q05", passed: false, value: 0.0),
         ];
-        return RunReportBuilder.Build(manifest, [], items);
-    }
 
     private static FrontierEntry Entry(FrontierSet set, string model) => set.Entries.Single(e => e.ModelId == model);
 
@@ -95,9 +96,32 @@ public class FrontierAnalyzerTests
     }
 
     [Fact]
+    public void Models_with_missing_items_are_left_out_of_the_ranking_and_the_frontier()
+    {
+        RunReport report = FrontierReport();
+        OpenSuiteReport suite = Assert.Single(report.OpenSuites);
+        FrontierSet set = Assert.Single(report.Analysis!.Frontiers);
+
+        // one and lone answered 1 of the 20 items: a mean over that one would rank them on a subset of the suite.
+        Assert.Equal(["one", "lone"], suite.Unranked!.Value.Select(u => u.ModelId));
+        Assert.All(suite.Unranked!.Value, u => Assert.Equal((1, 0, 0, 19, 20), (u.Coverage.Evaluated, u.Coverage.Failed, u.Coverage.Errored, u.Coverage.Missing, u.Coverage.Total)));
+        Assert.Equal(1.0, suite.Unranked!.Value[0].PartialScore!.Mean);
+        Assert.DoesNotContain(suite.Rows, r => r.ModelId is "one" or "lone");
+        Assert.DoesNotContain(set.Entries, e => e.ModelId is "one" or "lone");
+        Assert.DoesNotContain(report.Analysis.Standings.Single(s => s.ModelId == "one").FrontierOn, s => s == Open);
+    }
+
+    [Fact]
     public void With_one_common_item_only_an_equal_mean_keeps_a_model_on_the_frontier()
     {
-        FrontierSet set = Assert.Single(FrontierReport().Analysis!.Frontiers);
+        // The builder ranks only models that answered every item; the analyzer still decides any rows it is given.
+        RunReport report = FrontierReport();
+        OpenSuiteReport suite = Assert.Single(report.OpenSuites);
+        var performance = new PerformanceSummary(null, null, null, null, null);
+        OpenSuiteRow Row(string model, double mean) =>
+            new(9, model, new Core.Statistics.MeanEstimate(1, mean, 0, null, 0.95), performance, null);
+        FrontierSet set = Assert.Single(FrontierAnalyzer.Analyze(
+            report.Models, [], [suite with { Rows = suite.Rows.Add(Row("one", 1.0)).Add(Row("lone", 0.0)) }], FrontierItems()).Frontiers);
         FrontierEntry one = Entry(set, "one");
         FrontierEntry lone = Entry(set, "lone");
 
@@ -107,8 +131,6 @@ public class FrontierAnalyzerTests
         Assert.Equal(0.0, one.DifferenceFromBest);
         Assert.False(lone.OnFrontier);
         Assert.Null(lone.DifferenceInterval);
-        Assert.Equal(-1.0, lone.DifferenceFromBest);
-        Assert.Equal(["zeta", "alpha", "one", "beta"], set.Entries.Where(e => e.OnFrontier).Select(e => e.ModelId));
     }
 
     [Fact]

@@ -238,3 +238,52 @@ public class RunDiffTests
         Assert.Equal("diff-run-a-vs-run-b", RunDiff.FileStem(diff.RunA.RunId, diff.RunB.RunId));
     }
 }
+
+/// <summary>A judged suite diffs the judge's verdicts, as each run's own report reads them, not the placeholders.</summary>
+public class JudgedRunDiffTests
+{
+    internal static RunManifest JudgedManifest(string runId)
+    {
+        var args = System.Collections.Immutable.ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, System.Text.Json.JsonElement>
+        {
+            ["model"] = System.Text.Json.JsonSerializer.SerializeToElement("judge"),
+            ["rubric"] = System.Text.Json.JsonSerializer.SerializeToElement("10 if the essay answers the question, otherwise 1."),
+        });
+        RunSuite essay = SampleRecords.FixedSuite("essay", new Requirement(0.5, 0.95, null, null), 10) with { Scorers = [new ScorerSpec("judge", args)] };
+        return SampleRecords.Manifest([SampleRecords.RunModel("tiny")], [essay]) with { RunId = runId };
+    }
+
+    // What the run stores before the judge pass: the judge scorer's placeholder, never a pass.
+    internal static List<ItemRecord> Placeholders() =>
+        [.. Enumerable.Range(0, 10).Select(i => SampleRecords.Item("tiny", "essay", $"e{i}", passed: false) with
+        {
+            Scores = [new Core.Scoring.Score("judge", 0, null, 0, null, "awaiting the judge pass")],
+        })];
+
+    internal static List<Core.Judging.JudgementRecord> Judgements(RunManifest manifest, Func<int, bool> passes)
+    {
+        var spec = Core.Judging.JudgeSpec.Parse(manifest.Suites[0].Scorers[0].Arguments, "/tasks/essay");
+        return [.. Enumerable.Range(0, 10).Select(i => new Core.Judging.JudgementRecord(
+            "tiny", "essay", $"e{i}", "judge", new string('f', 64), spec, passes(i) ? 10 : 1, passes(i) ? 1.0 : 0.0, passes(i), [], null,
+            DateTimeOffset.UnixEpoch))];
+    }
+
+    // A: the judge passes all ten; B: it passes e0..e5 only. Four pass → fail flips (e6..e9), none the other way.
+    [Fact]
+    public void The_judges_verdicts_are_diffed_not_the_placeholders()
+    {
+        RunManifest a = JudgedManifest("run-a"), b = JudgedManifest("run-b");
+
+        RunDiff withoutJudge = RunDiffBuilder.Build(a, Placeholders(), b, Placeholders());
+        RunDiff judged = RunDiffBuilder.Build(a, Placeholders(), b, Placeholders(), Judgements(a, _ => true), Judgements(b, i => i < 6));
+
+        SuiteDiff placeholders = Assert.Single(withoutJudge.Suites);
+        Assert.Equal((0.0, 0.0), (placeholders.PassRateA, placeholders.PassRateB));
+        SuiteDiff suite = Assert.Single(judged.Suites);
+        Assert.Equal(1.0, suite.PassRateA, 12);
+        Assert.Equal(0.6, suite.PassRateB, 12);
+        Assert.Equal(-0.4, suite.PassRate.Difference, 12);
+        Assert.Equal(["e6", "e7", "e8", "e9"], suite.PassToFail.ToArray());
+        Assert.Empty(suite.FailToPass);
+    }
+}

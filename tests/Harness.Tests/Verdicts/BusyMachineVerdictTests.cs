@@ -30,7 +30,7 @@ public sealed class BusyMachineVerdictTests
         var items = Items(200, 200, totalMs: 2400);
 
         var quiet = VerdictCalculator.Decide("m", "s", requirement, items);
-        var busy = VerdictCalculator.Decide("m", "s", requirement, items, Busy);
+        var busy = VerdictCalculator.Decide("m", "s", requirement, items, busyMachine: Busy);
 
         Assert.Equal(VerdictKind.Insufficient, quiet.Kind);
         Assert.Equal(VerdictKind.Undecided, busy.Kind);
@@ -47,7 +47,7 @@ public sealed class BusyMachineVerdictTests
     {
         var requirement = new Requirement(0.95, 0.95, TimeSpan.FromMilliseconds(100), null);
 
-        var verdict = VerdictCalculator.Decide("m", "s", requirement, Items(200, 200, totalMs: 80), Busy);
+        var verdict = VerdictCalculator.Decide("m", "s", requirement, Items(200, 200, totalMs: 80), busyMachine: Busy);
 
         Assert.Equal(VerdictKind.Sufficient, verdict.Kind);
     }
@@ -57,7 +57,7 @@ public sealed class BusyMachineVerdictTests
     {
         var requirement = new Requirement(0.95, 0.95, TimeSpan.FromMilliseconds(100), null);
 
-        var verdict = VerdictCalculator.Decide("m", "s", requirement, Items(150, 200, totalMs: 2400), Busy);
+        var verdict = VerdictCalculator.Decide("m", "s", requirement, Items(150, 200, totalMs: 2400), busyMachine: Busy);
 
         Assert.Equal(VerdictKind.Insufficient, verdict.Kind);
         Assert.Contains("is below the bar", verdict.Reasons[0], StringComparison.Ordinal);
@@ -72,7 +72,7 @@ public sealed class BusyMachineVerdictTests
         var items = Items(200, 200, totalMs: 50, joules: 3);
 
         var quiet = VerdictCalculator.Decide("m", "s", requirement, items);
-        var busy = VerdictCalculator.Decide("m", "s", requirement, items, Busy);
+        var busy = VerdictCalculator.Decide("m", "s", requirement, items, busyMachine: Busy);
 
         Assert.NotEqual(VerdictKind.Undecided, quiet.Kind);
         Assert.Contains(quiet.Reasons, r => r.Contains(quietWords, StringComparison.Ordinal));
@@ -90,7 +90,7 @@ public sealed class BusyMachineVerdictTests
 
         Assert.Equal(
             string.Join(" / ", VerdictCalculator.Decide("m", "s", requirement, items).Reasons),
-            string.Join(" / ", VerdictCalculator.Decide("m", "s", requirement, items, Busy).Reasons));
-        Assert.Equal(VerdictKind.Sufficient, VerdictCalculator.Decide("m", "s", requirement, items, Busy).Kind);
+            string.Join(" / ", VerdictCalculator.Decide("m", "s", requirement, items, busyMachine: Busy).Reasons));
+        Assert.Equal(VerdictKind.Sufficient, VerdictCalculator.Decide("m", "s", requirement, items, busyMachine: Busy).Kind);
     }
 }
