@@ -74,7 +74,7 @@ public class CoverageTests
         Assert.Equal((90, 90, 10), (planned.Items, planned.Passed, planned.Coverage!.Missing));
         Assert.Null(planned.AdditionalItemsNeeded);
         Assert.Equal(
-            "pass rate 90/90 with 10 of 100 items missing: the 95% bounds 82.6% (missing counted as failures) to 100.0% (as passes) contain the bar 90.0%",
+            "pass rate 90/90 with 10 of 100 items missing: the two-sided 95% Wilson bounds 82.6% (missing counted as failures) to 100.0% (as passes) contain the bar 90.0%",
             planned.Reasons[0]);
         Assert.Contains(planned.Reasons, r => r.Contains("`harness run --resume` evaluates them", StringComparison.Ordinal));
 
@@ -101,7 +101,7 @@ public class CoverageTests
         FixedSuiteVerdict nearlyAll = VerdictCalculator.Decide("m", "s", Bar90, Passing(199), plannedItems: 200);
         Assert.Equal(VerdictKind.Sufficient, nearlyAll.Kind);
         Assert.Equal(0.97223, nearlyAll.CoverageBounds!.Lower, 5);
-        Assert.StartsWith("pass rate 199/199 with 1 of 200 items missing: counting them as failures, the 95% lower bound 97.2% clears", nearlyAll.Reasons[0], StringComparison.Ordinal);
+        Assert.StartsWith("pass rate 199/199 with 1 of 200 items missing: counting them as failures, the two-sided 95% Wilson lower bound 97.2% clears", nearlyAll.Reasons[0], StringComparison.Ordinal);
     }
 
     // 100 answered with 10 passes and 100 missing: even if every missing item passed, 110/200 has Wilson upper bound
@@ -116,7 +116,7 @@ public class CoverageTests
 
         Assert.Equal(VerdictKind.Insufficient, verdict.Kind);
         Assert.Equal(0.61736, verdict.CoverageBounds!.Upper, 5);
-        Assert.StartsWith("pass rate 10/100 with 100 of 200 items missing: even counting them as passes, the 95% upper bound 61.7% is below", verdict.Reasons[0], StringComparison.Ordinal);
+        Assert.StartsWith("pass rate 10/100 with 100 of 200 items missing: even counting them as passes, the two-sided 95% Wilson upper bound 61.7% is below", verdict.Reasons[0], StringComparison.Ordinal);
     }
 
     [Fact]
