@@ -191,7 +191,8 @@ public sealed class HtmlReportWriter : IReportWriter
         void Line(string text = "") => line(text);
         Line("<section class=\"suite\">");
         Line($"<h2>{E(suite.Suite)} <span class=\"tag\">{E(Inv($"fixed · v{suite.Version} · {suite.ItemCount} items"))}</span></h2>");
-        Line($"<p class=\"req\">{E(RequirementLine(suite.Requirement))}</p>");
+        var sequential = suite.Rows.Any(r => r.Verdict.Sequential is not null);
+        Line($"<p class=\"req\">{E(RequirementLine(suite.Requirement, sequential))}</p>");
         if (suite.Judge is { } judge)
         {
             Line($"<p class=\"req\">{E(judge.Describe())}</p>");
@@ -208,12 +209,13 @@ public sealed class HtmlReportWriter : IReportWriter
         {
             Line("<figure>");
             Line(charts.PassRates(suite));
-            Line($"<figcaption>Pass rate per model (dot, coloured by verdict) with its Wilson interval at {E(Percent(suite.Requirement.Confidence, "0.#"))} confidence; dashed: the bar. A model is sufficient when its whole interval is above the bar.</figcaption>");
+            var interval = sequential ? "betting confidence sequence" : "Wilson interval";
+            Line($"<figcaption>Pass rate per model (dot, coloured by verdict) with its {interval} at {E(Percent(suite.Requirement.Confidence, "0.#"))} confidence; dashed: the bar. A model is sufficient when its whole interval is above the bar.</figcaption>");
             Line("</figure>");
         }
 
         Line("<table>");
-        Line("<thead><tr><th>model</th><th class=\"num\">pass rate [interval]</th><th>verdict</th><th class=\"num\">p50 / p95</th><th class=\"num\">J/item</th><th>reasons</th></tr></thead>");
+        Line("<thead><tr><th>model</th><th class=\"num\">pass rate [interval]</th><th>verdict</th><th>items used</th><th class=\"num\">p50 / p95</th><th class=\"num\">J/item</th><th>reasons</th></tr></thead>");
         Line("<tbody>");
         foreach (var row in suite.Rows)
         {
@@ -222,7 +224,7 @@ public sealed class HtmlReportWriter : IReportWriter
                 ? Inv($"{Percent(r.Rate)} ({r.Successes}/{r.Trials}) [{Percent(r.Interval.Lower)}, {Percent(r.Interval.Upper)}]")
                 : "–";
             var kind = Name(verdict.Kind);
-            Line($"<tr><td>{E(row.ModelId)}</td><td class=\"num\">{E(rate)}</td><td class=\"{kind}\">{kind}</td><td class=\"num\">{E(Latencies(row.Performance))}</td><td class=\"num\">{E(JoulesPerItem(row.Energy, verdict.JoulesPerItem))}</td><td class=\"reasons\">{E(string.Join("; ", verdict.Reasons))}</td></tr>");
+            Line($"<tr><td>{E(row.ModelId)}</td><td class=\"num\">{E(rate)}</td><td class=\"{kind}\">{kind}</td><td>{E(ItemsUsed(verdict, suite.ItemCount))}</td><td class=\"num\">{E(Latencies(row.Performance))}</td><td class=\"num\">{E(JoulesPerItem(row.Energy, verdict.JoulesPerItem))}</td><td class=\"reasons\">{E(string.Join("; ", verdict.Reasons))}</td></tr>");
         }
 
         Line("</tbody>");

@@ -19,13 +19,13 @@ internal static class SummaryWriter
             var requirement = suite.Requirement;
             var table = new Table()
                 .Title(Invariant($"[bold]{Markup.Escape(suite.Suite)}[/] v{suite.Version} · fixed · bar {Percent(requirement.MinPassRate)} at {Percent(requirement.Confidence)} confidence"))
-                .AddColumns("model", "pass rate [[interval]]", "verdict", "p50 / p95 latency", "gen tok/s", "J/item");
+                .AddColumns("model", "pass rate [[interval]]", "verdict", "items used", "p50 / p95 latency", "gen tok/s", "J/item");
             foreach (var row in suite.Rows)
             {
                 var v = row.Verdict;
                 var rate = v.PassRate is { } p ? $"{Percent(p.Rate)} [[{Percent(p.Interval.Lower)}, {Percent(p.Interval.Upper)}]]" : "-";
                 table.AddRow(
-                    Markup.Escape(row.ModelId), rate, VerdictMarkup(v),
+                    Markup.Escape(row.ModelId), rate, VerdictMarkup(v), Markup.Escape(ReportText.ItemsUsed(v, suite.ItemCount)),
                     Invariant($"{Ms(v.P50Latency)} / {Ms(v.P95Latency)}"),
                     row.Performance.MeanGenerationTokensPerSecond is { } tps ? Invariant($"{tps:F0}") : "-",
                     Joules(row.Energy));
@@ -80,9 +80,7 @@ internal static class SummaryWriter
     {
         VerdictKind.Sufficient => "[green]sufficient[/]",
         VerdictKind.Insufficient => "[red]insufficient[/]",
-        _ => verdict.AdditionalItemsNeeded is { } more
-            ? Invariant($"[yellow]undecided[/] (~{more} more items)")
-            : "[yellow]undecided[/]",
+        _ => "[yellow]undecided[/]",
     };
 
     // Estimates carry the ≈ mark here as in report.md, so they are never read as measurements.

@@ -85,7 +85,7 @@ public sealed class MarkdownReportWriter : IReportWriter
             Line();
             Line(Inv($"## {Cell(suite.Suite)} (fixed, v{suite.Version}, {suite.ItemCount} items)"));
             Line();
-            Line(RequirementLine(suite.Requirement));
+            Line(RequirementLine(suite.Requirement, suite.Rows.Any(r => r.Verdict.Sequential is not null)));
             Line();
             JudgeLine(suite.Judge, Line);
             if (suite.Rows.IsEmpty)
@@ -94,8 +94,8 @@ public sealed class MarkdownReportWriter : IReportWriter
                 continue;
             }
 
-            Line("| model | pass rate [interval] | flexible | verdict | p50 / p95 latency | gen tok/s | peak memory |");
-            Line("|---|---|---:|---|---:|---:|---:|");
+            Line("| model | pass rate [interval] | flexible | verdict | items used | p50 / p95 latency | gen tok/s | peak memory |");
+            Line("|---|---|---:|---|---|---:|---:|---:|");
             foreach (FixedSuiteRow row in suite.Rows)
             {
                 FixedSuiteVerdict verdict = row.Verdict;
@@ -106,6 +106,7 @@ public sealed class MarkdownReportWriter : IReportWriter
                         : "–",
                     verdict.FlexiblePassRate is { } flexible ? Percent(flexible) : "–",
                     $"**{Name(verdict.Kind)}**",
+                    ItemsUsed(verdict, suite.ItemCount),
                     Latencies(row.Performance),
                     Number(row.Performance.MeanGenerationTokensPerSecond, "0.0"),
                     Bytes(row.PeakResidentMemoryBytes)));

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Harness.Core.Energy;
 using Harness.Core.Suites;
+using Harness.Core.Verdicts;
 
 namespace Harness.Core.Reports;
 
@@ -91,13 +92,26 @@ public static class ReportText
             : "–";
     }
 
+    /// <summary>How many items a verdict rests on and by which rule: "decided after 63 of 500 items (sequential)".</summary>
+    public static string ItemsUsed(FixedSuiteVerdict verdict, int suiteItems)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        return verdict.Sequential is { } s
+            ? s.Decided
+                ? Inv($"decided after {s.ItemsUsed} of {s.ItemsInSuite} items (sequential)")
+                : Inv($"{s.ItemsUsed} of {s.ItemsInSuite} items, not decided (sequential)")
+            : Inv($"{verdict.Items} of {suiteItems} items (fixed-n)");
+    }
+
     /// <summary>A fixed suite's bar in one sentence.</summary>
-    public static string RequirementLine(Requirement requirement)
+    /// <param name="sequential">The suite ran until decided: its rule is the sequential test, not the Wilson bound.</param>
+    public static string RequirementLine(Requirement requirement, bool sequential = false)
     {
         ArgumentNullException.ThrowIfNull(requirement);
+        var rule = sequential ? "anytime-valid sequential test, stopped when decided" : "Wilson lower bound";
         var parts = new List<string>
         {
-            Inv($"pass rate ≥ {Percent(requirement.MinPassRate)} at {Percent(requirement.Confidence, "0.#")} confidence (Wilson lower bound)"),
+            Inv($"pass rate ≥ {Percent(requirement.MinPassRate)} at {Percent(requirement.Confidence, "0.#")} confidence ({rule})"),
         };
         if (requirement.MaxP95Latency is { } latency)
         {

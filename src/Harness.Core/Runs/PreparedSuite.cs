@@ -5,7 +5,9 @@ using Harness.Core.Suites;
 namespace Harness.Core.Runs;
 
 /// <summary>A suite with its scorers built once, shared read-only by every model of a run.</summary>
-public sealed record PreparedSuite(Suite Suite, ImmutableArray<IScorer> Scorers);
+/// <param name="SequentialOrder">Item ids in the recorded random order when the suite runs until decided
+/// (<see cref="SequentialPlan"/>); null: every item, in file order.</param>
+public sealed record PreparedSuite(Suite Suite, ImmutableArray<IScorer> Scorers, ImmutableArray<string>? SequentialOrder = null);
 
 /// <summary>Where a model's evaluation stands, reported after every item.</summary>
 /// <param name="Completed">Items with a record for this (model, suite), including those from earlier attempts.</param>

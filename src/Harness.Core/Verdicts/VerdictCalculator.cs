@@ -13,9 +13,6 @@ public static class VerdictCalculator
     /// <summary>Confidence of the mean-score interval on open suites, which carry no requirement of their own.</summary>
     public const double OpenSuiteConfidence = 0.95;
 
-    /// <summary>More items than this are not worth suggesting; the estimate says "cannot decide" instead.</summary>
-    public const int MaxItemsSearched = 1_000_000;
-
     /// <summary>
     /// Decides one (model, fixed suite) from its item records, energy readings included. <paramref name="items"/>
     /// must all belong to that pair.
@@ -41,7 +38,7 @@ public static class VerdictCalculator
         if (n == 0)
         {
             return new FixedSuiteVerdict(
-                modelId, suite, requirement, VerdictKind.Undecided, 0, 0, null, null, null, null, joulesPerItem, null,
+                modelId, suite, requirement, VerdictKind.Undecided, 0, 0, null, null, null, null, joulesPerItem,
                 ["no items recorded"]);
         }
 
@@ -99,7 +96,6 @@ public static class VerdictCalculator
         broken |= energy.Broken;
 
         VerdictKind kind;
-        int? additional = null;
         if (broken)
         {
             kind = VerdictKind.Insufficient;
@@ -113,48 +109,19 @@ public static class VerdictCalculator
             kind = VerdictKind.Undecided;
             if (!rateAbove)
             {
-                additional = AdditionalItemsNeeded(passed, n, requirement.MinPassRate, requirement.Confidence);
-                reasons.Add(additional is { } more
-                    ? Inv($"about {more} more items at the observed rate {Percent(rate.Rate)} would decide the pass rate")
-                    : Inv($"more items cannot decide: the observed rate {Percent(rate.Rate)} is too close to the bar {bar}"));
+                // No "N more items would decide": followed, it decides only about half the time, and testing again
+                // after adding items spends the error twice. The sequential rule is the honest way to add items.
+                reasons.Add(UndecidedAdvice);
             }
         }
 
         return new FixedSuiteVerdict(
-            modelId, suite, requirement, kind, n, passed, rate, flexible, p50, p95, joulesPerItem, additional,
-            reasons.ToImmutable());
+            modelId, suite, requirement, kind, n, passed, rate, flexible, p50, p95, joulesPerItem, reasons.ToImmutable());
     }
 
-    /// <summary>
-    /// How many more items at the observed rate x/n would make the Wilson interval exclude <paramref name="bar"/>:
-    /// the smallest m &gt; n (searched upward) whose interval at rate x/n lies wholly above or below the bar, minus n.
-    /// Null when the rate equals the bar or when it would take more than <see cref="MaxItemsSearched"/> items in all.
-    /// </summary>
-    public static int? AdditionalItemsNeeded(int passed, int items, double bar, double confidence)
-    {
-        if (items <= 0 || passed < 0 || passed > items)
-        {
-            throw new ArgumentOutOfRangeException(nameof(items), $"Need 0 <= passed <= items and items > 0; got {passed}/{items}.");
-        }
-
-        double rate = (double)passed / items;
-        if (Math.Abs(rate - bar) < 1e-12)
-        {
-            return null;
-        }
-
-        bool above = rate > bar;
-        for (int m = items + 1; m <= MaxItemsSearched; m++)
-        {
-            Interval interval = Estimators.WilsonInterval(rate, m, confidence);
-            if (above ? interval.Lower >= bar : interval.Upper < bar)
-            {
-                return m - items;
-            }
-        }
-
-        return null;
-    }
+    /// <summary>What an undecided fixed-n pass rate tells the user to do.</summary>
+    public const string UndecidedAdvice =
+        "undecided: the interval contains the bar; run with --until-decided for a verdict whose error holds however many items are added";
 
     /// <summary>
     /// Ranks models on an open suite by mean primary score (failed items score 0). Models without items are left out.
@@ -198,7 +165,7 @@ public static class VerdictCalculator
     // A ceiling is met only when the whole interval (spread over items, widened by the meter's bound) lies under it,
     // and broken only when it lies wholly above; an estimate proves neither, and a reading missing from some items
     // leaves those items unchecked.
-    private static EnergyCheck CheckEnergy(double? maxJoulesPerItem, EnergySummary? energy)
+    internal static EnergyCheck CheckEnergy(double? maxJoulesPerItem, EnergySummary? energy)
     {
         if (maxJoulesPerItem is not { } ceiling)
         {
@@ -240,7 +207,7 @@ public static class VerdictCalculator
             : new EnergyCheck(false, false, Inv($"energy {range} straddles the ceiling {ceiling:0.###} J/item: more items or a finer meter would decide"));
     }
 
-    private static void CheckBelongs(string modelId, string suite, IEnumerable<ItemRecord> items)
+    internal static void CheckBelongs(string modelId, string suite, IEnumerable<ItemRecord> items)
     {
         foreach (ItemRecord item in items)
         {
@@ -252,12 +219,12 @@ public static class VerdictCalculator
         }
     }
 
-    private static string Percent(double value, int decimals = 1) =>
+    internal static string Percent(double value, int decimals = 1) =>
         (value * 100).ToString(decimals == 0 ? "0" : "0.0", CultureInfo.InvariantCulture) + "%";
 
-    private static string Ms(TimeSpan value) => value.TotalMilliseconds.ToString("0.#", CultureInfo.InvariantCulture) + " ms";
+    internal static string Ms(TimeSpan value) => value.TotalMilliseconds.ToString("0.#", CultureInfo.InvariantCulture) + " ms";
 
-    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+    internal static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    private readonly record struct EnergyCheck(bool Holds, bool Broken, string? Reason);
+    internal readonly record struct EnergyCheck(bool Holds, bool Broken, string? Reason);
 }

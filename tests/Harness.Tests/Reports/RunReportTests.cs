@@ -123,9 +123,9 @@ public class RunReportTests
             "Requirement: pass rate ≥ 90.0% at 95% confidence (Wilson lower bound), p95 latency ≤ 500 ms.\n",
             md,
             StringComparison.Ordinal);
-        Assert.Contains("| model | pass rate [interval] | flexible | verdict | p50 / p95 latency | gen tok/s | peak memory |", md, StringComparison.Ordinal);
+        Assert.Contains("| model | pass rate [interval] | flexible | verdict | items used | p50 / p95 latency | gen tok/s | peak memory |", md, StringComparison.Ordinal);
         Assert.Contains(
-            "| tiny | 95.0% (190/200) [91.0%, 97.3%] | 95.0% | **sufficient** | 200 / 289 ms |",
+            "| tiny | 95.0% (190/200) [91.0%, 97.3%] | 95.0% | **sufficient** | 200 of 200 items (fixed-n) | 200 / 289 ms |",
             md,
             StringComparison.Ordinal);
         Assert.Contains("| 1.50 GiB |", md, StringComparison.Ordinal);
