@@ -51,8 +51,9 @@ public static class VerdictCalculator
         var reasons = ImmutableArray.CreateBuilder<string>();
         bool broken = false;
 
-        bool rateBelow = rate.Interval.Upper < requirement.MinPassRate;
-        bool rateAbove = rate.Interval.Lower >= requirement.MinPassRate;
+        VerdictKind rateKind = FixedNPassRate(rate, requirement.MinPassRate);
+        bool rateBelow = rateKind == VerdictKind.Insufficient;
+        bool rateAbove = rateKind == VerdictKind.Sufficient;
         if (rateBelow)
         {
             broken = true;
@@ -117,6 +118,18 @@ public static class VerdictCalculator
 
         return new FixedSuiteVerdict(
             modelId, suite, requirement, kind, n, passed, rate, flexible, p50, p95, joulesPerItem, reasons.ToImmutable());
+    }
+
+    /// <summary>
+    /// The fixed-n rule on the pass rate alone: sufficient when the Wilson lower bound clears the bar, insufficient when
+    /// the upper bound is below it, otherwise undecided. (The simulation in tests/Harness.Simulations calls this.)
+    /// </summary>
+    public static VerdictKind FixedNPassRate(ProportionEstimate rate, double bar)
+    {
+        ArgumentNullException.ThrowIfNull(rate);
+        return rate.Interval.Upper < bar ? VerdictKind.Insufficient
+            : rate.Interval.Lower >= bar ? VerdictKind.Sufficient
+            : VerdictKind.Undecided;
     }
 
     /// <summary>What an undecided fixed-n pass rate tells the user to do.</summary>

@@ -172,6 +172,46 @@ public sealed class RunServiceTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Until_decided_records_the_order_in_run_json_stops_each_suite_early_and_a_resume_ends_where_one_run_would()
+    {
+        var options = Options("oracle") with { UntilDecided = true, OrderSeed = 42 };
+        var whole = await Service(Backend((a, b) => (a + b).ToString(CultureInfo.InvariantCulture))).StartAsync(options, null, null, CancellationToken.None);
+
+        var plan = Assert.IsType<SequentialPlan>((await RunManifestFile.ReadAsync(whole.RunDirectory, CancellationToken.None)).Sequential);
+        Assert.Equal((SequentialPlan.UntilDecided, 42), (plan.Mode, plan.OrderSeed));
+        Assert.Equal(["arith", "sentiment"], plan.Orders.Keys);
+        Assert.Equal<string>(ItemOrder.Shuffle(SuiteLoader.Load(Path.Combine(_root, "tasks", "arith")), 42), plan.Orders["arith"]);
+        var arith = Assert.Single(whole.Report.FixedSuites.Single(s => s.Suite == "arith").Rows).Verdict;
+        Assert.Equal(VerdictKind.Sufficient, arith.Kind);
+        Assert.True(arith.Sequential!.Decided);
+        Assert.InRange(arith.Sequential.ItemsUsed, 1, 199);
+        var markdown = await File.ReadAllTextAsync(Path.Combine(whole.RunDirectory, "report.md"));
+        Assert.Contains($"decided after {arith.Sequential.ItemsUsed} of 200 items (sequential)", markdown, StringComparison.Ordinal);
+        Assert.Contains("anytime-valid sequential test, stopped when decided", markdown, StringComparison.Ordinal);
+
+        // The same plan interrupted after 30 items (the session dies), then resumed: same items, same verdicts.
+        var dying = Backend((a, b) => (a + b).ToString(CultureInfo.InvariantCulture));
+        dying.LoseSessionAfter["oracle"] = 30;
+        var cut = await Service(dying).StartAsync(options, null, null, CancellationToken.None);
+        Assert.Equal(ModelRunStatus.Crashed, Assert.Single(cut.Outcomes).Status);
+        var resumed = await Service(Backend((a, b) => (a + b).ToString(CultureInfo.InvariantCulture))).ResumeAsync(cut.RunDirectory, null, null, CancellationToken.None);
+
+        Assert.Equal(
+            whole.Report.FixedSuites.SelectMany(s => s.Rows).Select(r => (r.Verdict.Kind, r.Verdict.Sequential)),
+            resumed.Report.FixedSuites.SelectMany(s => s.Rows).Select(r => (r.Verdict.Kind, r.Verdict.Sequential)));
+    }
+
+    [Fact]
+    public async Task Without_until_decided_no_sequential_plan_is_recorded_and_every_item_runs()
+    {
+        var result = await Service(Backend((a, b) => (a + b).ToString(CultureInfo.InvariantCulture))).StartAsync(Options("oracle"), null, null, CancellationToken.None);
+
+        Assert.Null(result.Manifest.Sequential);
+        Assert.All(result.Report.FixedSuites.SelectMany(s => s.Rows), r => Assert.Null(r.Verdict.Sequential));
+        Assert.Equal(200, result.Report.FixedSuites.Single(s => s.Suite == "arith").Rows[0].Verdict.Items);
+    }
+
     public void Dispose()
     {
         _http.Dispose();
