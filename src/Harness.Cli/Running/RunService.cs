@@ -305,9 +305,15 @@ internal sealed class RunService(
     }
 
     // --until-decided takes every fixed suite; requirement.sequential asks for one. A judged suite is scored after its
-    // items have run, so no verdict exists while they run: it always runs in full.
+    // items have run, so no verdict exists while they run: it always runs in full. So does every suite of a comparison,
+    // whose paired tests need every model on the same items.
     private static SequentialPlan? PlanSequential(ImmutableArray<Suite> suites, NewRunOptions options)
     {
+        if (options.Comparison is not null)
+        {
+            return null;
+        }
+
         var orders = ImmutableSortedDictionary.CreateBuilder<string, ImmutableArray<string>>(StringComparer.Ordinal);
         var seed = options.OrderSeed ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue);
         foreach (var suite in suites)

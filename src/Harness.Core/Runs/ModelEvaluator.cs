@@ -163,6 +163,12 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
 
             Advance();
         }
+
+        if (state.Decided)
+        {
+            // Decided before the suite ran out: the items still unrun are not owed, so progress ends here.
+            progress?.Report(new EvaluationProgress(modelId, suite.Name, own.Count, own.Count, null));
+        }
     }
 
     /// <summary>Whether <paramref name="suite"/> is evaluated with continuous batching on <paramref name="session"/>.</summary>

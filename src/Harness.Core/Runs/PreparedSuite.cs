@@ -11,4 +11,5 @@ public sealed record PreparedSuite(Suite Suite, ImmutableArray<IScorer> Scorers,
 
 /// <summary>Where a model's evaluation stands, reported after every item.</summary>
 /// <param name="Completed">Items with a record for this (model, suite), including those from earlier attempts.</param>
+/// <param name="Total">Items of the suite; a sequential suite that decided early reports Total = Completed once, at the end.</param>
 public sealed record EvaluationProgress(string ModelId, string Suite, int Completed, int Total, ItemRecord? LastItem);
