@@ -334,6 +334,18 @@ internal sealed class RunService(
                 continue;
             }
 
+            // A bar of 0 is met by any model and a bar of 1 needs every item: neither has anything to bet on.
+            if (requirement.MinPassRate is <= 0 or >= 1)
+            {
+                if (requirement.Sequential)
+                {
+                    throw new InputFileException(Path.Combine(suite.Directory, "suite.yaml"), null,
+                        "requirement.sequential needs a min_pass_rate strictly between 0 and 1");
+                }
+
+                continue;
+            }
+
             orders[suite.Name] = ItemOrder.Shuffle(suite, seed);
         }
 

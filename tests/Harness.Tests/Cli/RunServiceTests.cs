@@ -203,6 +203,34 @@ public sealed class RunServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_suite_that_asks_for_sequential_runs_so_alone_and_the_others_run_in_full()
+    {
+        var yaml = Path.Combine(_root, "tasks", "arith", "suite.yaml");
+        await File.WriteAllTextAsync(yaml, (await File.ReadAllTextAsync(yaml)).Replace("min_pass_rate: 0.9", "min_pass_rate: 0.9\n  sequential: true", StringComparison.Ordinal));
+
+        var result = await Service(Backend((a, b) => (a + b).ToString(CultureInfo.InvariantCulture))).StartAsync(Options("oracle") with { OrderSeed = 3 }, null, null, CancellationToken.None);
+
+        var plan = Assert.IsType<SequentialPlan>(result.Manifest.Sequential);
+        Assert.Equal((SequentialPlan.SuiteRequested, 3), (plan.Mode, plan.OrderSeed));
+        Assert.Equal(["arith"], plan.Orders.Keys);
+        Assert.NotNull(result.Report.FixedSuites.Single(s => s.Suite == "arith").Rows[0].Verdict.Sequential);
+        Assert.Null(result.Report.FixedSuites.Single(s => s.Suite == "sentiment").Rows[0].Verdict.Sequential);
+    }
+
+    [Fact]
+    public async Task A_sequential_suite_whose_bar_is_1_is_refused_naming_its_file()
+    {
+        var yaml = Path.Combine(_root, "tasks", "arith", "suite.yaml");
+        await File.WriteAllTextAsync(yaml, (await File.ReadAllTextAsync(yaml)).Replace("min_pass_rate: 0.9", "min_pass_rate: 1\n  sequential: true", StringComparison.Ordinal));
+
+        var ex = await Assert.ThrowsAsync<InputFileException>(() =>
+            Service(Backend((a, b) => "1")).StartAsync(Options("oracle"), null, null, CancellationToken.None));
+
+        Assert.Contains("requirement.sequential needs a min_pass_rate strictly between 0 and 1", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine("arith", "suite.yaml"), ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Without_until_decided_no_sequential_plan_is_recorded_and_every_item_runs()
     {
         var result = await Service(Backend((a, b) => (a + b).ToString(CultureInfo.InvariantCulture))).StartAsync(Options("oracle"), null, null, CancellationToken.None);
