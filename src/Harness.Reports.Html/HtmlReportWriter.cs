@@ -230,7 +230,8 @@ public sealed class HtmlReportWriter : IReportWriter
         void Line(string text = "") => line(text);
         Line("<section class=\"suite\">");
         Line($"<h2>{E(suite.Suite)} <span class=\"tag\">{E(Inv($"fixed · v{suite.Version} · {suite.ItemCount} items"))}</span></h2>");
-        Line($"<p class=\"req\">{E(RequirementLine(suite.Requirement))}</p>");
+        var sequential = suite.Rows.Any(r => r.Verdict.Sequential is not null);
+        Line($"<p class=\"req\">{E(RequirementLine(suite.Requirement, sequential))}</p>");
         if (suite.Judge is { } judge)
         {
             Line($"<p class=\"req\">{E(judge.Describe())}</p>");
@@ -247,7 +248,8 @@ public sealed class HtmlReportWriter : IReportWriter
         {
             Line("<figure>");
             Line(charts.PassRates(suite));
-            Line($"<figcaption>Pass rate per model (dot, coloured by verdict) with its Wilson interval at {E(Percent(suite.Requirement.Confidence, "0.#"))} confidence; dashed: the bar. A model is sufficient when its whole interval is above the bar.</figcaption>");
+            var interval = sequential ? "betting confidence sequence" : "Wilson interval";
+            Line($"<figcaption>Pass rate per model (dot, coloured by verdict) with its {interval} at {E(Percent(suite.Requirement.Confidence, "0.#"))} confidence; dashed: the bar. A model is sufficient when its whole interval is above the bar.</figcaption>");
             Line("</figure>");
         }
 
@@ -266,7 +268,7 @@ public sealed class HtmlReportWriter : IReportWriter
             }
 
             var kind = Name(verdict.Kind);
-            Line($"<tr><td>{E(row.ModelId)}</td><td class=\"num\">{E(rate)}</td><td class=\"{kind}\">{kind}</td><td>{E(CoverageText(verdict.Coverage))}</td><td class=\"num\">{E(Timed(busy, row.ModelId, Latencies(row.Performance)))}</td><td class=\"num\">{E(Timed(busy, row.ModelId, JoulesPerItem(row.Energy, verdict.JoulesPerItem)))}</td><td class=\"reasons\">{E(string.Join("; ", verdict.Reasons))}</td></tr>");
+            Line($"<tr><td>{E(row.ModelId)}</td><td class=\"num\">{E(rate)}</td><td class=\"{kind}\">{kind}</td><td>{E(CoverageCell(verdict, suite.ItemCount))}</td><td class=\"num\">{E(Timed(busy, row.ModelId, Latencies(row.Performance)))}</td><td class=\"num\">{E(Timed(busy, row.ModelId, JoulesPerItem(row.Energy, verdict.JoulesPerItem)))}</td><td class=\"reasons\">{E(string.Join("; ", verdict.Reasons))}</td></tr>");
         }
 
         Line("</tbody>");

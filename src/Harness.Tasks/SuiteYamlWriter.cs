@@ -78,6 +78,10 @@ internal static partial class SuiteYamlWriter
             {
                 y.Append("  max_joules_per_item: ").Append(Number(joules)).Append('\n');
             }
+            if (r.Sequential)
+            {
+                y.Append("  sequential: true\n");
+            }
         }
         return y.ToString();
     }

@@ -120,7 +120,23 @@ internal sealed class RunSettings : PlannedRunSettings
     [Description("No progress display; print a machine-readable summary on stdout")]
     public bool Json { get; init; }
 
-    public override ValidationResult Validate() => ValidateResume(Models.Length > 0, "--model");
+    [CommandOption("--until-decided")]
+    [Description("Fixed suites run their items in a seeded random order and stop as soon as the anytime-valid sequential verdict decides (docs/statistics.md)")]
+    public bool UntilDecided { get; init; }
+
+    [CommandOption("--order-seed <N>")]
+    [Description("Seed of the sequential item order. Default: drawn at random; recorded in run.json either way")]
+    public int? OrderSeed { get; init; }
+
+    public override ValidationResult Validate()
+    {
+        if (OrderSeed is < 0)
+        {
+            return ValidationResult.Error("--order-seed must be at least 0");
+        }
+
+        return ValidateResume(Models.Length > 0 || UntilDecided || OrderSeed is not null, "--model, --until-decided or --order-seed");
+    }
 }
 
 internal sealed class RunCommand : AsyncCommand<RunSettings>
@@ -135,7 +151,8 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
             ? service.ResumeAsync(resume, observer, downloads, cancellationToken)
             : service.StartAsync(
                 new NewRunOptions(settings.Manifest, settings.Tasks, [.. settings.Suites], [.. settings.Models], settings.Results,
-                    Energy: settings.ToEnergySettings(), Contention: settings.ToContentionThresholds()),
+                    Energy: settings.ToEnergySettings(), Contention: settings.ToContentionThresholds(),
+                    UntilDecided: settings.UntilDecided, OrderSeed: settings.OrderSeed),
                 observer, downloads, cancellationToken));
 
         if (settings.Json)

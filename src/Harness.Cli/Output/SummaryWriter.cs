@@ -27,7 +27,7 @@ internal static class SummaryWriter
                 var v = row.Verdict;
                 var rate = v.PassRate is { } p ? $"{Percent(p.Rate)} [[{Percent(p.Interval.Lower)}, {Percent(p.Interval.Upper)}]]" : "-";
                 table.AddRow(
-                    Markup.Escape(row.ModelId), rate, VerdictMarkup(v), Markup.Escape(ReportText.CoverageText(v.Coverage)),
+                    Markup.Escape(row.ModelId), rate, VerdictMarkup(v), Markup.Escape(ReportText.CoverageCell(v, suite.ItemCount)),
                     Timed(row.ModelId, Invariant($"{Ms(v.P50Latency)} / {Ms(v.P95Latency)}")),
                     row.Performance.MeanGenerationTokensPerSecond is { } tps ? Invariant($"{tps:F0}") : "-",
                     Timed(row.ModelId, Joules(row.Energy)));
@@ -110,9 +110,7 @@ internal static class SummaryWriter
         VerdictKind.Sufficient => "[green]sufficient[/]",
         VerdictKind.Insufficient => "[red]insufficient[/]",
         VerdictKind.Error => "[red bold]error[/]",
-        _ => verdict.AdditionalItemsNeeded is { } more
-            ? Invariant($"[yellow]undecided[/] (~{more} more items)")
-            : "[yellow]undecided[/]",
+        _ => "[yellow]undecided[/]",
     };
 
     // Estimates carry the ≈ mark here as in report.md, so they are never read as measurements.

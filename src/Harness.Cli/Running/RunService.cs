@@ -25,6 +25,8 @@ namespace Harness.Cli.Running;
 /// <param name="Comparison">Set by <c>harness compare</c>; then the models are its base and candidates.</param>
 /// <param name="Energy">How energy is measured; null: <see cref="EnergySettings.Default"/>.</param>
 /// <param name="Contention">When the machine counts as busy; null: <see cref="ContentionThresholds.Default"/>.</param>
+/// <param name="UntilDecided">Every fixed suite stops as soon as its sequential verdict decides (<c>--until-decided</c>).</param>
+/// <param name="OrderSeed">Seed of the sequential item order; null draws one (it is recorded in run.json either way).</param>
 internal sealed record NewRunOptions(
     string ManifestPath,
     string TasksDirectory,
@@ -33,7 +35,9 @@ internal sealed record NewRunOptions(
     string ResultsDirectory,
     ComparisonOptions? Comparison = null,
     EnergySettings? Energy = null,
-    ContentionThresholds? Contention = null);
+    ContentionThresholds? Contention = null,
+    bool UntilDecided = false,
+    int? OrderSeed = null);
 
 /// <summary>The energy options of a run, frozen from the command line; all of them go into run.json.</summary>
 /// <param name="ForceEstimate">Use the CPU-time estimate even where a meter could measure.</param>
@@ -103,7 +107,8 @@ internal sealed class RunService(
         }
 
         var entries = SelectModels(manifest, modelIds);
-        var prepared = Prepare(suites);
+        var sequential = PlanSequential(suites, options);
+        var prepared = Prepare(suites, sequential);
         var createdAt = timeProvider.GetUtcNow();
         var runId = string.Create(CultureInfo.InvariantCulture, $"{createdAt:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}");
         var runDirectory = Path.GetFullPath(Path.Combine(options.ResultsDirectory, runId));
@@ -122,7 +127,8 @@ internal sealed class RunService(
             plan,
             PlanEnergy(options.Energy ?? EnergySettings.Default),
             judgeEntries.IsEmpty ? null : new JudgePlan([.. judges, .. judgeFailures.Select(f => f.Model)]),
-            energy.Contention is { } probe ? new ContentionPlan(probe.Source, EnergyHardware.ContentionSampleInterval, options.Contention ?? ContentionThresholds.Default) : null);
+            energy.Contention is { } probe ? new ContentionPlan(probe.Source, EnergyHardware.ContentionSampleInterval, options.Contention ?? ContentionThresholds.Default) : null,
+            sequential);
         await RunManifestFile.WriteAsync(runManifest, runDirectory, cancellationToken);
         return await ExecuteAsync(runDirectory, runManifest, models, failures, judges, prepared, observer, cancellationToken);
     }
@@ -151,7 +157,7 @@ internal sealed class RunService(
         var judgeModels = runManifest.Judges?.Models ?? [];
         var expectedJudges = judgeModels.ToDictionary(m => m.Entry.Id, m => m.FileSha256, StringComparer.Ordinal);
         var (judges, _) = await ResolveAllAsync([.. judgeModels.Select(m => m.Entry)], manifestDirectory, expectedJudges, downloads, cancellationToken);
-        return await ExecuteAsync(runDirectory, runManifest, models, failures, judges, Prepare(suites), observer, cancellationToken);
+        return await ExecuteAsync(runDirectory, runManifest, models, failures, judges, Prepare(suites, runManifest.Sequential), observer, cancellationToken);
     }
 
     private async Task<RunResult> ExecuteAsync(
@@ -311,12 +317,63 @@ internal sealed class RunService(
         return entries.ToImmutable();
     }
 
-    private ImmutableArray<PreparedSuite> Prepare(ImmutableArray<Suite> suites) =>
+    // --until-decided takes every fixed suite; requirement.sequential asks for one. A judged suite is scored after its
+    // items have run, so no verdict exists while they run: it always runs in full. So does every suite of a comparison,
+    // whose paired tests need every model on the same items.
+    private static SequentialPlan? PlanSequential(ImmutableArray<Suite> suites, NewRunOptions options)
+    {
+        if (options.Comparison is not null)
+        {
+            return null;
+        }
+
+        var orders = ImmutableSortedDictionary.CreateBuilder<string, ImmutableArray<string>>(StringComparer.Ordinal);
+        var seed = options.OrderSeed ?? System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue);
+        foreach (var suite in suites)
+        {
+            if (suite.Requirement is not { } requirement || !(options.UntilDecided || requirement.Sequential))
+            {
+                continue;
+            }
+
+            if (suite.Scorers.Any(s => s.Name == JudgeSpec.ScorerName))
+            {
+                if (requirement.Sequential)
+                {
+                    throw new InputFileException(Path.Combine(suite.Directory, "suite.yaml"), null,
+                        "requirement.sequential cannot be used with a judge scorer: the judge scores items after the run, so nothing can stop it early");
+                }
+
+                continue;
+            }
+
+            // A bar of 0 is met by any model and a bar of 1 needs every item: neither has anything to bet on.
+            if (requirement.MinPassRate is <= 0 or >= 1)
+            {
+                if (requirement.Sequential)
+                {
+                    throw new InputFileException(Path.Combine(suite.Directory, "suite.yaml"), null,
+                        "requirement.sequential needs a min_pass_rate strictly between 0 and 1");
+                }
+
+                continue;
+            }
+
+            orders[suite.Name] = ItemOrder.Shuffle(suite, seed);
+        }
+
+        return orders.Count == 0
+            ? null
+            : new SequentialPlan(options.UntilDecided ? SequentialPlan.UntilDecided : SequentialPlan.SuiteRequested, seed, orders.ToImmutable());
+    }
+
+    private ImmutableArray<PreparedSuite> Prepare(ImmutableArray<Suite> suites, SequentialPlan? sequential) =>
         [.. suites.Select(suite =>
         {
             try
             {
-                return new PreparedSuite(suite, [.. suite.Scorers.Select(spec => _registry.Create(spec, suite.Directory))]);
+                return new PreparedSuite(
+                    suite, [.. suite.Scorers.Select(spec => _registry.Create(spec, suite.Directory))], sequential?.OrderOf(suite.Name));
             }
             catch (ArgumentException ex)
             {

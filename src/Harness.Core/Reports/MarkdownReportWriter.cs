@@ -102,7 +102,7 @@ public sealed class MarkdownReportWriter : IReportWriter
             Line();
             Line(Inv($"## {Cell(suite.Suite)} (fixed, v{suite.Version}, {suite.ItemCount} items)"));
             Line();
-            Line(RequirementLine(suite.Requirement));
+            Line(RequirementLine(suite.Requirement, suite.Rows.Any(r => r.Verdict.Sequential is not null)));
             Line();
             JudgeLine(suite.Judge, Line);
             if (suite.Rows.IsEmpty)
@@ -124,7 +124,7 @@ public sealed class MarkdownReportWriter : IReportWriter
                         + (verdict.CoverageBounds is { } bounds ? Inv($"; with missing items [{Percent(bounds.Lower)}, {Percent(bounds.Upper)}]") : ""),
                     verdict.FlexiblePassRate is { } flexible ? Percent(flexible) : "–",
                     $"**{Name(verdict.Kind)}**",
-                    CoverageText(verdict.Coverage),
+                    CoverageCell(verdict, suite.ItemCount),
                     Timed(row.ModelId, Latencies(row.Performance)),
                     Number(row.Performance.MeanGenerationTokensPerSecond, "0.0"),
                     Bytes(row.PeakResidentMemoryBytes)));

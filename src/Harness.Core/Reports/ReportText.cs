@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Harness.Core.Energy;
 using Harness.Core.Suites;
+using Harness.Core.Verdicts;
 
 namespace Harness.Core.Reports;
 
@@ -97,6 +98,7 @@ public static class ReportText
     /// </summary>
     public static string WilsonLowerBound(double confidence) =>
         Inv($"the lower bound of the two-sided {Percent(confidence, "0.#")} Wilson interval (a one-sided {Percent((1.0 + confidence) / 2.0, "0.##")} bound)");
+
     /// <summary>"288 scored, 2 failed, 10 missing of 300", or a dash for a report made before coverage existed.</summary>
     public static string CoverageText(Verdicts.Coverage? coverage) => coverage?.Describe() ?? "–";
 
@@ -108,13 +110,44 @@ public static class ReportText
         ? Inv($"on {c.Answered} of {c.Total} items; the {c.Missing} missing counted as failures")
         : "";
 
+    /// <summary>How many items a verdict rests on and by which rule: "decided after 63 of 500 items (sequential)".</summary>
+    public static string ItemsUsed(FixedSuiteVerdict verdict, int suiteItems)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        return verdict.Sequential is { } s
+            ? s.Decided
+                ? Inv($"decided after {s.ItemsUsed} of {s.ItemsInSuite} items (sequential)")
+                : Inv($"{s.ItemsUsed} of {s.ItemsInSuite} items, not decided (sequential)")
+            : Inv($"{verdict.Items} of {suiteItems} items (fixed-n)");
+    }
+
+    /// <summary>
+    /// The coverage cell of a fixed-suite row: for a sequential verdict the items it used ("decided after 63 of 500
+    /// items (sequential)"), with any failed or errored ones among them; otherwise the coverage of the suite's items.
+    /// </summary>
+    public static string CoverageCell(FixedSuiteVerdict verdict, int suiteItems)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        if (verdict.Sequential is null)
+        {
+            return verdict.Coverage is null ? ItemsUsed(verdict, suiteItems) : CoverageText(verdict.Coverage);
+        }
+
+        return verdict.Coverage is { Failed: 0, Errored: 0 } or null
+            ? ItemsUsed(verdict, suiteItems)
+            : $"{ItemsUsed(verdict, suiteItems)}; {verdict.Coverage.Describe()}";
+    }
+
     /// <summary>A fixed suite's bar in one sentence.</summary>
-    public static string RequirementLine(Requirement requirement)
+    /// <param name="sequential">The suite ran until decided: its rule is the sequential test, not the Wilson bound.</param>
+    public static string RequirementLine(Requirement requirement, bool sequential = false)
     {
         ArgumentNullException.ThrowIfNull(requirement);
         var parts = new List<string>
         {
-            Inv($"pass rate ≥ {Percent(requirement.MinPassRate)} by {WilsonLowerBound(requirement.Confidence)}"),
+            sequential
+                ? Inv($"pass rate ≥ {Percent(requirement.MinPassRate)} by an anytime-valid sequential test at {Percent(requirement.Confidence, "0.#")} (two-sided; stopped when decided)")
+                : Inv($"pass rate ≥ {Percent(requirement.MinPassRate)} by {WilsonLowerBound(requirement.Confidence)}"),
         };
         if (requirement.MaxP95Latency is { } latency)
         {

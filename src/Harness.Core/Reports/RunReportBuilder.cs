@@ -73,7 +73,10 @@ public static class RunReportBuilder
                     .Select(id =>
                     {
                         IReadOnlyCollection<ItemRecord> own = itemsByModelSuite[(id, suite.Name)];
-                        FixedSuiteVerdict verdict = VerdictCalculator.Decide(id, suite.Name, requirement, own, suite.ItemCount, busyMachines[id]);
+                        // A suite that ran until decided is judged by the rule it stopped by, over the order it ran in.
+                        FixedSuiteVerdict verdict = manifest.Sequential?.OrderOf(suite.Name) is { } order
+                            ? SequentialVerdictCalculator.Decide(id, suite.Name, requirement, order, manifest.Sequential.OrderSeed, own, busyMachines[id])
+                            : VerdictCalculator.Decide(id, suite.Name, requirement, own, suite.ItemCount, busyMachines[id]);
                         return new FixedSuiteRow(id, verdict, Summarize(own), PeakMemory(id), EnergySummary.Summarize(own, requirement.Confidence));
                     })
                     .ToImmutableArray();

@@ -4,6 +4,7 @@ using Harness.Core.Backends;
 using Harness.Core.Energy;
 using Harness.Core.Scoring;
 using Harness.Core.Suites;
+using Harness.Core.Verdicts;
 
 namespace Harness.Core.Runs;
 
@@ -14,6 +15,9 @@ namespace Harness.Core.Runs;
 /// requirement: their latency is meant per request, so they run one item at a time.
 /// With an <see cref="EnergyRecorder"/>, every record carries the energy of its window: from request to answer for an
 /// item that ran alone, from the previous completion for an item of a batch.
+/// A suite with a <see cref="PreparedSuite.SequentialOrder"/> runs in that order and stops as soon as its sequential
+/// verdict decides; with batching, items are admitted in order in waves of the batch's width, and every item of a wave
+/// is recorded even when an earlier one of the wave decided.
 /// </summary>
 public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
 {
@@ -25,6 +29,8 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
     /// <param name="recorded">Keys already in the store (read once by the caller); their items are skipped.</param>
     /// <param name="energy">Reads each item's energy; null records none. A meter that fails leaves later items without
     /// energy and never costs an item.</param>
+    /// <param name="recordedItems">The records behind <paramref name="recorded"/>; needed only by sequential suites,
+    /// whose state is replayed from them.</param>
     public async Task EvaluateAsync(
         string modelId,
         IModelSession session,
@@ -32,11 +38,19 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
         IReadOnlySet<ItemKey> recorded,
         IProgress<EvaluationProgress>? progress,
         CancellationToken cancellationToken,
-        EnergyRecorder? energy = null)
+        EnergyRecorder? energy = null,
+        IReadOnlyCollection<ItemRecord>? recordedItems = null)
     {
         foreach (var prepared in suites)
         {
             var suite = prepared.Suite;
+            if (prepared.SequentialOrder is { } order && suite.Requirement is { } requirement)
+            {
+                await EvaluateSequentialAsync(modelId, session, prepared, order, requirement, recordedItems ?? [], progress, energy, cancellationToken)
+                    .ConfigureAwait(false);
+                continue;
+            }
+
             var pending = suite.Items.Where(i => !recorded.Contains(new ItemKey(modelId, suite.Name, i.Id))).ToList();
             var completed = suite.Items.Length - pending.Count;
             progress?.Report(new EvaluationProgress(modelId, suite.Name, completed, suite.Items.Length, null));
@@ -60,6 +74,103 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
         }
     }
 
+    /// <summary>
+    /// Items of <paramref name="prepared"/> still to run for <paramref name="modelId"/>: those without a record, or none
+    /// for a sequential suite whose verdict is already decided.
+    /// </summary>
+    public static int PendingItems(string modelId, PreparedSuite prepared, IReadOnlySet<ItemKey> recorded, IReadOnlyCollection<ItemRecord> recordedItems)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        ArgumentNullException.ThrowIfNull(recorded);
+        var suite = prepared.Suite;
+        if (prepared.SequentialOrder is { } order && suite.Requirement is { } requirement
+            && SequentialVerdictCalculator.Replay(requirement, order, OwnRecords(modelId, suite.Name, recordedItems)).Decided)
+        {
+            return 0;
+        }
+
+        return suite.Items.Count(i => !recorded.Contains(new ItemKey(modelId, suite.Name, i.Id)));
+    }
+
+    private static Dictionary<string, ItemRecord> OwnRecords(string modelId, string suiteName, IEnumerable<ItemRecord> records)
+    {
+        var own = new Dictionary<string, ItemRecord>(StringComparer.Ordinal);
+        foreach (var record in records)
+        {
+            if (record.Key.ModelId == modelId && record.Key.Suite == suiteName)
+            {
+                own[record.Key.ItemId] = record;
+            }
+        }
+
+        return own;
+    }
+
+    // The state is replayed from the store's records along the recorded order, so a run killed at any point resumes
+    // exactly where the order and the records say it stands. Each wave is the next items in order without a record.
+    private async Task EvaluateSequentialAsync(
+        string modelId,
+        IModelSession session,
+        PreparedSuite prepared,
+        ImmutableArray<string> order,
+        Requirement requirement,
+        IReadOnlyCollection<ItemRecord> recordedItems,
+        IProgress<EvaluationProgress>? progress,
+        EnergyRecorder? energy,
+        CancellationToken cancellationToken)
+    {
+        var suite = prepared.Suite;
+        var own = OwnRecords(modelId, suite.Name, recordedItems);
+        var itemsById = suite.Items.ToDictionary(i => i.Id, StringComparer.Ordinal);
+        var state = SequentialState.Start(requirement);
+        var position = 0;
+        void Advance()
+        {
+            while (!state.Decided && position < order.Length && own.TryGetValue(order[position], out var record))
+            {
+                state = state.Observe(record);
+                position++;
+            }
+        }
+
+        Advance();
+        progress?.Report(new EvaluationProgress(modelId, suite.Name, own.Count, suite.Items.Length, null));
+        var batched = UsesBatching(session, suite);
+        var width = batched ? ((IBatchedTextGenerator)session).ParallelSequences : 1;
+        while (!state.Decided)
+        {
+            var wave = order.Skip(position).Where(id => !own.ContainsKey(id)).Take(width).Select(id => itemsById[id]).ToList();
+            if (wave.Count == 0)
+            {
+                break;
+            }
+
+            if (batched)
+            {
+                await EvaluateBatchedAsync(modelId, (IBatchedTextGenerator)session, prepared, wave, own.Count, progress, energy, cancellationToken,
+                    record => own[record.Key.ItemId] = record).ConfigureAwait(false);
+            }
+            else
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var start = TryMark(energy);
+                var record = await EvaluateItemAsync(modelId, session, prepared, wave[0], cancellationToken).ConfigureAwait(false);
+                record = record with { Energy = Measure(energy, start, EnergyAttribution.Exclusive, GenerationPhase(record)) };
+                await store.AppendItemAsync(record, cancellationToken).ConfigureAwait(false);
+                own[record.Key.ItemId] = record;
+                progress?.Report(new EvaluationProgress(modelId, suite.Name, own.Count, suite.Items.Length, record));
+            }
+
+            Advance();
+        }
+
+        if (state.Decided)
+        {
+            // Decided before the suite ran out: the items still unrun are not owed, so progress ends here.
+            progress?.Report(new EvaluationProgress(modelId, suite.Name, own.Count, own.Count, null));
+        }
+    }
+
     /// <summary>Whether <paramref name="suite"/> is evaluated with continuous batching on <paramref name="session"/>.</summary>
     public static bool UsesBatching(IModelSession session, Suite suite) =>
         suite.Request == RequestKind.Generate
@@ -75,7 +186,8 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
         int completed,
         IProgress<EvaluationProgress>? progress,
         EnergyRecorder? energy,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Action<ItemRecord>? recorded = null)
     {
         var suite = prepared.Suite;
         var previous = TryMark(energy);
@@ -94,6 +206,7 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
             record = record with { Energy = Measure(energy, previous, now, EnergyAttribution.BatchInterval, generation: null) };
             previous = now;
             await store.AppendItemAsync(record, cancellationToken).ConfigureAwait(false);
+            recorded?.Invoke(record);
             completed++;
             progress?.Report(new EvaluationProgress(modelId, suite.Name, completed, suite.Items.Length, record));
         }

@@ -49,7 +49,20 @@ public sealed class RunCoordinator(
     {
         var id = model.Entry.Id;
         var recorded = await store.GetRecordedKeysAsync(cancellationToken).ConfigureAwait(false);
-        var pending = suites.Sum(s => s.Suite.Items.Count(i => !recorded.Contains(new ItemKey(id, s.Suite.Name, i.Id))));
+        // Sequential suites replay their state from the records; the others need only the keys.
+        var records = new List<ItemRecord>();
+        if (suites.Any(s => s.SequentialOrder is not null))
+        {
+            await foreach (var item in store.ReadItemsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (item.Key.ModelId == id)
+                {
+                    records.Add(item);
+                }
+            }
+        }
+
+        var pending = suites.Sum(s => ModelEvaluator.PendingItems(id, s, recorded, records));
         var previous = (await store.ReadModelsAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(m => m.ModelId == id);
         if (pending == 0 && previous?.Status == ModelRunStatus.Completed)
         {
@@ -91,7 +104,7 @@ public sealed class RunCoordinator(
                 busy = StartContention(session);
                 try
                 {
-                    await evaluator.EvaluateAsync(id, session, suites, recorded, counting, cancellationToken, recorder).ConfigureAwait(false);
+                    await evaluator.EvaluateAsync(id, session, suites, recorded, counting, cancellationToken, recorder, records).ConfigureAwait(false);
                 }
                 catch (SessionLostException ex)
                 {

@@ -16,6 +16,7 @@ namespace Harness.Core.Runs;
 /// <param name="Contention">How contention is sampled and the thresholds above which latency and energy ceilings go
 /// undecided; null for runs planned before it was recorded.</param>
 /// <param name="Judges">Models named by the suites' <c>judge</c> scorers, resolved with their files and sha256; null when no suite is judged.</param>
+/// <param name="Sequential">The suites evaluated until decided and the seed of their item order; null: every suite runs in full.</param>
 public sealed record RunManifest(
     int SchemaVersion,
     string RunId,
@@ -29,7 +30,8 @@ public sealed record RunManifest(
     ComparisonPlan? Comparison = null,
     EnergyPlan? Energy = null,
     JudgePlan? Judges = null,
-    ContentionPlan? Contention = null)
+    ContentionPlan? Contention = null,
+    SequentialPlan? Sequential = null)
 {
     public const int CurrentSchemaVersion = 1;
 }
@@ -64,3 +66,24 @@ public sealed record HostFacts(
 
 /// <summary>The judge models of a run: identity (entry, file, sha256) is recorded before any judgement.</summary>
 public sealed record JudgePlan(ImmutableArray<RunModel> Models);
+
+/// <summary>
+/// Suites that stop as soon as their sequential verdict decides (<c>--until-decided</c> or <c>requirement.sequential</c>),
+/// with the item order of each, drawn once by <see cref="ItemOrder"/> from <paramref name="OrderSeed"/> and recorded, so a
+/// resume and every report rebuilt later replay the same order.
+/// </summary>
+/// <param name="Mode"><c>until-decided</c>: every fixed suite that can (the option); <c>suite</c>: only the suites whose
+/// suite.yaml asks for it.</param>
+/// <param name="Orders">Suite name to its item ids in evaluation order.</param>
+public sealed record SequentialPlan(string Mode, int OrderSeed, ImmutableSortedDictionary<string, ImmutableArray<string>> Orders)
+{
+    /// <summary>The option <c>--until-decided</c>.</summary>
+    public const string UntilDecided = "until-decided";
+
+    /// <summary>Only suites with <c>requirement.sequential: true</c>.</summary>
+    public const string SuiteRequested = "suite";
+
+    /// <summary>The item order of <paramref name="suiteName"/>, or null when it runs in full.</summary>
+    public ImmutableArray<string>? OrderOf(string suiteName) =>
+        Orders.TryGetValue(suiteName, out var order) ? order : null;
+}

@@ -71,11 +71,14 @@ public sealed record ScorerSpec(string Name, ImmutableSortedDictionary<string, J
 /// <param name="Confidence">Two-sided confidence level of the interval, e.g. 0.95.</param>
 /// <param name="MaxP95Latency">Optional ceiling on the 95th percentile of per-item latency.</param>
 /// <param name="MaxJoulesPerItem">Optional ceiling on energy per item.</param>
+/// <param name="Sequential">Evaluate items in a seeded random order and stop as soon as the anytime-valid sequential
+/// verdict decides (docs/statistics.md); false: every item, judged by the fixed-n rule.</param>
 public sealed record Requirement(
     double MinPassRate,
     double Confidence,
     TimeSpan? MaxP95Latency,
-    double? MaxJoulesPerItem);
+    double? MaxJoulesPerItem,
+    bool Sequential = false);
 
 /// <summary>An error in a suite or manifest file, with the file and 1-based line.</summary>
 public sealed class InputFileException(string filePath, int? line, string problem)

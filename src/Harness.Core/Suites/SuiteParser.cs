@@ -342,14 +342,15 @@ internal sealed partial class SuiteParser
         {
             return null;
         }
-        var map = new Map(this, mapping, "requirement.", "min_pass_rate", "confidence", "p95_latency_ms", "max_joules_per_item");
+        var map = new Map(this, mapping, "requirement.", "min_pass_rate", "confidence", "p95_latency_ms", "max_joules_per_item", "sequential");
         var minPassRate = Number(map, "min_pass_rate", required: true, min: 0, minExclusive: false, max: (1, false));
         var confidence = Number(map, "confidence", required: true, min: 0, minExclusive: true, max: (1, true));
         var latencyMs = Number(map, "p95_latency_ms", required: false, min: 0, minExclusive: true, max: null);
         var joules = Number(map, "max_joules_per_item", required: false, min: 0, minExclusive: true, max: null);
+        var sequential = Enum(map, "sequential", required: false, ("true", true), ("false", false)) ?? false;
         return minPassRate is null || confidence is null
             ? null
-            : new Requirement(minPassRate.Value, confidence.Value, latencyMs is null ? null : TimeSpan.FromMilliseconds(latencyMs.Value), joules);
+            : new Requirement(minPassRate.Value, confidence.Value, latencyMs is null ? null : TimeSpan.FromMilliseconds(latencyMs.Value), joules, sequential);
     }
 
     private ImmutableArray<SuiteItem> ParseItems(PromptTemplate prompt, RequestKind request)

@@ -28,16 +28,14 @@ public enum VerdictKind
 /// <param name="FlexiblePassRate">Share of items whose primary score passes under flexible extraction.</param>
 /// <param name="P50Latency">Median of Timings.Total over scored items (type 7 quantile).</param>
 /// <param name="JoulesPerItem">Measured energy per item, when a meter supplied one.</param>
-/// <param name="AdditionalItemsNeeded">
-/// For an undecided pass rate: how many more items at the observed rate would make the interval exclude the bar;
-/// null when more items cannot decide (rate equal to the bar, more than a million needed, or decided already).
-/// </param>
 /// <param name="Reasons">Human-readable sentences explaining the verdict.</param>
 /// <param name="Coverage">Evaluated / failed / errored / missing of the suite's items; null in reports made before coverage existed.</param>
 /// <param name="CoverageBounds">
 /// With missing items: the Wilson lower bound counting every missing item as failed and the upper bound counting every
 /// one as passed, each over answers plus missing items; the pass-rate rule uses these. Null when nothing is missing.
 /// </param>
+/// <param name="Sequential">How the sequential rule decided (items used, capitals); null: the fixed-n rule over every
+/// recorded item.</param>
 public sealed record FixedSuiteVerdict(
     string ModelId,
     string Suite,
@@ -50,10 +48,10 @@ public sealed record FixedSuiteVerdict(
     TimeSpan? P50Latency,
     TimeSpan? P95Latency,
     double? JoulesPerItem,
-    int? AdditionalItemsNeeded,
     ImmutableArray<string> Reasons,
     Coverage? Coverage = null,
-    Interval? CoverageBounds = null);
+    Interval? CoverageBounds = null,
+    SequentialEvidence? Sequential = null);
 
 /// <summary>One model's standing on an open suite.</summary>
 /// <param name="Rank">1 = best mean primary score; equal means share a rank (1, 1, 3).</param>

@@ -14,9 +14,6 @@ public static class VerdictCalculator
     /// <summary>Confidence of the mean-score interval on open suites, which carry no requirement of their own.</summary>
     public const double OpenSuiteConfidence = 0.95;
 
-    /// <summary>More items than this are not worth suggesting; the estimate says "cannot decide" instead.</summary>
-    public const int MaxItemsSearched = 1_000_000;
-
     /// <summary>
     /// Decides one (model, fixed suite) from its item records, energy readings included. <paramref name="items"/>
     /// must all belong to that pair. <paramref name="plannedItems"/> is the number of items the suite has; items it
@@ -63,7 +60,7 @@ public static class VerdictCalculator
                 : missing > 0 ? Inv($"no item recorded: {missing} of {coverage.Total} items missing") : "no items recorded");
             return new FixedSuiteVerdict(
                 modelId, suite, requirement, coverage.Errored > 0 ? VerdictKind.Error : VerdictKind.Undecided, 0, 0, null, null,
-                null, null, joulesPerItem, null, reasons.ToImmutable(), coverage);
+                null, null, joulesPerItem, reasons.ToImmutable(), coverage);
         }
 
         ProportionEstimate rate = Estimators.Wilson(passed, n, requirement.Confidence);
@@ -81,8 +78,9 @@ public static class VerdictCalculator
         double lower = bounds?.Lower ?? rate.Interval.Lower;
         double upper = bounds?.Upper ?? rate.Interval.Upper;
         bool broken = false;
-        bool rateBelow = upper < requirement.MinPassRate;
-        bool rateAbove = lower >= requirement.MinPassRate;
+        VerdictKind rateKind = PassRateKind(lower, upper, requirement.MinPassRate);
+        bool rateBelow = rateKind == VerdictKind.Insufficient;
+        bool rateAbove = rateKind == VerdictKind.Sufficient;
         if (missing == 0)
         {
             string interval = Inv($"{Percent(rate.Interval.Lower)}–{Percent(rate.Interval.Upper)}");
@@ -150,7 +148,6 @@ public static class VerdictCalculator
         broken |= energy.Broken;
 
         VerdictKind kind;
-        int? additional = null;
         if (coverage.Errored > 0)
         {
             // Errored items are not answers: until their cause is fixed the suite was not really evaluated.
@@ -173,15 +170,14 @@ public static class VerdictCalculator
             }
             else if (!rateAbove)
             {
-                additional = AdditionalItemsNeeded(passed, n, requirement.MinPassRate, requirement.Confidence);
-                reasons.Add(additional is { } more
-                    ? Inv($"about {more} more items at the observed rate {Percent(rate.Rate)} would decide the pass rate")
-                    : Inv($"more items cannot decide: the observed rate {Percent(rate.Rate)} is too close to the bar {bar}"));
+                // No "N more items would decide": followed, it decides only about half the time, and testing again
+                // after adding items spends the error twice. The sequential rule is the honest way to add items.
+                reasons.Add(UndecidedAdvice);
             }
         }
 
         return new FixedSuiteVerdict(
-            modelId, suite, requirement, kind, n, passed, rate, flexible, p50, p95, joulesPerItem, additional,
+            modelId, suite, requirement, kind, n, passed, rate, flexible, p50, p95, joulesPerItem,
             reasons.ToImmutable(), coverage, bounds);
     }
 
@@ -201,35 +197,23 @@ public static class VerdictCalculator
     }
 
     /// <summary>
-    /// How many more items at the observed rate x/n would make the Wilson interval exclude <paramref name="bar"/>:
-    /// the smallest m &gt; n (searched upward) whose interval at rate x/n lies wholly above or below the bar, minus n.
-    /// Null when the rate equals the bar or when it would take more than <see cref="MaxItemsSearched"/> items in all.
+    /// The fixed-n rule on the pass rate alone: sufficient when the Wilson lower bound clears the bar, insufficient when
+    /// the upper bound is below it, otherwise undecided. (The simulation in tests/Harness.Simulations calls this.)
     /// </summary>
-    public static int? AdditionalItemsNeeded(int passed, int items, double bar, double confidence)
+    public static VerdictKind FixedNPassRate(ProportionEstimate rate, double bar)
     {
-        if (items <= 0 || passed < 0 || passed > items)
-        {
-            throw new ArgumentOutOfRangeException(nameof(items), $"Need 0 <= passed <= items and items > 0; got {passed}/{items}.");
-        }
-
-        double rate = (double)passed / items;
-        if (Math.Abs(rate - bar) < 1e-12)
-        {
-            return null;
-        }
-
-        bool above = rate > bar;
-        for (int m = items + 1; m <= MaxItemsSearched; m++)
-        {
-            Interval interval = Estimators.WilsonInterval(rate, m, confidence);
-            if (above ? interval.Lower >= bar : interval.Upper < bar)
-            {
-                return m - items;
-            }
-        }
-
-        return null;
+        ArgumentNullException.ThrowIfNull(rate);
+        return PassRateKind(rate.Interval.Lower, rate.Interval.Upper, bar);
     }
+
+    private static VerdictKind PassRateKind(double lower, double upper, double bar) =>
+        upper < bar ? VerdictKind.Insufficient
+        : lower >= bar ? VerdictKind.Sufficient
+        : VerdictKind.Undecided;
+
+    /// <summary>What an undecided fixed-n pass rate tells the user to do.</summary>
+    public const string UndecidedAdvice =
+        "undecided: the interval contains the bar; run with --until-decided for a verdict whose error holds however many items are added";
 
     /// <summary>
     /// Ranks models on an open suite by mean primary score (failed items score 0). Models without items are left out.
@@ -273,7 +257,7 @@ public static class VerdictCalculator
     // A ceiling is met only when the whole interval (spread over items, widened by the meter's bound) lies under it,
     // and broken only when it lies wholly above; an estimate proves neither, and a reading missing from some items
     // leaves those items unchecked.
-    private static EnergyCheck CheckEnergy(double? maxJoulesPerItem, EnergySummary? energy)
+    internal static EnergyCheck CheckEnergy(double? maxJoulesPerItem, EnergySummary? energy)
     {
         if (maxJoulesPerItem is not { } ceiling)
         {
@@ -315,7 +299,7 @@ public static class VerdictCalculator
             : new EnergyCheck(false, false, Inv($"energy {range} straddles the ceiling {ceiling:0.###} J/item: more items or a finer meter would decide"));
     }
 
-    private static void CheckBelongs(string modelId, string suite, IEnumerable<ItemRecord> items)
+    internal static void CheckBelongs(string modelId, string suite, IEnumerable<ItemRecord> items)
     {
         foreach (ItemRecord item in items)
         {
@@ -327,12 +311,12 @@ public static class VerdictCalculator
         }
     }
 
-    private static string Percent(double value, int decimals = 1) =>
+    internal static string Percent(double value, int decimals = 1) =>
         (value * 100).ToString(decimals == 0 ? "0" : "0.0", CultureInfo.InvariantCulture) + "%";
 
-    private static string Ms(TimeSpan value) => value.TotalMilliseconds.ToString("0.#", CultureInfo.InvariantCulture) + " ms";
+    internal static string Ms(TimeSpan value) => value.TotalMilliseconds.ToString("0.#", CultureInfo.InvariantCulture) + " ms";
 
-    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+    internal static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    private readonly record struct EnergyCheck(bool Holds, bool Broken, string? Reason);
+    internal readonly record struct EnergyCheck(bool Holds, bool Broken, string? Reason);
 }

@@ -118,6 +118,75 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public async Task Until_decided_stops_early_and_after_kill_9_a_resume_keeps_the_order_and_reaches_the_same_verdicts()
+    {
+        using var reference = new HarnessProcess.Workspace();
+        using var ws = new HarnessProcess.Workspace();
+        // Models that miss the bars by far decide within a few items each, which keeps this test short on a busy machine.
+        // Suites without a latency ceiling: greedy outputs repeat exactly, timings do not, so only these verdicts must.
+        string[] plan = ["run", "--until-decided", "--order-seed", "5", "--suite", "tasks/dates", "--suite", "tasks/json-extract", "--suite", "tasks/sentiment",
+            "--model", "tiny-bigram", "--model", "tiny-bigram-f32"];
+
+        var uninterrupted = await HarnessProcess.RunAsync(reference.Root, Timeout, plan);
+        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Output + uninterrupted.Error);
+        var referenceDir = reference.SingleRunDirectory();
+        var referenceItems = await ReadItemsAsync(referenceDir);
+        Assert.InRange(referenceItems.Count, 1, 1199); // 6 (model, suite) pairs of 200 items, each stopped once decided
+        var manifest = await RunManifestFile.ReadAsync(referenceDir, CancellationToken.None);
+        Assert.Equal(5, manifest.Sequential!.OrderSeed);
+        Assert.Equal(["dates", "json-extract", "sentiment"], manifest.Sequential.Orders.Keys);
+        Assert.Contains("of 200 items (sequential)", await File.ReadAllTextAsync(Path.Combine(referenceDir, "report.md")), StringComparison.Ordinal);
+
+        using (var victim = Process.Start(HarnessProcess.StartInfo(ws.Root, plan))!)
+        {
+            _ = victim.StandardOutput.ReadToEndAsync();
+            _ = victim.StandardError.ReadToEndAsync();
+            var watch = Stopwatch.StartNew();
+            while (await CountCommittedAsync(ws.Results) < referenceItems.Count / 3)
+            {
+                Assert.False(victim.HasExited, "the run finished before it could be killed");
+                Assert.True(watch.Elapsed < Timeout, "the run made no progress");
+                await Task.Delay(20);
+            }
+
+            victim.Kill(entireProcessTree: true); // SIGKILL to the CLI and its worker: no cleanup runs
+            await victim.WaitForExitAsync();
+        }
+
+        var dir = ws.SingleRunDirectory();
+        var beforeResume = await ReadItemsAsync(dir);
+        Assert.InRange(beforeResume.Count, 1, referenceItems.Count - 1);
+
+        var resumed = await HarnessProcess.RunAsync(ws.Root, Timeout, "run", "--resume", dir);
+
+        Assert.True(resumed.ExitCode == 0, resumed.Output + resumed.Error);
+        var after = await ReadItemsAsync(dir);
+        Assert.Equal(after.Count, after.Select(i => i.Key).Distinct().Count());
+        Assert.Equal(Outputs(beforeResume), Outputs(after.Where(i => beforeResume.Any(b => b.Key == i.Key)).ToList()));
+        // Same order, same state: the verdicts and the items each used are those of the uninterrupted run.
+        Assert.Equal(await SequentialVerdictsAsync(referenceDir), await SequentialVerdictsAsync(dir));
+    }
+
+    // (model, suite, verdict, items used, decided) from report.json.
+    private static async Task<List<string>> SequentialVerdictsAsync(string runDirectory)
+    {
+        using var report = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(runDirectory, "report.json")));
+        var rows = new List<string>();
+        foreach (var suite in report.RootElement.GetProperty("fixedSuites").EnumerateArray())
+        {
+            foreach (var row in suite.GetProperty("rows").EnumerateArray())
+            {
+                var verdict = row.GetProperty("verdict");
+                var sequential = verdict.GetProperty("sequential");
+                rows.Add($"{row.GetProperty("modelId").GetString()}|{suite.GetProperty("suite").GetString()}|{verdict.GetProperty("kind").GetString()}|{sequential.GetProperty("itemsUsed").GetInt32()}|{sequential.GetProperty("decided").GetBoolean()}");
+            }
+        }
+
+        Assert.Equal(6, rows.Count);
+        return rows;
+    }
+
+    [Fact]
     public async Task A_native_abort_and_a_missing_file_fail_their_models_and_the_others_still_run()
     {
         using var ws = new HarnessProcess.Workspace();

@@ -129,7 +129,7 @@ public sealed class RunServiceTests : IDisposable
         var row = Assert.Single(result.Report.FixedSuites.Single(s => s.Suite == "arith").Rows);
         Assert.Equal(passed, row.Verdict.Passed);
         Assert.Equal(verdict, row.Verdict.Kind);
-        Assert.Equal(passed == 187, row.Verdict.AdditionalItemsNeeded is > 0);
+        Assert.Equal(passed == 187, row.Verdict.Reasons.Contains(VerdictCalculator.UndecidedAdvice));
     }
 
     [Fact]
@@ -193,6 +193,74 @@ public sealed class RunServiceTests : IDisposable
         {
             Assert.Equal(800, (await store.GetRecordedKeysAsync(CancellationToken.None)).Count);
         }
+    }
+
+    [Fact]
+    public async Task Until_decided_records_the_order_in_run_json_stops_each_suite_early_and_a_resume_ends_where_one_run_would()
+    {
+        var options = Options("oracle") with { UntilDecided = true, OrderSeed = 42 };
+        var whole = await Service(Backend((a, b) => (a + b).ToString(CultureInfo.InvariantCulture))).StartAsync(options, null, null, CancellationToken.None);
+
+        var plan = Assert.IsType<SequentialPlan>((await RunManifestFile.ReadAsync(whole.RunDirectory, CancellationToken.None)).Sequential);
+        Assert.Equal((SequentialPlan.UntilDecided, 42), (plan.Mode, plan.OrderSeed));
+        Assert.Equal(["arith", "sentiment"], plan.Orders.Keys);
+        Assert.Equal<string>(ItemOrder.Shuffle(SuiteLoader.Load(Path.Combine(_root, "tasks", "arith")), 42), plan.Orders["arith"]);
+        var arith = Assert.Single(whole.Report.FixedSuites.Single(s => s.Suite == "arith").Rows).Verdict;
+        Assert.Equal(VerdictKind.Sufficient, arith.Kind);
+        Assert.True(arith.Sequential!.Decided);
+        Assert.InRange(arith.Sequential.ItemsUsed, 1, 199);
+        var markdown = await File.ReadAllTextAsync(Path.Combine(whole.RunDirectory, "report.md"));
+        Assert.Contains($"decided after {arith.Sequential.ItemsUsed} of 200 items (sequential)", markdown, StringComparison.Ordinal);
+        Assert.Contains("anytime-valid sequential test, stopped when decided", markdown, StringComparison.Ordinal);
+
+        // The same plan interrupted after 30 items (the session dies), then resumed: same items, same verdicts.
+        var dying = Backend((a, b) => (a + b).ToString(CultureInfo.InvariantCulture));
+        dying.LoseSessionAfter["oracle"] = 30;
+        var cut = await Service(dying).StartAsync(options, null, null, CancellationToken.None);
+        Assert.Equal(ModelRunStatus.Crashed, Assert.Single(cut.Outcomes).Status);
+        var resumed = await Service(Backend((a, b) => (a + b).ToString(CultureInfo.InvariantCulture))).ResumeAsync(cut.RunDirectory, null, null, CancellationToken.None);
+
+        Assert.Equal(
+            whole.Report.FixedSuites.SelectMany(s => s.Rows).Select(r => (r.Verdict.Kind, r.Verdict.Sequential)),
+            resumed.Report.FixedSuites.SelectMany(s => s.Rows).Select(r => (r.Verdict.Kind, r.Verdict.Sequential)));
+    }
+
+    [Fact]
+    public async Task A_suite_that_asks_for_sequential_runs_so_alone_and_the_others_run_in_full()
+    {
+        var yaml = Path.Combine(_root, "tasks", "arith", "suite.yaml");
+        await File.WriteAllTextAsync(yaml, (await File.ReadAllTextAsync(yaml)).Replace("min_pass_rate: 0.9", "min_pass_rate: 0.9\n  sequential: true", StringComparison.Ordinal));
+
+        var result = await Service(Backend((a, b) => (a + b).ToString(CultureInfo.InvariantCulture))).StartAsync(Options("oracle") with { OrderSeed = 3 }, null, null, CancellationToken.None);
+
+        var plan = Assert.IsType<SequentialPlan>(result.Manifest.Sequential);
+        Assert.Equal((SequentialPlan.SuiteRequested, 3), (plan.Mode, plan.OrderSeed));
+        Assert.Equal(["arith"], plan.Orders.Keys);
+        Assert.NotNull(result.Report.FixedSuites.Single(s => s.Suite == "arith").Rows[0].Verdict.Sequential);
+        Assert.Null(result.Report.FixedSuites.Single(s => s.Suite == "sentiment").Rows[0].Verdict.Sequential);
+    }
+
+    [Fact]
+    public async Task A_sequential_suite_whose_bar_is_1_is_refused_naming_its_file()
+    {
+        var yaml = Path.Combine(_root, "tasks", "arith", "suite.yaml");
+        await File.WriteAllTextAsync(yaml, (await File.ReadAllTextAsync(yaml)).Replace("min_pass_rate: 0.9", "min_pass_rate: 1\n  sequential: true", StringComparison.Ordinal));
+
+        var ex = await Assert.ThrowsAsync<InputFileException>(() =>
+            Service(Backend((a, b) => "1")).StartAsync(Options("oracle"), null, null, CancellationToken.None));
+
+        Assert.Contains("requirement.sequential needs a min_pass_rate strictly between 0 and 1", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine("arith", "suite.yaml"), ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_until_decided_no_sequential_plan_is_recorded_and_every_item_runs()
+    {
+        var result = await Service(Backend((a, b) => (a + b).ToString(CultureInfo.InvariantCulture))).StartAsync(Options("oracle"), null, null, CancellationToken.None);
+
+        Assert.Null(result.Manifest.Sequential);
+        Assert.All(result.Report.FixedSuites.SelectMany(s => s.Rows), r => Assert.Null(r.Verdict.Sequential));
+        Assert.Equal(200, result.Report.FixedSuites.Single(s => s.Suite == "arith").Rows[0].Verdict.Items);
     }
 
     public void Dispose()

@@ -27,7 +27,7 @@ internal static class SampleReports
             new(model,
                 new FixedSuiteVerdict(model, "arith", arith, kind, trials, passed,
                     new ProportionEstimate(passed, trials, (double)passed / trials, new Interval(lower, upper), 0.95),
-                    (double)passed / trials, TimeSpan.FromMilliseconds(p95 / 2), TimeSpan.FromMilliseconds(p95), joules, null, [reason]),
+                    (double)passed / trials, TimeSpan.FromMilliseconds(p95 / 2), TimeSpan.FromMilliseconds(p95), joules, [reason]),
                 new PerformanceSummary(TimeSpan.FromMilliseconds(p95 / 2), TimeSpan.FromMilliseconds(p95), 850.5, 4000, TimeSpan.FromMilliseconds(3)),
                 16_777_216,
                 Energy(joules));

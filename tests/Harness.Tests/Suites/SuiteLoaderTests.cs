@@ -111,6 +111,30 @@ public sealed class SuiteLoaderTests
         Assert.Equal("1+2=3;x+1.50=x1.50;1+2=", PromptRenderer.Render(suite, suite.Items[0]).PlainText.Replace("You add.\n", "", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("\n  sequential: false", false)]
+    [InlineData("\n  sequential: true", true)]
+    public void A_requirement_may_ask_to_run_until_decided(string line, bool sequential)
+    {
+        using var files = new SuiteTestFiles();
+
+        var suite = SuiteLoader.Load(files.Write(SuiteTestFiles.ValidYaml + line));
+
+        Assert.Equal(sequential, suite.Requirement!.Sequential);
+    }
+
+    [Fact]
+    public void A_sequential_flag_that_is_not_true_or_false_names_the_file_and_the_key()
+    {
+        using var files = new SuiteTestFiles();
+
+        var ex = Assert.Throws<InputFileException>(() => SuiteLoader.Load(files.Write(SuiteTestFiles.ValidYaml + "\n  sequential: yes")));
+
+        Assert.Contains("requirement.sequential must be one of true, false, not 'yes'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("suite.yaml", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Numbers_parse_the_same_under_a_decimal_comma_culture()
     {

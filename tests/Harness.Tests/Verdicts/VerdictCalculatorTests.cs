@@ -33,7 +33,7 @@ public class VerdictCalculatorTests
         Assert.Equal(VerdictKind.Sufficient, verdict.Kind);
         Assert.Equal(200, verdict.Passed);
         Assert.Equal(0.98115, verdict.PassRate!.Interval.Lower, 5);
-        Assert.Null(verdict.AdditionalItemsNeeded);
+        Assert.Null(verdict.Sequential);
         Assert.Contains("lower bound 98.1% clears the bar 95.0%", verdict.Reasons[0], StringComparison.Ordinal);
     }
 
@@ -58,43 +58,20 @@ public class VerdictCalculatorTests
         Assert.Contains("upper bound 93.4% is below the bar 95.0%", verdict.Reasons[0], StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Rate_exactly_at_the_bar_is_undecided_and_more_items_cannot_decide()
+    [Theory]
+    [InlineData(95, 100)] // at the bar: Wilson [0.88825, 0.97846]
+    [InlineData(97, 100)] // above it: Wilson lower 0.91548 < 0.95
+    [InlineData(92, 100)] // below it: Wilson upper 0.95891 > 0.95
+    public void Undecided_points_to_the_sequential_rule_instead_of_promising_a_number_of_items(int passed, int total)
     {
-        // 95/100 vs 0.95: Wilson [0.88825, 0.97846] contains the bar, and at an observed rate equal to the bar
-        // no number of further items at that rate moves the interval off it.
-        FixedSuiteVerdict verdict = Decide(95, 100, new Requirement(0.95, 0.95, null, null));
+        // "About N more items would decide" decided only about half the time when followed, and testing again after
+        // adding items inflates the error: the advice names the rule whose error survives adding items.
+        FixedSuiteVerdict verdict = Decide(passed, total, new Requirement(0.95, 0.95, null, null));
 
         Assert.Equal(VerdictKind.Undecided, verdict.Kind);
-        Assert.Null(verdict.AdditionalItemsNeeded);
-        Assert.Contains(verdict.Reasons, r => r.StartsWith("more items cannot decide", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public void Undecided_above_the_bar_estimates_the_items_needed()
-    {
-        // 97/100 vs 0.95: Wilson lower 0.91548 < 0.95 < upper 0.98975 → undecided.
-        // At rate 0.97 the lower bound first reaches the bar at n = 457 (0.950022; at 456 it is 0.949995),
-        // so 357 more items.
-        FixedSuiteVerdict verdict = Decide(97, 100, new Requirement(0.95, 0.95, null, null));
-
-        Assert.Equal(VerdictKind.Undecided, verdict.Kind);
-        Assert.Equal(357, verdict.AdditionalItemsNeeded);
-        Assert.Contains("about 357 more items", verdict.Reasons[^1], StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Undecided_below_the_bar_estimates_the_items_to_rule_it_out()
-    {
-        // 92/100 vs 0.95: Wilson [0.85002, 0.95891] → undecided; at rate 0.92 the upper bound drops below 0.95 at n = 203.
-        Assert.Equal(103, VerdictCalculator.AdditionalItemsNeeded(92, 100, 0.95, 0.95));
-    }
-
-    [Fact]
-    public void Estimate_gives_up_past_a_million_items()
-    {
-        // 0.9501 vs 0.95 needs roughly (1.96² · 0.95 · 0.05) / 0.0001² ≈ 18 million items.
-        Assert.Null(VerdictCalculator.AdditionalItemsNeeded(9501, 10000, 0.95, 0.95));
+        Assert.Equal(VerdictCalculator.UndecidedAdvice, verdict.Reasons[^1]);
+        Assert.Contains("--until-decided", verdict.Reasons[^1], StringComparison.Ordinal);
+        Assert.DoesNotContain(verdict.Reasons, r => r.Contains("more items", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -121,7 +98,6 @@ public class VerdictCalculatorTests
         FixedSuiteVerdict verdict = Decide(200, 200, new Requirement(0.95, 0.95, null, MaxJoulesPerItem: 5));
 
         Assert.Equal(VerdictKind.Undecided, verdict.Kind);
-        Assert.Null(verdict.AdditionalItemsNeeded);
         Assert.Contains(verdict.Reasons, r => r.StartsWith("energy not measured", StringComparison.Ordinal));
     }
 
