@@ -71,7 +71,8 @@ internal sealed class CompareCommand : AsyncCommand<CompareSettings>
             ? service.ResumeAsync(resume, observer, downloads, cancellationToken)
             : service.StartAsync(
                 new NewRunOptions(settings.Manifest, settings.Tasks, [.. settings.Suites], [], settings.Results,
-                    new ComparisonOptions(settings.Base!, [.. settings.CandidateIds], settings.TopK, reference), settings.ToEnergySettings()),
+                    new ComparisonOptions(settings.Base!, [.. settings.CandidateIds], settings.TopK, reference), settings.ToEnergySettings(),
+                    settings.ToWatchdogOverrides()),
                 observer, downloads, cancellationToken));
 
         SummaryWriter.WriteTables(AnsiConsole.Console, result);

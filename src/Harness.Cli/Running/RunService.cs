@@ -23,6 +23,7 @@ namespace Harness.Cli.Running;
 /// <param name="ModelIds">Empty: every model of the manifest.</param>
 /// <param name="Comparison">Set by <c>harness compare</c>; then the models are its base and candidates.</param>
 /// <param name="Energy">How energy is measured; null: <see cref="EnergySettings.Default"/>.</param>
+/// <param name="Timeouts">CLI deadlines that replace every model's derived (or manifest) ones; null: none.</param>
 internal sealed record NewRunOptions(
     string ManifestPath,
     string TasksDirectory,
@@ -30,7 +31,18 @@ internal sealed record NewRunOptions(
     ImmutableArray<string> ModelIds,
     string ResultsDirectory,
     ComparisonOptions? Comparison = null,
-    EnergySettings? Energy = null);
+    EnergySettings? Energy = null,
+    WatchdogOverrides? Timeouts = null);
+
+/// <summary><c>--item-timeout</c> and <c>--load-timeout</c>: fixed deadlines for every model, over the manifest's.</summary>
+internal sealed record WatchdogOverrides(TimeSpan? ItemTimeout, TimeSpan? LoadTimeout)
+{
+    /// <summary>The entry with these deadlines in place of its own; what run.json records is what the watchdog used.</summary>
+    public ModelEntry Apply(ModelEntry entry) => entry with
+    {
+        Backend = entry.Backend with { ItemTimeout = ItemTimeout ?? entry.Backend.ItemTimeout, LoadTimeout = LoadTimeout ?? entry.Backend.LoadTimeout },
+    };
+}
 
 /// <summary>The energy options of a run, frozen from the command line; all of them go into run.json.</summary>
 /// <param name="ForceEstimate">Use the CPU-time estimate even where a meter could measure.</param>
@@ -70,7 +82,8 @@ internal sealed class RunService(
 
     /// <summary>The CLI's service: llama.cpp in one worker process per model, models resolved through the cache.</summary>
     public static RunService WithWorkers(HttpClient http, Scoring.HarnessScorers scorers) => new(
-        new WorkerProcessBackend(WorkerLaunch.CurrentProcess(), BackendVersions.BackendName),
+        new WorkerProcessBackend(WorkerLaunch.CurrentProcess(), BackendVersions.BackendName, WatchdogSettings.Default, TimeProvider.System,
+            message => Console.Error.WriteLine(message)),
         ModelResolver.Create(http, HarnessCache.FromEnvironment()),
         TimeProvider.System,
         EnergyHardware.ThisMachine(TimeProvider.System),
@@ -96,7 +109,8 @@ internal sealed class RunService(
             modelIds = [comparison.BaseModelId, .. comparison.CandidateModelIds];
         }
 
-        var entries = SelectModels(manifest, modelIds);
+        var timeouts = options.Timeouts ?? new WatchdogOverrides(null, null);
+        var entries = SelectModels(manifest, modelIds).Select(timeouts.Apply).ToImmutableArray();
         var prepared = Prepare(suites);
         var createdAt = timeProvider.GetUtcNow();
         var runId = string.Create(CultureInfo.InvariantCulture, $"{createdAt:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}");
@@ -104,7 +118,7 @@ internal sealed class RunService(
         Directory.CreateDirectory(runDirectory);
 
         var (models, failures) = await ResolveAllAsync(entries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken);
-        var judgeEntries = JudgeEntries(manifest, prepared);
+        var judgeEntries = JudgeEntries(manifest, prepared).Select(timeouts.Apply).ToImmutableArray();
         var (judges, judgeFailures) = await ResolveAllAsync(judgeEntries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken);
         var runManifest = new RunManifest(
             RunManifest.CurrentSchemaVersion, runId, createdAt, manifest.FilePath, manifest.ContentSha256,
@@ -114,7 +128,8 @@ internal sealed class RunService(
             BuildVersions(backend).AddRange(scorers?.VersionsFor(suites) ?? ImmutableSortedDictionary<string, string>.Empty),
             plan,
             PlanEnergy(options.Energy ?? EnergySettings.Default),
-            judgeEntries.IsEmpty ? null : new JudgePlan([.. judges, .. judgeFailures.Select(f => f.Model)]));
+            judgeEntries.IsEmpty ? null : new JudgePlan([.. judges, .. judgeFailures.Select(f => f.Model)]),
+            (backend as WorkerProcessBackend)?.Watchdog);
         await RunManifestFile.WriteAsync(runManifest, runDirectory, cancellationToken);
         return await ExecuteAsync(runDirectory, runManifest, models, failures, judges, prepared, observer, cancellationToken);
     }

@@ -16,7 +16,8 @@ public interface IRunObserver
 
 /// <summary>
 /// Runs each model of a run in turn: load, evaluate the pending items, record the outcome. A model that
-/// cannot load or whose session dies is recorded as failed and the run goes on with the next model.
+/// cannot load, or whose sessions keep dying (see <see cref="ModelSessions"/>), is recorded as failed and the run goes on
+/// with the next model; a single item that ends its session is recorded and the model goes on in a fresh session.
 /// With <paramref name="energy"/>, each model's meters are opened after it loads, the idle baseline is measured
 /// with the model loaded, and every item record carries its energy.
 /// </summary>
@@ -72,7 +73,9 @@ public sealed class RunCoordinator(IModelBackend backend, IRunStore store, TimeP
             done += p.LastItem is null ? 0 : 1;
             observer?.ItemCompleted(p);
         });
-        await using (session.ConfigureAwait(false))
+        // A session lost to one item is replaced by a fresh one (the model reloaded), so the run goes on past a poison item.
+        var sessions = new ModelSessions(session, ct => backend.LoadAsync(model.Entry, model.ResolvedPath, ct));
+        await using (sessions.ConfigureAwait(false))
         {
             await RecordAsync(id, ModelRunStatus.Loaded, session.LoadInfo, PeakOf(session), null).ConfigureAwait(false);
             var (recorder, facts) = await StartEnergyAsync(model, session, cancellationToken).ConfigureAwait(false);
@@ -85,15 +88,15 @@ public sealed class RunCoordinator(IModelBackend backend, IRunStore store, TimeP
 
                 try
                 {
-                    await evaluator.EvaluateAsync(id, session, suites, recorded, counting, cancellationToken, recorder).ConfigureAwait(false);
+                    await evaluator.EvaluateAsync(id, sessions, suites, recorded, counting, cancellationToken, recorder).ConfigureAwait(false);
                 }
                 catch (SessionLostException ex)
                 {
-                    await RecordAsync(id, ModelRunStatus.Crashed, session.LoadInfo, PeakOf(session), ex.Message, Finish(facts, recorder)).ConfigureAwait(false);
+                    await RecordAsync(id, ModelRunStatus.Crashed, session.LoadInfo, PeakOf(sessions), ex.Message, Finish(facts, recorder)).ConfigureAwait(false);
                     return new ModelOutcome(id, ModelRunStatus.Crashed, done, ex.Message);
                 }
 
-                await RecordAsync(id, ModelRunStatus.Completed, session.LoadInfo, PeakOf(session), null, Finish(facts, recorder)).ConfigureAwait(false);
+                await RecordAsync(id, ModelRunStatus.Completed, session.LoadInfo, PeakOf(sessions), null, Finish(facts, recorder)).ConfigureAwait(false);
                 return new ModelOutcome(id, ModelRunStatus.Completed, done, null);
             }
             finally
@@ -150,6 +153,12 @@ public sealed class RunCoordinator(IModelBackend backend, IRunStore store, TimeP
     // Outcome records are written even when the run is being cancelled: they are what a resume reads.
     private Task RecordAsync(string id, ModelRunStatus status, ModelLoadInfo? info, long? peak, string? failure, ModelEnergy? facts = null) =>
         store.RecordModelAsync(new ModelRunRecord(id, status, info, peak, failure, timeProvider.GetUtcNow(), facts), CancellationToken.None);
+
+    // The highest peak of every session the model ran in.
+    private static long? PeakOf(ModelSessions sessions) =>
+        sessions.Current is { } current && current != sessions.First
+            ? Math.Max(PeakOf(sessions.First) ?? 0, PeakOf(current) ?? 0)
+            : PeakOf(sessions.First);
 
     private static long? PeakOf(IModelSession session) =>
         session is IReportsPeakMemory memory ? memory.PeakResidentMemoryBytes : session.LoadInfo.ResidentMemoryAfterLoadBytes;

@@ -13,6 +13,8 @@ namespace Harness.Core.Runs;
 /// <param name="Comparison">Set by <c>harness compare</c>: the base, the candidates and the drift settings.</param>
 /// <param name="Energy">The meters probed and used, the estimate's parameters and the power state at the start.</param>
 /// <param name="Judges">Models named by the suites' <c>judge</c> scorers, resolved with their files and sha256; null when no suite is judged.</param>
+/// <param name="Watchdog">The rules that derived load and request deadlines (a model's fixed deadlines, from the manifest
+/// or the CLI, are in its entry's backend options); null where the backend has no watchdog (in-process backends).</param>
 public sealed record RunManifest(
     int SchemaVersion,
     string RunId,
@@ -25,7 +27,8 @@ public sealed record RunManifest(
     ImmutableSortedDictionary<string, string> Versions,
     ComparisonPlan? Comparison = null,
     EnergyPlan? Energy = null,
-    JudgePlan? Judges = null)
+    JudgePlan? Judges = null,
+    Backends.WatchdogSettings? Watchdog = null)
 {
     public const int CurrentSchemaVersion = 1;
 }
