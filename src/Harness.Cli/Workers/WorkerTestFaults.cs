@@ -41,7 +41,9 @@ internal sealed partial record WorkerTestFaults(string? AbortOn, string? StopOn)
 
         if (AbortOn is { } abort && prompts.Any(p => p.Contains(abort, StringComparison.Ordinal)))
         {
-            Environment.FailFast($"test fault: aborting on a prompt containing '{abort}'");
+            Console.Error.WriteLine($"test fault: abort() on a prompt containing '{abort}'");
+            Console.Error.Flush();
+            Abort();
         }
 
         if (StopOn is { } stop && prompts.Any(p => p.Contains(stop, StringComparison.Ordinal)) && !OperatingSystem.IsWindows())
@@ -51,6 +53,10 @@ internal sealed partial record WorkerTestFaults(string? AbortOn, string? StopOn)
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    // libc's abort(), as a failed GGML_ASSERT calls it: SIGABRT, exit status 134, no managed unwinding.
+    [LibraryImport("libc", EntryPoint = "abort")]
+    private static partial void Abort();
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);

@@ -11,6 +11,12 @@ namespace Harness.Core.Runs;
 /// <param name="reload">Loads a fresh session; null: no second session (a lost session ends the model's run).</param>
 public sealed class ModelSessions(IModelSession first, Func<CancellationToken, Task<IModelSession>>? reload) : IAsyncDisposable
 {
+    private readonly Lock _times = new();
+    private TimeSpan _retiredProcessorTime;
+    private TimeSpan _retiredBusyTime;
+    private TimeSpan _lastProcessorTime;
+    private TimeSpan _lastBusyTime;
+
     /// <summary>Lost sessions in a row, no request answered in between, after which the model is marked crashed:
     /// one poison item takes two (its try and its retry), so the third means every worker dies.</summary>
     public const int MaxConsecutiveLosses = 3;
@@ -80,13 +86,56 @@ public sealed class ModelSessions(IModelSession first, Func<CancellationToken, T
 
     public async ValueTask DisposeAsync() => await DisposeCurrentAsync().ConfigureAwait(false);
 
+    /// <summary>
+    /// CPU time of every worker the model ran in, for the energy estimate: the retired workers' last reading plus the
+    /// live one's, so the count never goes back when a worker is replaced. Null when the sessions do not report it.
+    /// </summary>
+    public IReportsProcessorTime? ProcessorTime => First is IReportsProcessorTime ? new Times(this) : null;
+
+    private (TimeSpan Processor, TimeSpan Busy) ReadTimes()
+    {
+        lock (_times)
+        {
+            if (_current is IReportsProcessorTime live)
+            {
+                try
+                {
+                    _lastProcessorTime = live.TotalProcessorTime;
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+                {
+                    // The worker has exited: its last reading stands.
+                }
+
+                _lastBusyTime = live.BusyTime;
+            }
+
+            return (_retiredProcessorTime + _lastProcessorTime, _retiredBusyTime + _lastBusyTime);
+        }
+    }
+
     private async Task DisposeCurrentAsync()
     {
+        ReadTimes();
+        lock (_times)
+        {
+            _retiredProcessorTime += _lastProcessorTime;
+            _retiredBusyTime += _lastBusyTime;
+            (_lastProcessorTime, _lastBusyTime) = (TimeSpan.Zero, TimeSpan.Zero);
+        }
+
         var session = _current;
         _current = null;
         if (session is not null)
         {
             await session.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    private sealed class Times(ModelSessions sessions) : IReportsProcessorTime
+    {
+        public TimeSpan TotalProcessorTime => sessions.ReadTimes().Processor;
+
+        public TimeSpan BusyTime => sessions.ReadTimes().Busy;
     }
 }

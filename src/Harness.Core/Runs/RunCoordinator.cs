@@ -78,7 +78,7 @@ public sealed class RunCoordinator(IModelBackend backend, IRunStore store, TimeP
         await using (sessions.ConfigureAwait(false))
         {
             await RecordAsync(id, ModelRunStatus.Loaded, session.LoadInfo, PeakOf(session), null).ConfigureAwait(false);
-            var (recorder, facts) = await StartEnergyAsync(model, session, cancellationToken).ConfigureAwait(false);
+            var (recorder, facts) = await StartEnergyAsync(model, MeteredSession.Of(sessions), cancellationToken).ConfigureAwait(false);
             try
             {
                 if (facts is not null)
@@ -162,6 +162,24 @@ public sealed class RunCoordinator(IModelBackend backend, IRunStore store, TimeP
 
     private static long? PeakOf(IModelSession session) =>
         session is IReportsPeakMemory memory ? memory.PeakResidentMemoryBytes : session.LoadInfo.ResidentMemoryAfterLoadBytes;
+
+    /// <summary>What the energy meters see of a model's sessions: the first one's facts, every worker's CPU time.</summary>
+    private sealed class MeteredSession(ModelSessions sessions, IReportsProcessorTime times) : IModelSession, IReportsProcessorTime
+    {
+        public static IModelSession Of(ModelSessions sessions) =>
+            sessions.ProcessorTime is { } times ? new MeteredSession(sessions, times) : sessions.First;
+
+        public ModelLoadInfo LoadInfo => sessions.First.LoadInfo;
+
+        public TimeSpan TotalProcessorTime => times.TotalProcessorTime;
+
+        public TimeSpan BusyTime => times.BusyTime;
+
+        public Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("the meters' view of a session does not generate");
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 
     // Synchronous IProgress: System.Progress<T> posts to the thread pool, which would reorder reports.
     private sealed class Progress(Action<EvaluationProgress> report) : IProgress<EvaluationProgress>
