@@ -1,6 +1,7 @@
 using Harness.Cli.Workers;
 using Harness.Core.Backends;
 using Harness.Core.Runs;
+using Harness.Core.Serialization;
 using Harness.Store.Sqlite;
 
 namespace Harness.IntegrationTests.Cli;
