@@ -8,7 +8,8 @@ namespace Harness.Core.Runs;
 /// after <see cref="MaxConsecutiveLosses"/> losses with no answered request between them, or when a fresh session
 /// cannot be loaded, <see cref="SessionLostException"/> ends the model's run as before.
 /// </summary>
-/// <param name="reload">Loads a fresh session; null: no second session (a lost session ends the model's run).</param>
+/// <param name="reload">Loads a fresh session; null: no second session (a lost session ends the model's run, and the
+/// session stays the caller's to dispose).</param>
 public sealed class ModelSessions(IModelSession first, Func<CancellationToken, Task<IModelSession>>? reload) : IAsyncDisposable
 {
     private readonly Lock _times = new();
@@ -66,16 +67,18 @@ public sealed class ModelSessions(IModelSession first, Func<CancellationToken, T
     /// <summary>A request was answered (or failed on its own): the sessions are not dying one after another.</summary>
     public void Answered() => _consecutiveLosses = 0;
 
-    /// <summary>Records the loss of the current session and disposes it.</summary>
+    /// <summary>Records the loss of the current session and disposes it (where sessions can be renewed).</summary>
     /// <exception cref="SessionLostException">The model is given up on: sessions cannot be renewed, or too many were lost in a row.</exception>
     public async Task LostAsync(SessionLostException lost)
     {
-        await DisposeCurrentAsync().ConfigureAwait(false);
-        _consecutiveLosses++;
+        // Without a way to renew, the session is the caller's (the single-session overload): it disposes it.
         if (reload is null)
         {
             throw lost;
         }
+
+        await DisposeCurrentAsync().ConfigureAwait(false);
+        _consecutiveLosses++;
 
         if (_consecutiveLosses >= MaxConsecutiveLosses)
         {
