@@ -72,7 +72,7 @@ internal sealed class CompareCommand : AsyncCommand<CompareSettings>
             : service.StartAsync(
                 new NewRunOptions(settings.Manifest, settings.Tasks, [.. settings.Suites], [], settings.Results,
                     new ComparisonOptions(settings.Base!, [.. settings.CandidateIds], settings.TopK, reference), settings.ToEnergySettings(),
-                    settings.ToContentionThresholds()),
+                    settings.ToContentionThresholds(), Timeouts: settings.ToWatchdogOverrides()),
                 observer, downloads, cancellationToken));
 
         SummaryWriter.WriteTables(AnsiConsole.Console, result);

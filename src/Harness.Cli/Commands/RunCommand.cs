@@ -65,6 +65,18 @@ internal abstract class PlannedRunSettings : CommandSettings
 
     /// <summary>The contention thresholds, frozen.</summary>
     public ContentionThresholds ToContentionThresholds() => new(BusyOtherCpuPercent / 100, BusyStealPercent / 100);
+    [CommandOption("--item-timeout <SECONDS>")]
+    [Description("Deadline of every request, for every model (overrides the manifest's item_timeout_s). Default: derived per request from its size and the model's measured speed (see docs/architecture.md)")]
+    public double? ItemTimeoutSeconds { get; init; }
+
+    [CommandOption("--load-timeout <SECONDS>")]
+    [Description("Deadline of every model load (overrides the manifest's load_timeout_s). Default: 300 s + 30 s per GiB of model file")]
+    public double? LoadTimeoutSeconds { get; init; }
+
+    /// <summary>The watchdog overrides, frozen.</summary>
+    public WatchdogOverrides ToWatchdogOverrides() => new(
+        ItemTimeoutSeconds is { } item ? TimeSpan.FromSeconds(item) : null,
+        LoadTimeoutSeconds is { } load ? TimeSpan.FromSeconds(load) : null);
 
     /// <summary>The energy options, frozen.</summary>
     public EnergySettings ToEnergySettings() => new(
@@ -85,6 +97,11 @@ internal abstract class PlannedRunSettings : CommandSettings
             return ValidationResult.Error($"--energy must be auto or estimate, got '{Energy}'");
         }
 
+        if ((ItemTimeoutSeconds is { } item && !(item > 0)) || (LoadTimeoutSeconds is { } load && !(load > 0)))
+        {
+            return ValidationResult.Error("--item-timeout and --load-timeout must be a positive number of seconds");
+        }
+
         if (!(WattsPerCore > 0) || GpuBoardWatts is <= 0 || !(IdleBaselineSeconds >= 0) || EnergySampleMs < 1)
         {
             return ValidationResult.Error("--watts-per-core and --gpu-board-watts must be positive, --idle-baseline at least 0 and --energy-sample-ms at least 1");
@@ -103,9 +120,10 @@ internal abstract class PlannedRunSettings : CommandSettings
     /// <param name="ownOptions">Their names, for the message.</param>
     protected ValidationResult ValidateResume(bool plannedElsewhere, string ownOptions)
     {
-        var planned = plannedElsewhere || Suites.Length > 0 || Manifest != "models.manifest" || Tasks != "tasks" || EnergyPlanned;
+        var planned = plannedElsewhere || Suites.Length > 0 || Manifest != "models.manifest" || Tasks != "tasks" || EnergyPlanned
+            || ItemTimeoutSeconds is not null || LoadTimeoutSeconds is not null;
         return Resume is not null && planned
-            ? ValidationResult.Error($"--resume continues the plan stored in run.json; it takes no --models, --suite, --tasks, energy or contention options or {ownOptions}")
+            ? ValidationResult.Error($"--resume continues the plan stored in run.json; it takes no --models, --suite, --tasks, energy or contention options, timeouts or {ownOptions}")
             : ValidateEnergy();
     }
 }
@@ -152,7 +170,7 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
             : service.StartAsync(
                 new NewRunOptions(settings.Manifest, settings.Tasks, [.. settings.Suites], [.. settings.Models], settings.Results,
                     Energy: settings.ToEnergySettings(), Contention: settings.ToContentionThresholds(),
-                    UntilDecided: settings.UntilDecided, OrderSeed: settings.OrderSeed),
+                    UntilDecided: settings.UntilDecided, OrderSeed: settings.OrderSeed, Timeouts: settings.ToWatchdogOverrides()),
                 observer, downloads, cancellationToken));
 
         if (settings.Json)

@@ -27,6 +27,7 @@ namespace Harness.Cli.Running;
 /// <param name="Contention">When the machine counts as busy; null: <see cref="ContentionThresholds.Default"/>.</param>
 /// <param name="UntilDecided">Every fixed suite stops as soon as its sequential verdict decides (<c>--until-decided</c>).</param>
 /// <param name="OrderSeed">Seed of the sequential item order; null draws one (it is recorded in run.json either way).</param>
+/// <param name="Timeouts">CLI deadlines that replace every model's derived (or manifest) ones; null: none.</param>
 internal sealed record NewRunOptions(
     string ManifestPath,
     string TasksDirectory,
@@ -37,7 +38,18 @@ internal sealed record NewRunOptions(
     EnergySettings? Energy = null,
     ContentionThresholds? Contention = null,
     bool UntilDecided = false,
-    int? OrderSeed = null);
+    int? OrderSeed = null,
+    WatchdogOverrides? Timeouts = null);
+
+/// <summary><c>--item-timeout</c> and <c>--load-timeout</c>: fixed deadlines for every model, over the manifest's.</summary>
+internal sealed record WatchdogOverrides(TimeSpan? ItemTimeout, TimeSpan? LoadTimeout)
+{
+    /// <summary>The entry with these deadlines in place of its own; what run.json records is what the watchdog used.</summary>
+    public ModelEntry Apply(ModelEntry entry) => entry with
+    {
+        Backend = entry.Backend with { ItemTimeout = ItemTimeout ?? entry.Backend.ItemTimeout, LoadTimeout = LoadTimeout ?? entry.Backend.LoadTimeout },
+    };
+}
 
 /// <summary>The energy options of a run, frozen from the command line; all of them go into run.json.</summary>
 /// <param name="ForceEstimate">Use the CPU-time estimate even where a meter could measure.</param>
@@ -80,7 +92,8 @@ internal sealed class RunService(
 
     /// <summary>The CLI's service: llama.cpp in one worker process per model, models resolved through the cache.</summary>
     public static RunService WithWorkers(HttpClient http, Scoring.HarnessScorers scorers) => new(
-        new WorkerProcessBackend(WorkerLaunch.CurrentProcess(), BackendVersions.BackendName),
+        new WorkerProcessBackend(WorkerLaunch.CurrentProcess(), BackendVersions.BackendName, WatchdogSettings.Default, TimeProvider.System,
+            message => Console.Error.WriteLine(message)),
         ModelResolver.Create(http, HarnessCache.FromEnvironment()),
         TimeProvider.System,
         EnergyHardware.ThisMachine(TimeProvider.System),
@@ -106,7 +119,8 @@ internal sealed class RunService(
             modelIds = [comparison.BaseModelId, .. comparison.CandidateModelIds];
         }
 
-        var entries = SelectModels(manifest, modelIds);
+        var timeouts = options.Timeouts ?? new WatchdogOverrides(null, null);
+        var entries = SelectModels(manifest, modelIds).Select(timeouts.Apply).ToImmutableArray();
         var sequential = PlanSequential(suites, options);
         var prepared = Prepare(suites, sequential);
         var createdAt = timeProvider.GetUtcNow();
@@ -116,7 +130,7 @@ internal sealed class RunService(
         using var folderLock = RunFolderLock.Acquire(runDirectory);
 
         var (models, failures) = await ResolveAllAsync(entries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken);
-        var judgeEntries = JudgeEntries(manifest, prepared);
+        var judgeEntries = JudgeEntries(manifest, prepared).Select(timeouts.Apply).ToImmutableArray();
         var (judges, judgeFailures) = await ResolveAllAsync(judgeEntries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken);
         var runManifest = new RunManifest(
             RunManifest.CurrentSchemaVersion, runId, createdAt, manifest.FilePath, manifest.ContentSha256,
@@ -128,7 +142,8 @@ internal sealed class RunService(
             PlanEnergy(options.Energy ?? EnergySettings.Default),
             judgeEntries.IsEmpty ? null : new JudgePlan([.. judges, .. judgeFailures.Select(f => f.Model)]),
             energy.Contention is { } probe ? new ContentionPlan(probe.Source, EnergyHardware.ContentionSampleInterval, options.Contention ?? ContentionThresholds.Default) : null,
-            sequential);
+            sequential,
+            (backend as WorkerProcessBackend)?.Watchdog);
         await RunManifestFile.WriteAsync(runManifest, runDirectory, cancellationToken);
         return await ExecuteAsync(runDirectory, runManifest, models, failures, judges, prepared, observer, cancellationToken);
     }

@@ -13,7 +13,7 @@ internal static class WorkerCommandRunner
         await using (output.ConfigureAwait(false))
         {
             var input = Console.OpenStandardInput();
-            return await new WorkerHost(backend).RunAsync(input, output, cancellationToken).ConfigureAwait(false);
+            return await new WorkerHost(backend, WorkerTestFaults.FromEnvironment()).RunAsync(input, output, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -8,7 +8,7 @@ namespace Harness.Cli.Workers;
 /// The worker side: loads one model and answers requests until its input closes. Runs in its own process so a
 /// native abort inside llama.cpp takes down only this model's run.
 /// </summary>
-internal sealed class WorkerHost(IModelBackend backend)
+internal sealed class WorkerHost(IModelBackend backend, WorkerTestFaults? faults = null)
 {
     public async Task<int> RunAsync(Stream input, Stream output, CancellationToken cancellationToken)
     {
@@ -31,13 +31,15 @@ internal sealed class WorkerHost(IModelBackend backend)
                     continue;
                 }
 
+                faults?.Apply(request);
                 if (request is { Kind: WorkerRequestKind.GenerateBatch, Batch: { } batch } && session is IBatchedTextGenerator batched)
                 {
-                    await StreamBatchAsync(batched, batch, writer, cancellationToken).ConfigureAwait(false);
+                    await StreamBatchAsync(request.Id, batched, batch, writer, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
                 var response = await HandleAsync(request, session, s => session = s, cancellationToken).ConfigureAwait(false);
+                response = response with { RequestId = request.Id };
                 await writer.WriteLineAsync(WorkerJson.Serialize(response).AsMemory(), cancellationToken).ConfigureAwait(false);
             }
 
@@ -54,14 +56,14 @@ internal sealed class WorkerHost(IModelBackend backend)
 
     /// <summary>One line per finished request as it finishes, then the closing line (or an error line).</summary>
     private static async Task StreamBatchAsync(
-        IBatchedTextGenerator batched, IReadOnlyList<GenerationRequest> batch, StreamWriter writer, CancellationToken cancellationToken)
+        long requestId, IBatchedTextGenerator batched, IReadOnlyList<GenerationRequest> batch, StreamWriter writer, CancellationToken cancellationToken)
     {
         WorkerResponse last;
         try
         {
             await foreach (var item in batched.GenerateBatchAsync(batch, cancellationToken).ConfigureAwait(false))
             {
-                var line = WorkerJson.Serialize(new WorkerResponse(true, BatchItem: item));
+                var line = WorkerJson.Serialize(new WorkerResponse(true, BatchItem: item, RequestId: requestId));
                 await writer.WriteLineAsync(line.AsMemory(), cancellationToken).ConfigureAwait(false);
             }
 
@@ -72,7 +74,7 @@ internal sealed class WorkerHost(IModelBackend backend)
             last = Error(WorkerErrorKind.Backend, ex.Message) with { FailureKind = ex.Kind };
         }
 
-        await writer.WriteLineAsync(WorkerJson.Serialize(last).AsMemory(), cancellationToken).ConfigureAwait(false);
+        await writer.WriteLineAsync(WorkerJson.Serialize(last with { RequestId = requestId }).AsMemory(), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<WorkerResponse> HandleAsync(
@@ -85,7 +87,7 @@ internal sealed class WorkerHost(IModelBackend backend)
                 case WorkerRequestKind.Load when session is null && request.Model is not null && request.ModelPath is not null:
                     var newSession = await backend.LoadAsync(request.Model, request.ModelPath, cancellationToken).ConfigureAwait(false);
                     loaded(newSession);
-                    return new WorkerResponse(true, Loaded: newSession.LoadInfo, PeakResidentMemoryBytes: PeakRss());
+                    return new WorkerResponse(true, Loaded: newSession.LoadInfo, PeakResidentMemoryBytes: PeakRss(), Abilities: SessionAbilities.Of(newSession));
                 case WorkerRequestKind.Generate when session is not null && request.Generate is not null:
                     var generated = await session.GenerateAsync(request.Generate, cancellationToken).ConfigureAwait(false);
                     return new WorkerResponse(true, Generated: generated, PeakResidentMemoryBytes: PeakRss());

@@ -86,7 +86,20 @@ public sealed class BackendException(string message, Exception? inner = null, It
 }
 
 /// <summary>
-/// The session itself is gone (its worker process died: a native abort, an out-of-memory kill). No further
-/// request can succeed; the model's run ends with a recorded failure while other models go on.
+/// The session itself is gone (its worker process died: a native abort, an out-of-memory kill, or the watchdog killed
+/// it past its deadline). No further request can succeed on it; the evaluator records the item and goes on in a fresh
+/// session where the backend can load one, else the model's run ends with a recorded failure while other models go on.
 /// </summary>
-public sealed class SessionLostException(string message, Exception? inner = null) : Exception(message, inner);
+/// <param name="kind"><see cref="ItemFailureKind.WorkerCrash"/> for a worker that died, <see cref="ItemFailureKind.Timeout"/>
+/// for one killed by the watchdog.</param>
+public sealed class SessionLostException(string message, Exception? inner = null, ItemFailureKind kind = ItemFailureKind.WorkerCrash)
+    : Exception(message, inner)
+{
+    public SessionLostException(string message, ItemFailureKind kind)
+        : this(message, null, kind)
+    {
+    }
+
+    /// <summary>Why the session ended: <see cref="ItemFailureKind.WorkerCrash"/> or <see cref="ItemFailureKind.Timeout"/>.</summary>
+    public ItemFailureKind Kind { get; } = kind;
+}

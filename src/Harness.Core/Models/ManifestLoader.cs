@@ -25,7 +25,7 @@ public sealed partial class ManifestLoader
 
     private static readonly string[] TopLevelKeys = ["version", "defaults", "models"];
     private static readonly string[] ModelKeys = ["id", "path", "url", "sha256", "format", "description", "backend", "metadata"];
-    private static readonly string[] BackendKeys = ["context_size", "threads", "batch_size", "gpu_layers", "chat_template", "parallel"];
+    private static readonly string[] BackendKeys = ["context_size", "threads", "batch_size", "gpu_layers", "chat_template", "parallel", "item_timeout_s", "load_timeout_s"];
 
     private readonly BackendOptions builtInDefaults;
 
@@ -269,7 +269,9 @@ public sealed partial class ManifestLoader
             backend.GpuLayers ?? defaults.GpuLayers ?? builtInDefaults.GpuLayers,
             backend.ChatTemplate ?? defaults.ChatTemplate ?? builtInDefaults.ChatTemplate,
             backend.Parallel.HasValue ? NullIfAuto(backend.Parallel.Value)
-                : defaults.Parallel.HasValue ? NullIfAuto(defaults.Parallel.Value) : builtInDefaults.ParallelSequences);
+                : defaults.Parallel.HasValue ? NullIfAuto(defaults.Parallel.Value) : builtInDefaults.ParallelSequences,
+            Seconds(backend.ItemTimeoutSeconds ?? defaults.ItemTimeoutSeconds) ?? builtInDefaults.ItemTimeout,
+            Seconds(backend.LoadTimeoutSeconds ?? defaults.LoadTimeoutSeconds) ?? builtInDefaults.LoadTimeout);
 
         return new ModelEntry(id, format.Value, new ModelSource(path, url, sha256), effective, description, metadata, checked((int)line));
     }
@@ -326,8 +328,12 @@ public sealed partial class ManifestLoader
             ReadBoundedInt(keys, "batch_size", label, minimum: 1, problems),
             ReadBoundedInt(keys, "gpu_layers", label, minimum: 0, problems),
             ReadChatTemplate(keys, label, problems),
-            ReadParallel(keys, label, problems));
+            ReadParallel(keys, label, problems),
+            ReadBoundedInt(keys, "item_timeout_s", label, minimum: 1, problems),
+            ReadBoundedInt(keys, "load_timeout_s", label, minimum: 1, problems));
     }
+
+    private static TimeSpan? Seconds(int? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : null;
 
     // 0 stands for "auto" between parsing and the effective options, where it becomes null.
     private static int? NullIfAuto(int parallel) => parallel == 0 ? null : parallel;
@@ -456,7 +462,9 @@ public sealed partial class ManifestLoader
     private static partial Regex Sha256Pattern();
 
     /// <param name="Parallel">0: <c>auto</c> written out; null: not given.</param>
-    private sealed record PartialBackend(int? ContextSize, int? Threads, int? BatchSize, int? GpuLayers, ChatTemplateMode? ChatTemplate, int? Parallel)
+    private sealed record PartialBackend(
+        int? ContextSize, int? Threads, int? BatchSize, int? GpuLayers, ChatTemplateMode? ChatTemplate, int? Parallel,
+        int? ItemTimeoutSeconds = null, int? LoadTimeoutSeconds = null)
     {
         public static PartialBackend Empty { get; } = new(null, null, null, null, null, null);
     }

@@ -17,13 +17,18 @@ public enum ChatTemplateMode { Auto, None }
 /// <param name="ParallelSequences">Most sequences decoded together in one batch (continuous batching), each with its own
 /// <paramref name="ContextSize"/>; null: chosen by the backend from its KV-cache budget. Never changes a score: batched
 /// results equal single-stream ones (tested), only time per item and throughput differ.</param>
+/// <param name="ItemTimeout">Fixed deadline of every request (manifest <c>item_timeout_s</c>, CLI <c>--item-timeout</c>);
+/// null: derived from the request and the model's measured speed (see <see cref="Backends.WatchdogSettings"/>).</param>
+/// <param name="LoadTimeout">Fixed deadline of a load (<c>load_timeout_s</c>, <c>--load-timeout</c>); null: derived from the file size.</param>
 public sealed record BackendOptions(
     int ContextSize,
     int Threads,
     int BatchSize,
     int GpuLayers,
     ChatTemplateMode ChatTemplate,
-    int? ParallelSequences = null);
+    int? ParallelSequences = null,
+    TimeSpan? ItemTimeout = null,
+    TimeSpan? LoadTimeout = null);
 
 /// <summary>Where a model's bytes come from: a local path (relative to the manifest) or an http(s) URL with its sha256.</summary>
 public sealed record ModelSource(string? Path, Uri? Url, string? Sha256);

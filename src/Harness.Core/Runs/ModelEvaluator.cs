@@ -41,12 +41,36 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
         EnergyRecorder? energy = null,
         IReadOnlyCollection<ItemRecord>? recordedItems = null)
     {
+        // One session and no way to renew it: the first lost session ends the model's run, as it always did.
+        var sessions = new ModelSessions(session, reload: null);
+        await EvaluateAsync(modelId, sessions, suites, recorded, progress, cancellationToken, energy, recordedItems).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Like the single-session overload, but an item whose request ends its session (a crash, or the watchdog's kill)
+    /// is recorded instead of ending the model's run: a crash is retried once in a fresh session and recorded as
+    /// <see cref="ItemFailureKind.WorkerCrash"/> when it ends that one too; a timeout is recorded at once as
+    /// <see cref="ItemFailureKind.Timeout"/> (its deadline was already generous, and a retry would double a hang's cost).
+    /// A batch that loses its session leaves the rest of its suite to run one item at a time, so the item that ends
+    /// a worker is found.
+    /// </summary>
+    /// <exception cref="SessionLostException">The model is given up on (see <see cref="ModelSessions"/>); items recorded so far stay recorded.</exception>
+    public async Task EvaluateAsync(
+        string modelId,
+        ModelSessions sessions,
+        IReadOnlyList<PreparedSuite> suites,
+        IReadOnlySet<ItemKey> recorded,
+        IProgress<EvaluationProgress>? progress,
+        CancellationToken cancellationToken,
+        EnergyRecorder? energy = null,
+        IReadOnlyCollection<ItemRecord>? recordedItems = null)
+    {
         foreach (var prepared in suites)
         {
             var suite = prepared.Suite;
             if (prepared.SequentialOrder is { } order && suite.Requirement is { } requirement)
             {
-                await EvaluateSequentialAsync(modelId, session, prepared, order, requirement, recordedItems ?? [], progress, energy, cancellationToken)
+                await EvaluateSequentialAsync(modelId, sessions, prepared, order, requirement, recordedItems ?? [], progress, energy, cancellationToken)
                     .ConfigureAwait(false);
                 continue;
             }
@@ -54,19 +78,34 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
             var pending = suite.Items.Where(i => !recorded.Contains(new ItemKey(modelId, suite.Name, i.Id))).ToList();
             var completed = suite.Items.Length - pending.Count;
             progress?.Report(new EvaluationProgress(modelId, suite.Name, completed, suite.Items.Length, null));
+            if (pending.Count == 0)
+            {
+                continue;
+            }
+
+            var session = await sessions.GetAsync(cancellationToken).ConfigureAwait(false);
             if (UsesBatching(session, suite))
             {
-                await EvaluateBatchedAsync(modelId, (IBatchedTextGenerator)session, prepared, pending, completed, progress, energy, cancellationToken)
-                    .ConfigureAwait(false);
-                continue;
+                var done = new HashSet<string>(StringComparer.Ordinal);
+                try
+                {
+                    await EvaluateBatchedAsync(modelId, (IBatchedTextGenerator)session, prepared, pending, completed, done, progress, energy, cancellationToken)
+                        .ConfigureAwait(false);
+                    sessions.Answered();
+                    continue;
+                }
+                catch (SessionLostException lost)
+                {
+                    await sessions.LostAsync(lost).ConfigureAwait(false);
+                    completed += done.Count;
+                    pending = [.. pending.Where(i => !done.Contains(i.Id))];
+                }
             }
 
             foreach (var item in pending)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var start = TryMark(energy);
-                var record = await EvaluateItemAsync(modelId, session, prepared, item, cancellationToken).ConfigureAwait(false);
-                record = record with { Energy = Measure(energy, start, EnergyAttribution.Exclusive, GenerationPhase(record)) };
+                var record = await EvaluateWithRetryAsync(modelId, sessions, prepared, item, energy, cancellationToken).ConfigureAwait(false);
                 await store.AppendItemAsync(record, cancellationToken).ConfigureAwait(false);
                 completed++;
                 progress?.Report(new EvaluationProgress(modelId, suite.Name, completed, suite.Items.Length, record));
@@ -110,7 +149,7 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
     // exactly where the order and the records say it stands. Each wave is the next items in order without a record.
     private async Task EvaluateSequentialAsync(
         string modelId,
-        IModelSession session,
+        ModelSessions sessions,
         PreparedSuite prepared,
         ImmutableArray<string> order,
         Requirement requirement,
@@ -135,10 +174,12 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
 
         Advance();
         progress?.Report(new EvaluationProgress(modelId, suite.Name, own.Count, suite.Items.Length, null));
-        var batched = UsesBatching(session, suite);
-        var width = batched ? ((IBatchedTextGenerator)session).ParallelSequences : 1;
+        // As in a full suite, a batch that loses its worker leaves the rest to run one item at a time in a fresh one.
+        var batched = UsesBatching(await sessions.GetAsync(cancellationToken).ConfigureAwait(false), suite);
         while (!state.Decided)
         {
+            var session = await sessions.GetAsync(cancellationToken).ConfigureAwait(false);
+            var width = batched ? ((IBatchedTextGenerator)session).ParallelSequences : 1;
             var wave = order.Skip(position).Where(id => !own.ContainsKey(id)).Take(width).Select(id => itemsById[id]).ToList();
             if (wave.Count == 0)
             {
@@ -147,15 +188,23 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
 
             if (batched)
             {
-                await EvaluateBatchedAsync(modelId, (IBatchedTextGenerator)session, prepared, wave, own.Count, progress, energy, cancellationToken,
-                    record => own[record.Key.ItemId] = record).ConfigureAwait(false);
+                var done = new HashSet<string>(StringComparer.Ordinal);
+                try
+                {
+                    await EvaluateBatchedAsync(modelId, (IBatchedTextGenerator)session, prepared, wave, own.Count, done, progress, energy, cancellationToken,
+                        record => own[record.Key.ItemId] = record).ConfigureAwait(false);
+                    sessions.Answered();
+                }
+                catch (SessionLostException lost)
+                {
+                    await sessions.LostAsync(lost).ConfigureAwait(false);
+                    batched = false;
+                }
             }
             else
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var start = TryMark(energy);
-                var record = await EvaluateItemAsync(modelId, session, prepared, wave[0], cancellationToken).ConfigureAwait(false);
-                record = record with { Energy = Measure(energy, start, EnergyAttribution.Exclusive, GenerationPhase(record)) };
+                var record = await EvaluateWithRetryAsync(modelId, sessions, prepared, wave[0], energy, cancellationToken).ConfigureAwait(false);
                 await store.AppendItemAsync(record, cancellationToken).ConfigureAwait(false);
                 own[record.Key.ItemId] = record;
                 progress?.Report(new EvaluationProgress(modelId, suite.Name, own.Count, suite.Items.Length, record));
@@ -168,6 +217,46 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
         {
             // Decided before the suite ran out: the items still unrun are not owed, so progress ends here.
             progress?.Report(new EvaluationProgress(modelId, suite.Name, own.Count, own.Count, null));
+        }
+    }
+
+    /// <summary>Tries per item when its request ends the worker by crashing; a timeout is never retried.</summary>
+    public const int TriesPerCrashingItem = 2;
+
+    private async Task<ItemRecord> EvaluateWithRetryAsync(
+        string modelId, ModelSessions sessions, PreparedSuite prepared, SuiteItem item, EnergyRecorder? energy, CancellationToken cancellationToken)
+    {
+        var crashes = new List<string>();
+        while (true)
+        {
+            var session = await sessions.GetAsync(cancellationToken).ConfigureAwait(false);
+            var start = TryMark(energy);
+            var started = timeProvider.GetTimestamp();
+            try
+            {
+                var record = await EvaluateItemAsync(modelId, session, prepared, item, cancellationToken).ConfigureAwait(false);
+                sessions.Answered();
+                return record with { Energy = Measure(energy, start, EnergyAttribution.Exclusive, GenerationPhase(record)) };
+            }
+            catch (SessionLostException lost)
+            {
+                var elapsed = timeProvider.GetElapsedTime(started);
+                // Throws when the model is given up on; the item then stays unrecorded and a resume tries it again.
+                await sessions.LostAsync(lost).ConfigureAwait(false);
+                crashes.Add(lost.Message);
+                if (lost.Kind == ItemFailureKind.Timeout || crashes.Count >= TriesPerCrashingItem)
+                {
+                    var key = new ItemKey(modelId, prepared.Suite.Name, item.Id);
+                    var error = crashes.Count == 1
+                        ? lost.Message
+                        : $"the item ended its worker on each of {crashes.Count} tries: {string.Join(" | then: ", crashes)}";
+                    var failed = FailedRecord(key, PromptRenderer.Render(prepared.Suite, item), error, lost.Kind);
+                    return failed with
+                    {
+                        Metrics = failed.Metrics with { Timings = new RequestTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, elapsed) },
+                    };
+                }
+            }
         }
     }
 
@@ -184,6 +273,7 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
         PreparedSuite prepared,
         List<SuiteItem> pending,
         int completed,
+        HashSet<string> done,
         IProgress<EvaluationProgress>? progress,
         EnergyRecorder? energy,
         CancellationToken cancellationToken,
@@ -207,6 +297,7 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
             previous = now;
             await store.AppendItemAsync(record, cancellationToken).ConfigureAwait(false);
             recorded?.Invoke(record);
+            done.Add(item.Id);
             completed++;
             progress?.Report(new EvaluationProgress(modelId, suite.Name, completed, suite.Items.Length, record));
         }

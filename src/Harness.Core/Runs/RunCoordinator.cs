@@ -17,7 +17,8 @@ public interface IRunObserver
 
 /// <summary>
 /// Runs each model of a run in turn: load, evaluate the pending items, record the outcome. A model that
-/// cannot load or whose session dies is recorded as failed and the run goes on with the next model.
+/// cannot load, or whose sessions keep dying (see <see cref="ModelSessions"/>), is recorded as failed and the run goes on
+/// with the next model; a single item that ends its session is recorded and the model goes on in a fresh session.
 /// With <paramref name="energy"/>, each model's meters are opened after it loads, the idle baseline is measured
 /// with the model loaded, and every item record carries its energy. With <paramref name="contention"/>, the machine's
 /// contention over each model's items is recorded with the model's outcome.
@@ -88,10 +89,13 @@ public sealed class RunCoordinator(
             done += p.LastItem is null ? 0 : 1;
             observer?.ItemCompleted(p);
         });
-        await using (session.ConfigureAwait(false))
+        // A session lost to one item is replaced by a fresh one (the model reloaded), so the run goes on past a poison item.
+        var sessions = new ModelSessions(session, ct => backend.LoadAsync(model.Entry, model.ResolvedPath, ct));
+        await using (sessions.ConfigureAwait(false))
         {
             await RecordAsync(id, ModelRunStatus.Loaded, session.LoadInfo, PeakOf(session), null).ConfigureAwait(false);
-            var (recorder, facts) = await StartEnergyAsync(model, session, cancellationToken).ConfigureAwait(false);
+            var metered = MeteredSession.Of(sessions);
+            var (recorder, facts) = await StartEnergyAsync(model, metered, cancellationToken).ConfigureAwait(false);
             ContentionRecorder? busy = null;
             try
             {
@@ -101,18 +105,18 @@ public sealed class RunCoordinator(
                 }
 
                 // After the idle baseline: the window is the items' own, where timings are taken.
-                busy = StartContention(session);
+                busy = StartContention(metered);
                 try
                 {
-                    await evaluator.EvaluateAsync(id, session, suites, recorded, counting, cancellationToken, recorder, records).ConfigureAwait(false);
+                    await evaluator.EvaluateAsync(id, sessions, suites, recorded, counting, cancellationToken, recorder, records).ConfigureAwait(false);
                 }
                 catch (SessionLostException ex)
                 {
-                    await RecordAsync(id, ModelRunStatus.Crashed, session.LoadInfo, PeakOf(session), ex.Message, Finish(facts, recorder), busy?.Finish()).ConfigureAwait(false);
+                    await RecordAsync(id, ModelRunStatus.Crashed, session.LoadInfo, PeakOf(sessions), ex.Message, Finish(facts, recorder), busy?.Finish()).ConfigureAwait(false);
                     return new ModelOutcome(id, ModelRunStatus.Crashed, done, ex.Message);
                 }
 
-                await RecordAsync(id, ModelRunStatus.Completed, session.LoadInfo, PeakOf(session), null, Finish(facts, recorder), busy?.Finish()).ConfigureAwait(false);
+                await RecordAsync(id, ModelRunStatus.Completed, session.LoadInfo, PeakOf(sessions), null, Finish(facts, recorder), busy?.Finish()).ConfigureAwait(false);
                 return new ModelOutcome(id, ModelRunStatus.Completed, done, null);
             }
             finally
@@ -196,8 +200,32 @@ public sealed class RunCoordinator(
         string id, ModelRunStatus status, ModelLoadInfo? info, long? peak, string? failure, ModelEnergy? facts = null, ModelContention? busy = null) =>
         store.RecordModelAsync(new ModelRunRecord(id, status, info, peak, failure, timeProvider.GetUtcNow(), facts, busy), CancellationToken.None);
 
+    // The highest peak of every session the model ran in.
+    private static long? PeakOf(ModelSessions sessions) =>
+        sessions.Current is { } current && current != sessions.First
+            ? Math.Max(PeakOf(sessions.First) ?? 0, PeakOf(current) ?? 0)
+            : PeakOf(sessions.First);
+
     private static long? PeakOf(IModelSession session) =>
         session is IReportsPeakMemory memory ? memory.PeakResidentMemoryBytes : session.LoadInfo.ResidentMemoryAfterLoadBytes;
+
+    /// <summary>What the energy meters see of a model's sessions: the first one's facts, every worker's CPU time.</summary>
+    private sealed class MeteredSession(ModelSessions sessions, IReportsProcessorTime times) : IModelSession, IReportsProcessorTime
+    {
+        public static IModelSession Of(ModelSessions sessions) =>
+            sessions.ProcessorTime is { } times ? new MeteredSession(sessions, times) : sessions.First;
+
+        public ModelLoadInfo LoadInfo => sessions.First.LoadInfo;
+
+        public TimeSpan TotalProcessorTime => times.TotalProcessorTime;
+
+        public TimeSpan BusyTime => times.BusyTime;
+
+        public Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("the meters' view of a session does not generate");
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 
     // Synchronous IProgress: System.Progress<T> posts to the thread pool, which would reorder reports.
     private sealed class Progress(Action<EvaluationProgress> report) : IProgress<EvaluationProgress>

@@ -17,6 +17,8 @@ namespace Harness.Core.Runs;
 /// undecided; null for runs planned before it was recorded.</param>
 /// <param name="Judges">Models named by the suites' <c>judge</c> scorers, resolved with their files and sha256; null when no suite is judged.</param>
 /// <param name="Sequential">The suites evaluated until decided and the seed of their item order; null: every suite runs in full.</param>
+/// <param name="Watchdog">The rules that derived load and request deadlines (a model's fixed deadlines, from the manifest
+/// or the CLI, are in its entry's backend options); null where the backend has no watchdog (in-process backends).</param>
 public sealed record RunManifest(
     int SchemaVersion,
     string RunId,
@@ -31,7 +33,8 @@ public sealed record RunManifest(
     EnergyPlan? Energy = null,
     JudgePlan? Judges = null,
     ContentionPlan? Contention = null,
-    SequentialPlan? Sequential = null)
+    SequentialPlan? Sequential = null,
+    Backends.WatchdogSettings? Watchdog = null)
 {
     public const int CurrentSchemaVersion = 1;
 }

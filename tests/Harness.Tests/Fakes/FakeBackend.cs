@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Harness.Core.Backends;
 using Harness.Core.Models;
+using Harness.Core.Runs;
 
 namespace Harness.Tests.Fakes;
 
@@ -19,6 +20,15 @@ internal sealed class FakeBackend(Func<RenderedPrompt, string> answer) : IModelB
     /// <summary>Model id -> number of successful requests after which the session is lost.</summary>
     public Dictionary<string, int> LoseSessionAfter { get; } = [];
 
+    /// <summary>Model id -> requests answered across all its sessions after which every session is lost (a model that kills every worker).</summary>
+    public Dictionary<string, int> KillEveryWorkerAfter { get; } = [];
+
+    /// <summary>Prompt (plain text) -> how many of its requests lose their session (a poison item); int.MaxValue: all.</summary>
+    public Dictionary<string, int> CrashOnPrompt { get; } = [];
+
+    /// <summary>Prompts whose request loses its session as the watchdog's kill does (kind timeout).</summary>
+    public HashSet<string> HangOnPrompt { get; } = [];
+
     /// <summary>Prompts (plain text) whose request fails with a backend error.</summary>
     public HashSet<string> FailOnPrompt { get; } = [];
 
@@ -32,6 +42,10 @@ internal sealed class FakeBackend(Func<RenderedPrompt, string> answer) : IModelB
     public Func<string, int, double[]> Distribution { get; init; } = (_, _) => [0.4, 0.3, 0.2, 0.1];
 
     public int Loads { get; private set; }
+
+    private readonly Dictionary<string, int> _answered = [];
+
+    private int AnsweredBy(string modelId) => _answered.GetValueOrDefault(modelId);
 
     public int Requests { get; private set; }
 
@@ -102,8 +116,25 @@ internal sealed class FakeBackend(Func<RenderedPrompt, string> answer) : IModelB
                 throw new SessionLostException($"model '{modelId}': worker process aborted (SIGABRT, exit 134)");
             }
 
+            if (backend.KillEveryWorkerAfter.TryGetValue(modelId, out var total) && backend.AnsweredBy(modelId) >= total)
+            {
+                throw new SessionLostException($"model '{modelId}': worker process was killed (SIGKILL, exit 137)");
+            }
+
+            if (backend.CrashOnPrompt.TryGetValue(prompt.PlainText, out var crashes) && crashes > 0)
+            {
+                backend.CrashOnPrompt[prompt.PlainText] = crashes == int.MaxValue ? crashes : crashes - 1;
+                throw new SessionLostException($"model '{modelId}': worker process aborted (SIGABRT, exit 134); its last output: GGML_ASSERT on '{prompt.PlainText}'");
+            }
+
+            if (backend.HangOnPrompt.Contains(prompt.PlainText))
+            {
+                throw new SessionLostException($"model '{modelId}': timeout after 2 s (deadline 2 s from the item timeout set for this model)", ItemFailureKind.Timeout);
+            }
+
             _served++;
             backend.Requests++;
+            backend._answered[modelId] = backend.AnsweredBy(modelId) + 1;
             if (backend.FailOnPrompt.Contains(prompt.PlainText))
             {
                 throw new BackendException($"model '{modelId}' produced non-finite logits");

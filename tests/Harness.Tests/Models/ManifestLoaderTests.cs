@@ -94,6 +94,24 @@ public sealed class ManifestLoaderTests : IDisposable
         Assert.Null(manifest.Models[1].Backend.ParallelSequences);
     }
 
+    [Fact]
+    public void Timeouts_are_derived_unless_the_defaults_or_the_model_fix_them_in_seconds()
+    {
+        var manifest = loader.Parse(
+            "version: 1\ndefaults:\n  item_timeout_s: 900\nmodels:\n  - id: a\n    path: a.gguf\n  - id: b\n    path: b.gguf\n    backend:\n      item_timeout_s: 30\n      load_timeout_s: 1200\n",
+            Path.Combine(folder.Path, "m.manifest"));
+
+        Assert.Equal(TimeSpan.FromSeconds(900), manifest.Models[0].Backend.ItemTimeout);
+        Assert.Null(manifest.Models[0].Backend.LoadTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), manifest.Models[1].Backend.ItemTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(1200), manifest.Models[1].Backend.LoadTimeout);
+
+        var error = Assert.Throws<InputFileException>(() => loader.Parse(
+            "version: 1\nmodels:\n  - id: a\n    path: a.gguf\n    backend:\n      item_timeout_s: 0\n", Path.Combine(folder.Path, "m.manifest")));
+        Assert.Equal(6, error.Line);
+        Assert.Contains("'item_timeout_s' must be positive, got 0", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("0", "'parallel' must be positive, got 0")]
     [InlineData("many", "'parallel' must be 'auto' or a positive integer, got 'many'")]

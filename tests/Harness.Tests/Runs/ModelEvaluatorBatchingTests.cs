@@ -11,7 +11,8 @@ namespace Harness.Tests.Runs;
 public sealed class ModelEvaluatorBatchingTests
 {
     /// <summary>Answers a+b correctly, except item "2+3=" which fails; batches finish in reverse order.</summary>
-    private sealed class ReversingBatchSession(int parallel) : IModelSession, IBatchedTextGenerator
+    /// <param name="loseAfter">Lose the session (a worker that died) after this many answers of a batch; null: never.</param>
+    private sealed class ReversingBatchSession(int parallel, int? loseAfter = null) : IModelSession, IBatchedTextGenerator
     {
         public List<int> BatchSizes { get; } = [];
         public int SingleRequests { get; private set; }
@@ -33,6 +34,11 @@ public sealed class ModelEvaluatorBatchingTests
             for (var i = requests.Count - 1; i >= 0; i--)
             {
                 await Task.Yield();
+                if (requests.Count - 1 - i == loseAfter)
+                {
+                    throw new SessionLostException("model 'm': worker process was killed (SIGKILL, exit 137)");
+                }
+
                 cancellationToken.ThrowIfCancellationRequested();
                 yield return requests[i].Prompt.PlainText == "2+3="
                     ? new BatchedGeneration(i, null, "NaN logits at position 3")
@@ -52,6 +58,27 @@ public sealed class ModelEvaluatorBatchingTests
     }
 
     private static readonly DateTimeOffset Now = new(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task A_batch_that_loses_its_worker_keeps_its_answers_and_the_rest_of_the_suite_runs_one_at_a_time_in_a_fresh_one()
+    {
+        var store = new InMemoryRunStore();
+        var dying = new ReversingBatchSession(parallel: 4, loseAfter: 3);
+        var fresh = new ReversingBatchSession(parallel: 4);
+        var sessions = new ModelSessions(dying, _ => Task.FromResult<IModelSession>(fresh));
+
+        await new ModelEvaluator(store, new FixedClock(Now)).EvaluateAsync(
+            "m", sessions, [TestSuites.Prepare(TestSuites.Addition(8))], new HashSet<ItemKey>(), null, CancellationToken.None);
+
+        Assert.Equal(8, store.Items.Count);
+        Assert.Equal(8, store.Items.Select(i => i.Key).Distinct().Count());
+        Assert.Equal(["add-007", "add-006", "add-005"], store.Items.Take(3).Select(i => i.Key.ItemId));
+        // The fresh worker gets the five items left one at a time, so an item that ends workers would be found.
+        Assert.Empty(fresh.BatchSizes);
+        Assert.Equal(5, fresh.SingleRequests);
+        Assert.Equal(1, sessions.Reloads);
+        Assert.All(store.Items, i => Assert.Equal(ItemStatus.Scored, i.Status));
+    }
 
     [Fact]
     public async Task A_batching_session_gets_every_pending_item_in_one_call_and_each_result_is_recorded_as_it_finishes()

@@ -62,20 +62,114 @@ public sealed class RunCoordinatorTests
     }
 
     [Fact]
-    public async Task A_lost_session_keeps_the_items_recorded_before_it_and_the_run_goes_on()
+    public async Task A_model_that_kills_every_worker_keeps_its_items_is_marked_crashed_and_the_run_goes_on()
     {
         var store = new InMemoryRunStore();
-        var backend = new FakeBackend(Adder) { LoseSessionAfter = { ["crashy"] = 4 } };
+        var backend = new FakeBackend(Adder) { KillEveryWorkerAfter = { ["crashy"] = 4 } };
         var coordinator = new RunCoordinator(backend, store, new FixedClock(Start));
 
         var outcomes = await coordinator.RunAsync(
             [TestSuites.Model("crashy"), TestSuites.Model("good")], [TestSuites.Prepare(TestSuites.Addition(10))], null, CancellationToken.None);
 
         Assert.Equal(ModelRunStatus.Crashed, outcomes[0].Status);
-        Assert.Equal(4, outcomes[0].ItemsRecordedNow);
-        Assert.Contains("SIGABRT", outcomes[0].Failure, StringComparison.Ordinal);
-        Assert.Equal(4, store.Items.Count(i => i.Key.ModelId == "crashy"));
+        Assert.Contains("SIGKILL", outcomes[0].Failure, StringComparison.Ordinal);
+        Assert.Contains($"{ModelSessions.MaxConsecutiveLosses} workers in a row", outcomes[0].Failure, StringComparison.Ordinal);
+        // Four answers, then the fifth item ends a worker on both of its tries and is recorded; the sixth item's first
+        // try is the third lost worker in a row, so the model is given up on and that item stays unrecorded for a resume.
+        var crashy = store.Items.Where(i => i.Key.ModelId == "crashy").ToList();
+        Assert.Equal(5, crashy.Count);
+        Assert.Equal(4, crashy.Count(i => i.Status == ItemStatus.Scored));
+        var poisoned = Assert.Single(crashy, i => i.Status == ItemStatus.Failed);
+        Assert.Equal("add-004", poisoned.Key.ItemId);
+        Assert.Equal(ItemFailureKind.WorkerCrash, poisoned.Failure);
         Assert.Equal(10, store.Items.Count(i => i.Key.ModelId == "good"));
+        Assert.Equal(3 + 1, backend.Loads); // crashy: first load and two fresh workers; good: one
+    }
+
+    [Fact]
+    public async Task An_item_that_ends_its_worker_twice_is_recorded_with_the_evidence_and_the_others_are_scored_in_a_fresh_worker()
+    {
+        var store = new InMemoryRunStore();
+        var backend = new FakeBackend(Adder) { CrashOnPrompt = { ["3+4="] = int.MaxValue } };
+        var suites = new[] { TestSuites.Prepare(TestSuites.Addition(10)) };
+
+        var outcomes = await new RunCoordinator(backend, store, new FixedClock(Start)).RunAsync([TestSuites.Model("m")], suites, null, CancellationToken.None);
+
+        Assert.Equal(ModelRunStatus.Completed, Assert.Single(outcomes).Status);
+        Assert.Equal(10, store.Items.Count);
+        var poison = Assert.Single(store.Items, i => i.Status == ItemStatus.Failed);
+        Assert.Equal("add-003", poison.Key.ItemId);
+        Assert.Equal(ItemFailureKind.WorkerCrash, poison.Failure);
+        Assert.Contains("on each of 2 tries", poison.Error, StringComparison.Ordinal);
+        Assert.Contains("SIGABRT", poison.Error, StringComparison.Ordinal);
+        Assert.Contains("GGML_ASSERT", poison.Error, StringComparison.Ordinal);
+        Assert.Equal(3, backend.Loads); // the first worker, the retry's, and a fresh one for the items after it
+        Assert.False(poison.Passed);
+
+        // A resume re-runs nothing: the poison item is recorded like any other.
+        var again = new FakeBackend(Adder) { CrashOnPrompt = { ["3+4="] = int.MaxValue } };
+        await new RunCoordinator(again, store, new FixedClock(Start)).RunAsync([TestSuites.Model("m")], suites, null, CancellationToken.None);
+        Assert.Equal(0, again.Requests);
+        Assert.Equal(0, again.Loads);
+        Assert.Equal(10, store.Items.Count);
+    }
+
+    [Fact]
+    public async Task A_crash_that_does_not_repeat_costs_nothing_but_a_reload()
+    {
+        var store = new InMemoryRunStore();
+        var backend = new FakeBackend(Adder) { CrashOnPrompt = { ["3+4="] = 1 } };
+
+        await new RunCoordinator(backend, store, new FixedClock(Start)).RunAsync(
+            [TestSuites.Model("m")], [TestSuites.Prepare(TestSuites.Addition(10))], null, CancellationToken.None);
+
+        Assert.All(store.Items, i => Assert.Equal(ItemStatus.Scored, i.Status));
+        Assert.Equal(10, store.Items.Count);
+        Assert.Equal(2, backend.Loads);
+    }
+
+    [Fact]
+    public async Task A_timed_out_item_is_recorded_at_once_with_its_elapsed_time_and_the_run_goes_on_in_a_fresh_worker()
+    {
+        var store = new InMemoryRunStore();
+        var backend = new FakeBackend(Adder) { HangOnPrompt = { "2+3=" } };
+
+        var outcomes = await new RunCoordinator(backend, store, new FixedClock(Start)).RunAsync(
+            [TestSuites.Model("m")], [TestSuites.Prepare(TestSuites.Addition(10))], null, CancellationToken.None);
+
+        Assert.Equal(ModelRunStatus.Completed, Assert.Single(outcomes).Status);
+        var hung = Assert.Single(store.Items, i => i.Status == ItemStatus.Failed);
+        Assert.Equal("add-002", hung.Key.ItemId);
+        Assert.Equal(ItemFailureKind.Timeout, hung.Failure);
+        Assert.StartsWith("model 'm': timeout after", hung.Error, StringComparison.Ordinal);
+        Assert.True(hung.Metrics.Timings.Total >= TimeSpan.Zero);
+        Assert.Equal(9, store.Items.Count(i => i.Status == ItemStatus.Scored));
+        Assert.Equal(2, backend.Loads); // never retried: one fresh worker for the items after it
+    }
+
+    [Fact]
+    public async Task A_model_whose_fresh_worker_cannot_load_is_marked_crashed_and_keeps_its_items()
+    {
+        var store = new InMemoryRunStore();
+        var backend = new FakeBackend(Adder) { CrashOnPrompt = { ["3+4="] = int.MaxValue } };
+        var loads = 0;
+        var flaky = new ReloadFails(backend, () => ++loads > 1);
+
+        var outcomes = await new RunCoordinator(flaky, store, new FixedClock(Start)).RunAsync(
+            [TestSuites.Model("m")], [TestSuites.Prepare(TestSuites.Addition(10))], null, CancellationToken.None);
+
+        Assert.Equal(ModelRunStatus.Crashed, Assert.Single(outcomes).Status);
+        Assert.Contains("a fresh worker could not load", outcomes[0].Failure, StringComparison.Ordinal);
+        Assert.Equal(3, store.Items.Count); // the items before the poison one; the poison item waits for a resume
+    }
+
+    /// <summary>A backend whose loads fail once <paramref name="fail"/> says so.</summary>
+    private sealed class ReloadFails(IModelBackend inner, Func<bool> fail) : IModelBackend
+    {
+        public string Name => inner.Name;
+
+        public Task<IModelSession> LoadAsync(Harness.Core.Models.ModelEntry model, string modelPath, CancellationToken cancellationToken) =>
+            fail() ? throw new ModelLoadException($"model '{model.Id}': out of memory") : inner.LoadAsync(model, modelPath, cancellationToken);
     }
 
     [Fact]

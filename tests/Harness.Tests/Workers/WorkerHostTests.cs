@@ -17,17 +17,21 @@ public sealed class WorkerHostTests
         await using var worker = await InMemoryWorker.StartAsync(backend);
         var model = TestSuites.Model("m1");
 
-        var loaded = await worker.SendAsync(new WorkerRequest(WorkerRequestKind.Load, model.Entry, model.ResolvedPath));
+        var loaded = await worker.SendAsync(new WorkerRequest(1, WorkerRequestKind.Load, model.Entry, model.ResolvedPath));
         Assert.True(loaded.Ok);
         Assert.Equal("fake", loaded.Loaded!.Backend);
+        Assert.Equal(1, loaded.RequestId);
+        // The fake session scores and traces but does not batch: its load answer says exactly that.
+        Assert.Equal(new SessionAbilities(LogLikelihood: true, ParallelSequences: 0, TokenDistributions: true, ThroughputProbe: false), loaded.Abilities);
 
         var prompt = new RenderedPrompt([new ChatMessage("user", "2+3=")], "2+3=");
-        var generated = await worker.SendAsync(new WorkerRequest(WorkerRequestKind.Generate,
+        var generated = await worker.SendAsync(new WorkerRequest(2, WorkerRequestKind.Generate,
             Generate: new GenerationRequest(prompt, new GenerationSettings(4, ["\n"], 0, 0))));
         Assert.Equal("5", generated.Generated!.Text);
+        Assert.Equal(2, generated.RequestId);
         Assert.Equal(TimeSpan.FromMilliseconds(12), generated.Generated.Timings.Total);
 
-        var scored = await worker.SendAsync(new WorkerRequest(WorkerRequestKind.LogLikelihood,
+        var scored = await worker.SendAsync(new WorkerRequest(3, WorkerRequestKind.LogLikelihood,
             LogLikelihood: new LogLikelihoodRequest(prompt, ["5", "6"])));
         Assert.Equal(["5", "6"], scored.Scored!.Continuations.Select(c => c.Continuation));
         Assert.True(scored.Scored.Continuations[0].IsGreedy);
@@ -39,20 +43,22 @@ public sealed class WorkerHostTests
         var backend = new FakeBackend(_ => "x") { FailToLoad = { "broken" }, FailOnPrompt = { "bad" } };
         await using var worker = await InMemoryWorker.StartAsync(backend);
 
-        var failedLoad = await worker.SendAsync(new WorkerRequest(WorkerRequestKind.Load, TestSuites.Model("broken").Entry, "/x.gguf"));
+        var failedLoad = await worker.SendAsync(new WorkerRequest(4, WorkerRequestKind.Load, TestSuites.Model("broken").Entry, "/x.gguf"));
         Assert.False(failedLoad.Ok);
         Assert.Equal(WorkerErrorKind.Load, failedLoad.ErrorKind);
         Assert.Contains("broken", failedLoad.Error, StringComparison.Ordinal);
 
         var model = TestSuites.Model("m1");
-        Assert.True((await worker.SendAsync(new WorkerRequest(WorkerRequestKind.Load, model.Entry, model.ResolvedPath))).Ok);
+        Assert.True((await worker.SendAsync(new WorkerRequest(5, WorkerRequestKind.Load, model.Entry, model.ResolvedPath))).Ok);
         var bad = new RenderedPrompt([], "bad");
-        var failed = await worker.SendAsync(new WorkerRequest(WorkerRequestKind.Generate,
+        var failed = await worker.SendAsync(new WorkerRequest(6, WorkerRequestKind.Generate,
             Generate: new GenerationRequest(bad, new GenerationSettings(4, [], 0, 0))));
         Assert.Equal(WorkerErrorKind.Backend, failed.ErrorKind);
 
         var unreadable = await worker.SendRawAsync("{not json");
         Assert.Equal(WorkerErrorKind.Protocol, unreadable.ErrorKind);
+        Assert.Null(unreadable.RequestId);
+        Assert.Equal(6, failed.RequestId);
     }
 
     [Theory]
@@ -61,7 +67,7 @@ public sealed class WorkerHostTests
     [InlineData(139, "SIGSEGV")]
     [InlineData(1, "exited with code 1")]
     public void Exit_statuses_are_described_for_people(int exitCode, string expected) =>
-        Assert.Contains(expected, WorkerSession.DescribeExit(exitCode), StringComparison.Ordinal);
+        Assert.Contains(expected, WorkerChannel.DescribeExit(exitCode), StringComparison.Ordinal);
 
     private sealed class InMemoryWorker : IAsyncDisposable
     {
