@@ -353,20 +353,31 @@ internal sealed class WorkerChannel : IAsyncDisposable
         // A read abandoned by a cancelled wait is resumed by the next one, so no line is ever read twice or lost.
         _pendingRead ??= ReadRawLineAsync();
         var read = _pendingRead;
-        try
+        while (true)
         {
-            var line = await read.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _timeProvider, cancellationToken).ConfigureAwait(false);
-            _pendingRead = null;
-            return line ?? throw await LostAsync().ConfigureAwait(false);
+            try
+            {
+                var line = await read.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _timeProvider, cancellationToken).ConfigureAwait(false);
+                _pendingRead = null;
+                return line ?? throw await LostAsync().ConfigureAwait(false);
+            }
+            catch (TimeoutException) when (_timeProvider.GetElapsedTime(started) < deadline.Limit)
+            {
+                // A timer may fire a few milliseconds before the clock reaches the deadline: wait out the rest, so a
+                // worker is never killed before its deadline and the recorded elapsed time is at least the deadline.
+                remaining = deadline.Limit - _timeProvider.GetElapsedTime(started);
+            }
+            catch (TimeoutException)
+            {
+                break;
+            }
         }
-        catch (TimeoutException)
-        {
-            var elapsed = _timeProvider.GetElapsedTime(started);
-            Kill();
-            throw _lost = await LostAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"timeout after {elapsed.TotalSeconds:0.###} s (deadline {deadline.Limit.TotalSeconds:0.###} s from {deadline.Basis}); the worker was killed"),
-                ItemFailureKind.Timeout).ConfigureAwait(false);
-        }
+
+        var elapsed = _timeProvider.GetElapsedTime(started);
+        Kill();
+        throw _lost = await LostAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"timeout after {elapsed.TotalSeconds:0.###} s (deadline {deadline.Limit.TotalSeconds:0.###} s from {deadline.Basis}); the worker was killed"),
+            ItemFailureKind.Timeout).ConfigureAwait(false);
     }
 
     private async Task<string?> ReadRawLineAsync()

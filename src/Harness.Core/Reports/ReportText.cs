@@ -146,7 +146,7 @@ public static class ReportText
         var parts = new List<string>
         {
             sequential
-                ? Inv($"pass rate ≥ {Percent(requirement.MinPassRate)} by an anytime-valid sequential test at {Percent(requirement.Confidence, "0.#")} (two-sided; stopped when decided)")
+                ? Inv($"pass rate ≥ {Percent(requirement.MinPassRate)} at {Percent(requirement.Confidence, "0.#")} two-sided confidence (anytime-valid sequential test, stopped when decided)")
                 : Inv($"pass rate ≥ {Percent(requirement.MinPassRate)} by {WilsonLowerBound(requirement.Confidence)}"),
         };
         if (requirement.MaxP95Latency is { } latency)

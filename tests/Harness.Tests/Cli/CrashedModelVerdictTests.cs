@@ -45,6 +45,7 @@ public sealed class CrashedModelVerdictTests : IDisposable
             return (int.Parse(parts[0], CultureInfo.InvariantCulture) + int.Parse(parts[1], CultureInfo.InvariantCulture)).ToString(CultureInfo.InvariantCulture);
         });
         backend.LoseSessionAfter["oracle"] = 60;
+        backend.LoadLimit = 1; // the worker dies and no fresh one can load the model
         var service = new RunService(backend, ModelResolver.Create(_http, new HarnessCache(Path.Combine(_root, "cache"))),
             new FixedClock(new DateTimeOffset(2026, 12, 7, 1, 0, 0, TimeSpan.Zero)),
             new EnergyHardware(() => [], new FakePowerProbe(new PowerState(PowerSource.Ac, null, "performance", null, null))));

@@ -216,6 +216,7 @@ public sealed class RunServiceTests : IDisposable
         // The same plan interrupted after 30 items (the session dies), then resumed: same items, same verdicts.
         var dying = Backend((a, b) => (a + b).ToString(CultureInfo.InvariantCulture));
         dying.LoseSessionAfter["oracle"] = 30;
+        dying.LoadLimit = 1;
         var cut = await Service(dying).StartAsync(options, null, null, CancellationToken.None);
         Assert.Equal(ModelRunStatus.Crashed, Assert.Single(cut.Outcomes).Status);
         var resumed = await Service(Backend((a, b) => (a + b).ToString(CultureInfo.InvariantCulture))).ResumeAsync(cut.RunDirectory, null, null, CancellationToken.None);

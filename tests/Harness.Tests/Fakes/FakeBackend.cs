@@ -17,6 +17,9 @@ internal sealed class FakeBackend(Func<RenderedPrompt, string> answer) : IModelB
 
     public HashSet<string> FailToLoad { get; } = [];
 
+    /// <summary>Loads after which every further load fails (a worker that dies and cannot come back); null: no limit.</summary>
+    public int? LoadLimit { get; set; }
+
     /// <summary>Model id -> number of successful requests after which the session is lost.</summary>
     public Dictionary<string, int> LoseSessionAfter { get; } = [];
 
@@ -55,6 +58,11 @@ internal sealed class FakeBackend(Func<RenderedPrompt, string> answer) : IModelB
         if (FailToLoad.Contains(model.Id))
         {
             throw new ModelLoadException($"model '{model.Id}': {modelPath} is not a GGUF file");
+        }
+
+        if (Loads >= LoadLimit)
+        {
+            throw new ModelLoadException($"model '{model.Id}': the fake's load limit of {LoadLimit} is reached");
         }
 
         Loads++;

@@ -64,7 +64,7 @@ public sealed class SequentialEvaluationTests
             .RunAsync([TestSuites.Model("m")], [prepared], null, CancellationToken.None);
 
         var store = new InMemoryRunStore();
-        var dying = new FakeBackend(Adder) { LoseSessionAfter = { ["m"] = 7 } };
+        var dying = new FakeBackend(Adder) { LoadLimit = 1, LoseSessionAfter = { ["m"] = 7 } };
         var first = await new RunCoordinator(dying, store, new FixedClock(Now))
             .RunAsync([TestSuites.Model("m")], [prepared], null, CancellationToken.None);
         Assert.Equal(ModelRunStatus.Crashed, first[0].Status);
