@@ -5,6 +5,7 @@ var simulations = new Dictionary<string, Func<string[], int>>(StringComparer.Ord
 {
     ["verdicts"] = VerdictSimulation.Run,
     ["frontier"] = FrontierSimulation.Run,
+    ["agreement"] = AgreementCheck.Run,
 };
 
 if (args.Length == 0 || !simulations.TryGetValue(args[0], out var run))
