@@ -48,7 +48,10 @@ internal sealed partial record WorkerTestFaults(string? AbortOn, string? StopOn)
 
         if (StopOn is { } stop && prompts.Any(p => p.Contains(stop, StringComparison.Ordinal)) && !OperatingSystem.IsWindows())
         {
-            _ = Kill(Environment.ProcessId, OperatingSystem.IsMacOS() ? 17 : 19); // SIGSTOP
+            // raise() signals the calling thread: it stops before this request is handled. kill() on the process would
+            // hand the stop to any thread (the main one, often asleep), and on a busy machine this thread could answer
+            // the request before the group stop reached it, hanging the next request instead.
+            _ = Raise(OperatingSystem.IsMacOS() ? 17 : 19); // SIGSTOP
         }
     }
 
@@ -58,6 +61,6 @@ internal sealed partial record WorkerTestFaults(string? AbortOn, string? StopOn)
     [LibraryImport("libc", EntryPoint = "abort")]
     private static partial void Abort();
 
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
+    [LibraryImport("libc", EntryPoint = "raise", SetLastError = true)]
+    private static partial int Raise(int signal);
 }
