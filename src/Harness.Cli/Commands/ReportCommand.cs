@@ -53,14 +53,17 @@ internal sealed class ReportCommand : AsyncCommand<ReportSettings>
         }
 
         var report = await ReportService.RebuildAsync(settings.Run, cancellationToken);
+        // The rebuilt reports say what the run said: a (model, suite) in error exits 4 here too, so a script that
+        // rebuilds reports cannot take an unevaluated suite for an answer.
+        var exitCode = report.HasErrors() ? ExitCodes.VerdictErrors : ExitCodes.Success;
         if (settings.Json)
         {
             Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, HarnessJson.IndentedOptions));
-            return ExitCodes.Success;
+            return exitCode;
         }
 
         var manifest = await RunManifestFile.ReadAsync(Path.GetFullPath(settings.Run), cancellationToken);
         SummaryWriter.WriteTables(AnsiConsole.Console, new RunResult(Path.GetFullPath(settings.Run), manifest, [], report, []));
-        return ExitCodes.Success;
+        return exitCode;
     }
 }

@@ -90,5 +90,9 @@ public sealed class ErrorVerdictTests
         var verdict = json.RootElement.GetProperty("fixedSuites")[0].GetProperty("rows")[0].GetProperty("verdict");
         Assert.Equal("error", verdict.GetProperty("kind").GetString());
         Assert.Equal(12, verdict.GetProperty("coverage").GetProperty("errored").GetInt32());
+
+        // Rebuilding the reports says the same, exit code included.
+        var rebuilt = await HarnessProcess.RunAsync(ws.Root, Timeout, "report", dir);
+        Assert.True(rebuilt.ExitCode == 4, $"exit {rebuilt.ExitCode}: {rebuilt.Output}{rebuilt.Error}");
     }
 }
