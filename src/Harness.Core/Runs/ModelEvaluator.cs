@@ -89,8 +89,8 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
                 var done = new HashSet<string>(StringComparer.Ordinal);
                 try
                 {
-                    await EvaluateBatchedAsync(modelId, (IBatchedTextGenerator)session, prepared, pending, completed, done, progress, energy, cancellationToken)
-                        .ConfigureAwait(false);
+                    await EvaluateBatchedAsync(modelId, (IBatchedTextGenerator)session, prepared, pending, completed, progress, energy,
+                        record => done.Add(record.Key.ItemId), cancellationToken).ConfigureAwait(false);
                     sessions.Answered();
                     continue;
                 }
@@ -188,11 +188,10 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
 
             if (batched)
             {
-                var done = new HashSet<string>(StringComparer.Ordinal);
                 try
                 {
-                    await EvaluateBatchedAsync(modelId, (IBatchedTextGenerator)session, prepared, wave, own.Count, done, progress, energy, cancellationToken,
-                        record => own[record.Key.ItemId] = record).ConfigureAwait(false);
+                    await EvaluateBatchedAsync(modelId, (IBatchedTextGenerator)session, prepared, wave, own.Count, progress, energy,
+                        record => own[record.Key.ItemId] = record, cancellationToken).ConfigureAwait(false);
                     sessions.Answered();
                 }
                 catch (SessionLostException lost)
@@ -273,11 +272,10 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
         PreparedSuite prepared,
         List<SuiteItem> pending,
         int completed,
-        HashSet<string> done,
         IProgress<EvaluationProgress>? progress,
         EnergyRecorder? energy,
-        CancellationToken cancellationToken,
-        Action<ItemRecord>? recorded = null)
+        Action<ItemRecord> recorded,
+        CancellationToken cancellationToken)
     {
         var suite = prepared.Suite;
         var previous = TryMark(energy);
@@ -296,8 +294,8 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
             record = record with { Energy = Measure(energy, previous, now, EnergyAttribution.BatchInterval, generation: null) };
             previous = now;
             await store.AppendItemAsync(record, cancellationToken).ConfigureAwait(false);
-            recorded?.Invoke(record);
-            done.Add(item.Id);
+            // Told as soon as it is stored, so a caller whose batch loses its worker knows which items are done.
+            recorded(record);
             completed++;
             progress?.Report(new EvaluationProgress(modelId, suite.Name, completed, suite.Items.Length, record));
         }

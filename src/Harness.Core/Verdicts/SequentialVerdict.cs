@@ -75,8 +75,7 @@ public sealed record SequentialState(
             return this;
         }
 
-        bool countsForModel = item.Status == ItemStatus.Scored || ItemFailureKinds.IsModelsFault(item.Failure);
-        if (!countsForModel)
+        if (!Coverage.IsAnswer(item))
         {
             return this with { ItemsUsed = ItemsUsed + 1 };
         }
@@ -169,9 +168,9 @@ public static class SequentialVerdictCalculator
         var latencies = VerdictCalculator.ScoredLatencies(used);
         TimeSpan? p50 = latencies.IsEmpty ? null : Estimators.Quantile(latencies, 0.50);
         TimeSpan? p95 = latencies.IsEmpty ? null : Estimators.Quantile(latencies, 0.95);
-        double flexible = (double)used.Count(i => i.Status == ItemStatus.Scored && !i.Scores.IsDefaultOrEmpty && i.Scores[0].FlexibleValue >= 1.0) / n;
+        double flexible = (double)used.Count(VerdictCalculator.IsFlexiblePass) / n;
         var outcomes = used
-            .Where(i => i.Status == ItemStatus.Scored || ItemFailureKinds.IsModelsFault(i.Failure))
+            .Where(Coverage.IsAnswer)
             .Select(VerdictCalculator.IsPass)
             .ToArray();
         ProportionEstimate? rate = outcomes.Length == 0
@@ -217,11 +216,7 @@ public static class SequentialVerdictCalculator
             reasons[^1] = $"{reasons[^1]}: {busyMachine.Undecided}";
         }
 
-        var energy = VerdictCalculator.CheckEnergy(requirement.MaxJoulesPerItem, energySummary);
-        if (busyMachine is not null && requirement.MaxJoulesPerItem is not null && (energy.Holds || energy.Broken))
-        {
-            energy = energy with { Holds = false, Broken = false, Reason = $"{energy.Reason}: {busyMachine.Undecided}" };
-        }
+        var energy = VerdictCalculator.CheckEnergy(requirement.MaxJoulesPerItem, energySummary, busyMachine);
 
         if (energy.Reason is not null)
         {

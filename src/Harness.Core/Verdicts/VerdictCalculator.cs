@@ -132,13 +132,7 @@ public static class VerdictCalculator
 
         broken |= latencyBroken;
 
-        EnergyCheck energy = CheckEnergy(requirement.MaxJoulesPerItem, energySummary);
-        if (busyMachine is not null && requirement.MaxJoulesPerItem is not null && (energy.Holds || energy.Broken))
-        {
-            // Meters read the whole machine and the idle baseline may have been taken while others ran: the error goes
-            // either way, so neither a pass nor a breach stands.
-            energy = new EnergyCheck(false, false, $"{energy.Reason}: {busyMachine.Undecided}");
-        }
+        EnergyCheck energy = CheckEnergy(requirement.MaxJoulesPerItem, energySummary, busyMachine);
 
         if (energy.Reason is not null)
         {
@@ -243,7 +237,7 @@ public static class VerdictCalculator
     /// <summary>Failed items count as not passed whatever their flag says.</summary>
     public static bool IsPass(ItemRecord item) => item.Status == ItemStatus.Scored && item.Passed;
 
-    private static bool IsFlexiblePass(ItemRecord item) =>
+    internal static bool IsFlexiblePass(ItemRecord item) =>
         item.Status == ItemStatus.Scored && !item.Scores.IsDefaultOrEmpty && item.Scores[0].FlexibleValue >= 1.0;
 
     /// <summary>The primary (first) scorer's value; failed items score 0.</summary>
@@ -254,10 +248,20 @@ public static class VerdictCalculator
     internal static ImmutableArray<TimeSpan> ScoredLatencies(IEnumerable<ItemRecord> items) =>
         items.Where(i => i.Status == ItemStatus.Scored).Select(i => i.Metrics.Timings.Total).ToImmutableArray();
 
+    // On a busy machine neither a pass nor a breach stands: meters read the whole machine and the idle baseline may
+    // have been taken while others ran, so the error goes either way.
+    internal static EnergyCheck CheckEnergy(double? maxJoulesPerItem, EnergySummary? energy, BusyMachine? busyMachine)
+    {
+        EnergyCheck check = CheckEnergy(maxJoulesPerItem, energy);
+        return busyMachine is not null && maxJoulesPerItem is not null && (check.Holds || check.Broken)
+            ? new EnergyCheck(false, false, $"{check.Reason}: {busyMachine.Undecided}")
+            : check;
+    }
+
     // A ceiling is met only when the whole interval (spread over items, widened by the meter's bound) lies under it,
     // and broken only when it lies wholly above; an estimate proves neither, and a reading missing from some items
     // leaves those items unchecked.
-    internal static EnergyCheck CheckEnergy(double? maxJoulesPerItem, EnergySummary? energy)
+    private static EnergyCheck CheckEnergy(double? maxJoulesPerItem, EnergySummary? energy)
     {
         if (maxJoulesPerItem is not { } ceiling)
         {
