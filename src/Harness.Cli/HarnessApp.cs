@@ -49,10 +49,16 @@ internal static class HarnessApp
                 .WithDescription("List the manifest's models with facts read from their GGUF headers.");
             config.AddBranch<TasksSettings>("tasks", tasks =>
             {
-                tasks.SetDescription("List the task suites, or regenerate the shipped ones.");
+                tasks.SetDescription("List the task suites, regenerate the shipped ones, or fetch standard benchmarks from the catalogue.");
                 tasks.SetDefaultCommand<TasksCommand>();
+                tasks.AddCommand<TasksCommand>("list")
+                    .WithDescription("List the suites in the tasks folder, or with --catalog the standard benchmarks harness tasks fetch can write.");
                 tasks.AddCommand<TasksGenerateCommand>("generate")
                     .WithDescription("Regenerate the shipped suites deterministically into the tasks folder.");
+                tasks.AddCommand<TasksFetchCommand>("fetch")
+                    .WithDescription("Download (or --from DIR: read) a catalogue benchmark's pinned files, verify their sha256 and write tasks/<suite>/ with SOURCE.md.")
+                    .WithExample("tasks", "fetch", "arc-easy")
+                    .WithExample("tasks", "fetch", "arc-easy", "arc-challenge", "--from", "../shared/datasets");
             });
             config.AddCommand<DoctorCommand>("doctor")
                 .WithDescription("What this machine has: CPU features, GPU, backends that will load, energy meters (and how to enable a missing one), power state.")

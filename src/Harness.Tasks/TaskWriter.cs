@@ -74,12 +74,16 @@ public static class TaskWriter
     }
 
     /// <summary>File name to exact bytes of one suite folder.</summary>
-    public static ImmutableSortedDictionary<string, byte[]> RenderFiles(ITaskGenerator generator)
+    public static ImmutableSortedDictionary<string, byte[]> RenderFiles(ITaskGenerator generator) =>
+        RenderFiles(generator.Definition, generator.GenerateEvaluation(), SuiteYamlWriter.GeneratedHeader);
+
+    /// <summary>File name to exact bytes of a suite folder made from a definition and its items (e.g. a catalogue recipe's).</summary>
+    /// <param name="header">suite.yaml's one-line leading comment: where the suite comes from and what to change instead of the file.</param>
+    public static ImmutableSortedDictionary<string, byte[]> RenderFiles(SuiteDefinition definition, IEnumerable<SuiteItem> items, string header)
     {
-        var definition = generator.Definition;
         var files = ImmutableSortedDictionary.CreateBuilder<string, byte[]>(StringComparer.Ordinal);
-        files[SuiteLoader.SuiteFileName] = Utf8.GetBytes(SuiteYamlWriter.Write(definition));
-        files[SuiteLoader.ItemsFileName] = Utf8.GetBytes(ItemsJsonl(generator.GenerateEvaluation()));
+        files[SuiteLoader.SuiteFileName] = Utf8.GetBytes(SuiteYamlWriter.Write(definition, header));
+        files[SuiteLoader.ItemsFileName] = Utf8.GetBytes(ItemsJsonl(items));
         foreach (var (name, text) in definition.ExtraFiles)
         {
             files[name] = Utf8.GetBytes(text.ReplaceLineEndings("\n"));

@@ -20,6 +20,10 @@ internal sealed class TasksListSettings : TasksSettings
 {
     [CommandOption("--json")]
     public bool Json { get; init; }
+
+    [CommandOption("--catalog")]
+    [Description("List the standard benchmarks harness tasks fetch can write, instead of the suites in the tasks folder")]
+    public bool Catalog { get; init; }
 }
 
 /// <summary>The suites that a run would evaluate.</summary>
@@ -27,6 +31,11 @@ internal sealed class TasksCommand : Command<TasksListSettings>
 {
     public override int Execute(CommandContext context, TasksListSettings settings, CancellationToken cancellationToken)
     {
+        if (settings.Catalog)
+        {
+            return TasksFetchCommand.ListCatalog(settings.Json);
+        }
+
         var suites = SuiteLoader.LoadAll(settings.Tasks);
         if (settings.Json)
         {

@@ -1,8 +1,8 @@
 namespace Harness.Core.Downloads;
 
 /// <summary>
-/// The harness's cache folder: downloaded models under <c>models/&lt;sha256&gt;/</c>, file-hash sidecars under
-/// <c>hashes/</c>. Never holds results; deleting it only costs re-downloads and re-hashing.
+/// The harness's cache folder: downloaded models under <c>models/&lt;sha256&gt;/</c>, catalogue benchmark files under
+/// <c>datasets/&lt;sha256&gt;/</c>, file-hash sidecars under <c>hashes/</c>. Never holds results; deleting it only costs re-downloads and re-hashing.
 /// </summary>
 /// <param name="Root">Absolute path of the cache folder.</param>
 public sealed record HarnessCache(string Root)
@@ -11,6 +11,8 @@ public sealed record HarnessCache(string Root)
     public const string EnvironmentVariable = "HARNESS_CACHE";
 
     public string ModelsDirectory => Path.Combine(Root, "models");
+
+    public string DatasetsDirectory => Path.Combine(Root, "datasets");
 
     public string HashesDirectory => Path.Combine(Root, "hashes");
 

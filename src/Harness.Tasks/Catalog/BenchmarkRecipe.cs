@@ -58,6 +58,12 @@ public interface IBenchmarkRecipe
     /// <summary>Deliberate differences from the lm-eval task (empty when none); written into SOURCE.md.</summary>
     ImmutableArray<string> Differences { get; }
 
+    /// <summary>
+    /// The suite folders the recipe writes, for <c>harness tasks list --catalog</c> (known without converting). The
+    /// default is the catalogue name alone; a recipe that writes other or more suites (per subject, pooled) says which.
+    /// </summary>
+    ImmutableArray<string> SuiteNames => [Name];
+
     /// <summary>Converts the verified source files into suites.</summary>
     /// <exception cref="InvalidDataException">A row does not have the shape the recipe expects (the message names file and row).</exception>
     ImmutableArray<ConvertedSuite> Convert(IRecipeFiles files, CancellationToken cancellationToken);
