@@ -90,9 +90,13 @@ internal sealed class TasksFetchCommand : AsyncCommand<TasksFetchSettings>
             if (settings.Json)
             {
                 Console.Out.WriteLine(Json(results));
+                Console.Error.WriteLine($"error: {ex.Message}");
+            }
+            else
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {ex.Message}");
             }
 
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {ex.Message}");
             return ExitCodes.BadInput;
         }
 
@@ -122,7 +126,7 @@ internal sealed class TasksFetchCommand : AsyncCommand<TasksFetchSettings>
         foreach (var r in recipes)
         {
             var suites = r.SuiteNames.Length <= 3 ? string.Join(", ", r.SuiteNames) : $"{r.SuiteNames[0]}, ... ({r.SuiteNames.Length.ToString(CultureInfo.InvariantCulture)} suites)";
-            table.AddRow(Markup.Escape(r.Name), Markup.Escape(r.Description), Markup.Escape($"{r.Source.Repository}@{r.Source.Commit[..7]}"),
+            table.AddRow(Markup.Escape(r.Name), Markup.Escape(r.Description), Markup.Escape($"{r.Source.Repository}@{Short(r.Source.Commit)}"),
                 Markup.Escape(r.Source.Licence), Markup.Escape(r.FollowsLmEval), Markup.Escape(suites));
         }
 
@@ -131,11 +135,13 @@ internal sealed class TasksFetchCommand : AsyncCommand<TasksFetchSettings>
         return ExitCodes.Success;
     }
 
+    private static string Short(string commit) => commit.Length > 7 ? commit[..7] : commit;
+
     private static void WriteResult(FetchResult result)
     {
         var source = result.Recipe.Source;
         AnsiConsole.MarkupLineInterpolated(
-            $"{result.Recipe.Name}: {source.Repository}@{source.Commit[..7]}, {result.Files.Files.Length} file(s) verified, follows {result.Recipe.FollowsLmEval}");
+            $"{result.Recipe.Name}: {source.Repository}@{Short(source.Commit)}, {result.Files.Files.Length} file(s) verified, follows {result.Recipe.FollowsLmEval}");
         foreach (var suite in result.Suites)
         {
             var outcome = suite.Outcome switch

@@ -22,6 +22,10 @@ public sealed class ModelDownloader
     public string CachePath(Uri url, string sha256) =>
         VerifiedDownloader.CachePath(modelsDirectory, sha256, FileNameFromUrl(url));
 
+    /// <summary>True when the cache holds the model with this hash; a damaged cached file is deleted (see <see cref="VerifiedDownloader.IsCachedAsync"/>).</summary>
+    public Task<bool> IsCachedAsync(string cachePath, string sha256, CancellationToken cancellationToken) =>
+        downloader.IsCachedAsync(cachePath, sha256, cancellationToken);
+
     /// <summary>Downloads <paramref name="url"/> into <see cref="CachePath"/>, verifying <paramref name="sha256"/>. Always downloads; callers check the cache first.</summary>
     /// <returns>The path of the cached file.</returns>
     /// <exception cref="ModelResolutionException">HTTP error, network failure or checksum mismatch.</exception>

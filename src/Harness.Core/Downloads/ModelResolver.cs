@@ -48,16 +48,9 @@ public sealed class ModelResolver
         }
 
         var cached = downloader.CachePath(source.Url, source.Sha256);
-        if (File.Exists(cached))
+        if (await downloader.IsCachedAsync(cached, source.Sha256, cancellationToken))
         {
-            var cachedHash = await hasher.Sha256Async(cached, cancellationToken);
-            if (string.Equals(cachedHash, source.Sha256, StringComparison.OrdinalIgnoreCase))
-            {
-                return new RunModel(model, cached, cachedHash, new FileInfo(cached).Length);
-            }
-
-            // Only verified bytes are ever moved into the cache, so a mismatch means later damage: fetch again.
-            File.Delete(cached);
+            return new RunModel(model, cached, source.Sha256.ToLowerInvariant(), new FileInfo(cached).Length);
         }
 
         var downloaded = await downloader.DownloadAsync(model.Id, source.Url, source.Sha256, progress, cancellationToken);

@@ -43,8 +43,8 @@ public static class CatalogWriter
     /// Writes every suite. All folders are checked before any is written: an existing folder with other content stops
     /// the whole fetch unless <paramref name="force"/>.
     /// </summary>
-    /// <exception cref="CatalogException">A folder holds other content and <paramref name="force"/> is false, or a suite name is not the recipe's.</exception>
-    /// <exception cref="InputFileException">The converted suite does not load (a recipe bug); nothing was written for it.</exception>
+    /// <exception cref="CatalogException">A folder holds other content and <paramref name="force"/> is false, a suite name is not
+    /// the recipe's, or a converted suite does not load (a recipe bug; nothing is written for it).</exception>
     public static ImmutableArray<SuiteWriteResult> WriteAll(
         IBenchmarkRecipe recipe, ImmutableArray<ConvertedSuite> suites, VerifiedRecipeFiles files, string tasksDirectory, bool force, CancellationToken cancellationToken)
     {
@@ -115,7 +115,14 @@ public static class CatalogWriter
             }
 
             // A suite the harness cannot load must never land in tasks/.
-            SuiteLoader.Load(built);
+            try
+            {
+                SuiteLoader.Load(built);
+            }
+            catch (InputFileException ex)
+            {
+                throw new CatalogException($"{directory}: the converted suite does not load, so nothing was written (a bug in the recipe): {ex.Problem}", ex);
+            }
             cancellationToken.ThrowIfCancellationRequested();
 
             if (!exists)

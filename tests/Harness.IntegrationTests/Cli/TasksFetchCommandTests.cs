@@ -105,11 +105,16 @@ public sealed class TasksFetchCommandTests : IDisposable
 
         // harness run has no item limit, and 2,376 items take minutes on a busy test machine: evaluate the first 8.
         var items = Path.Combine(suite, "items.jsonl");
-        await File.WriteAllLinesAsync(items, File.ReadLines(items).Take(8));
+        await File.WriteAllLinesAsync(items, File.ReadLines(items).Take(8).ToArray());
         var manifest = Path.Combine(root, "models.manifest");
         await File.WriteAllTextAsync(manifest, $"""
             version: 1
-            defaults: {{ context_size: 512, threads: 2, batch_size: 512, gpu_layers: 0, chat_template: none }}
+            defaults:
+              context_size: 512
+              threads: 2
+              batch_size: 512
+              gpu_layers: 0
+              chat_template: none
             models:
               - id: stories260k
                 path: {JsonSerializer.Serialize(SharedModels.Stories260KPath)}

@@ -86,6 +86,18 @@ public sealed class CatalogFetchTests : IDisposable
     }
 
     [Fact]
+    public async Task A_converted_suite_that_does_not_load_is_never_put_in_place()
+    {
+        var recipe = new FakeRecipe("fake", FakeRecipe.Sha256Of(RowsText)) { Invalid = true };
+
+        var error = await Assert.ThrowsAsync<CatalogException>(() => FetchAsync(recipe));
+
+        Assert.Contains(Path.Combine(tasks, "fake"), error.Message, StringComparison.Ordinal);
+        Assert.Contains("\"target\" that is one of \"choices\"", error.Message, StringComparison.Ordinal);
+        Assert.Empty(EntriesUnderTasks());
+    }
+
+    [Fact]
     public async Task A_cancelled_fetch_leaves_no_folder()
     {
         using var cancel = new CancellationTokenSource();

@@ -24,6 +24,9 @@ internal sealed class FakeRecipe(string name, string sha256, int conversionVersi
 
     public bool Fail { get; init; }
 
+    /// <summary>Gives every item a target that is not one of its choices: a suite the loader refuses (a recipe bug).</summary>
+    public bool Invalid { get; init; }
+
     /// <summary>Further suites beside the main one (named <c>&lt;name&gt;-&lt;suffix&gt;</c>).</summary>
     public ImmutableArray<string> ExtraSuffixes { get; init; } = [];
 
@@ -58,7 +61,7 @@ internal sealed class FakeRecipe(string name, string sha256, int conversionVersi
             items.Add(new SuiteItem(
                 (line - 1).ToString("D4", System.Globalization.CultureInfo.InvariantCulture),
                 ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("q", row.RootElement.GetProperty("q").Clone())]),
-                " yes",
+                Invalid ? " maybe" : " yes",
                 [" yes", " no"]));
         }
 
