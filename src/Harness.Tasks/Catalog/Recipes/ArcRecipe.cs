@@ -44,7 +44,8 @@ public sealed class ArcRecipe : IBenchmarkRecipe
             Commit: NutcrackerCommit,
             LocalFolder: "nutcracker-db",
             Files: [new SourceFile($"db/{name}/test.json", $"{name}/test.json", testSha256)],
-            Licence: "CC-BY-SA-4.0 (the ARC data, per db/" + name + "/config.yaml and LICENSE; the nutcracker-db repository itself is Apache-2.0)",
+            // The ARC data's licence, per db/<task>/config.yaml and the LICENSE file beside it (nutcracker-db's own code is Apache-2.0).
+            Licence: "CC-BY-SA-4.0",
             Citation: Citation);
     }
 
@@ -53,8 +54,7 @@ public sealed class ArcRecipe : IBenchmarkRecipe
         "arc-easy",
         "lm_eval/tasks/arc/arc_easy.yaml@4e7e0d4",
         "df89c8d6873908128ea39e0eb007bb1f0cc0e1c28f3877447da17b1c57372b4f",
-        "ARC-Easy test (2,376 grade-school science questions), 0-shot log-likelihood, acc and acc_norm; bar 0.75: three in four answered right, "
-            + "which a general-purpose base model should clear before it is trusted with school-level facts (chance is about 0.25)",
+        "ARC-Easy test, 2,376 science questions, 0-shot, acc/acc_norm; bar 0.75: three in four right, what a general-purpose model should clear (chance ~0.25)",
         "ARC-Easy test split: grade-school science multiple choice, 0-shot, lm-eval's arc_easy prompt. "
             + "Bar: provably at least 75% right (chance is about 25%).",
         0.75);
@@ -64,8 +64,7 @@ public sealed class ArcRecipe : IBenchmarkRecipe
         "arc-challenge",
         "lm_eval/tasks/arc/arc_challenge.yaml@4e7e0d4",
         "eb44aa2cd4ed1954533d657a00f88f319f2f6a897dcee899fcce93282618b158",
-        "ARC-Challenge test (1,172 science questions that retrieval and co-occurrence baselines both miss), 0-shot log-likelihood, acc and acc_norm; "
-            + "bar 0.5: half of the hard questions right, twice chance (about 0.25), where a model starts to reason rather than match words",
+        "ARC-Challenge test, 1,172 questions retrieval and co-occurrence baselines miss, 0-shot, acc/acc_norm; bar 0.5: twice chance (~0.25)",
         "ARC-Challenge test split: the science questions both a retrieval and a co-occurrence baseline miss, 0-shot, lm-eval's arc_challenge prompt. "
             + "Bar: provably at least 50% right (twice chance).",
         0.5);
