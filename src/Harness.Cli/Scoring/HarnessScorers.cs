@@ -2,19 +2,21 @@ using System.Collections.Immutable;
 using System.Globalization;
 using Harness.Core.Scoring;
 using Harness.Core.Suites;
+using Harness.Scoring.IfEval;
 using Harness.Scoring.Onnx;
 
 namespace Harness.Cli.Scoring;
 
 /// <summary>
-/// The CLI's scorer registry: the core's built-in scorers plus the ONNX embedding-similarity scorer. The MiniLM model
-/// loads on the first item it scores, so a run without such a suite never reads it. Dispose releases the ONNX session.
+/// The CLI's scorer registry: the core's built-in scorers plus the ONNX embedding-similarity scorer and IFEval's
+/// instruction checks. The MiniLM model and IFEval's language detector load on the first item they score, so a run
+/// without such a suite never reads them. Dispose releases the ONNX session.
 /// </summary>
 internal sealed class HarnessScorers : IDisposable
 {
     private readonly EmbeddingSimilarityScorerFactory _embedding = new(new MiniLmOptions());
 
-    public HarnessScorers() => Registry = new ScorerRegistry([.. ScorerRegistry.Default.Factories, _embedding]);
+    public HarnessScorers() => Registry = new ScorerRegistry([.. ScorerRegistry.Default.Factories, _embedding, new IfEvalScorerFactory()]);
 
     public ScorerRegistry Registry { get; }
 
