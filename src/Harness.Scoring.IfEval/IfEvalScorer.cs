@@ -52,7 +52,7 @@ public sealed class IfEvalScorer : IScorer
         IfEvalOutcome outcome;
         try
         {
-            outcome = Check(input.Item, input.Output, languages.Value);
+            outcome = Check(input.Item, input.Output, new Deferred(languages));
         }
         catch (ArgumentException e)
         {
@@ -138,6 +138,12 @@ public sealed class IfEvalScorer : IScorer
 
     private static bool Follows(Instruction instruction, string response) =>
         IfEvalText.Strip(response).Length > 0 && instruction.IsFollowed(response);
+
+    // Builds the detector only when an instruction asks for a language.
+    private sealed class Deferred(Lazy<ILanguageDetector> detector) : ILanguageDetector
+    {
+        public bool IsLanguage(string text, string isoCode) => detector.Value.IsLanguage(text, isoCode);
+    }
 
     private static ImmutableArray<string> StringList(SuiteItem item, string field)
     {

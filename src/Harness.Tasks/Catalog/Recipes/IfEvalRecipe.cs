@@ -48,6 +48,9 @@ public sealed class IfEvalRecipe : IBenchmarkRecipe
         + "no Kannada, Malayalam or Nepali model, so for kn and ne (3 of the 832 instructions) a response passes when "
         + "most of its letters are in the Kannada or Devanagari script. lm-eval does not seed langdetect, so its own "
         + "verdicts on short or mixed texts can vary between runs; Lingua's are deterministic.",
+        "keywords:letter_frequency counts any single non-whitespace character, as google-research's current checker "
+        + "does: items 1122 ('#') and 1129 ('!') ask for one; lm-eval's older copy replaces anything but a-z with a "
+        + "random letter on every run.",
         "detectable_format:json_format parses with System.Text.Json, which refuses the NaN and Infinity literals that "
         + "Python's json.loads accepts.",
         "Instruction-level accuracy: lm-eval averages over all instructions (micro); each item's instruction-level score "
