@@ -43,6 +43,10 @@ public sealed class LinguaLanguageDetector : ILanguageDetector
             .Add("ml", (0x0D00, 0x0D7F))
             .Add("ne", (0x0900, 0x097F));
 
+    /// <summary>The detector as run.json records it, e.g. <c>SearchPioneer.Lingua 2.0.0</c>.</summary>
+    public static string Version { get; } =
+        $"SearchPioneer.Lingua {typeof(LanguageDetector).Assembly.GetName().Version?.ToString(3) ?? "unknown"}";
+
     private readonly LanguageDetector detector = LanguageDetectorBuilder.FromLanguages([.. LangdetectLanguages]).Build();
 
     public bool IsLanguage(string text, string isoCode)

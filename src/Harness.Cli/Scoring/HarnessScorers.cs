@@ -22,16 +22,24 @@ internal sealed class HarnessScorers : IDisposable
 
     /// <summary>
     /// Versions of scorer models the suites use, for run.json: the MiniLM carrier and its model's sha256 when a suite
-    /// scores with <c>embedding_similarity</c> (this loads the model once).
+    /// scores with <c>embedding_similarity</c> (this loads the model once), and the language detector's version when
+    /// a suite scores with <c>ifeval</c> (its verdicts on language instructions depend on it).
     /// </summary>
     public ImmutableSortedDictionary<string, string> VersionsFor(IEnumerable<Suite> suites)
     {
-        if (!suites.Any(s => s.Scorers.Any(spec => spec.Name == EmbeddingSimilarityScorer.ScorerName)) || _embedding.Model is not { } model)
+        var versions = ImmutableSortedDictionary<string, string>.Empty;
+        var list = suites.ToList();
+        if (list.Any(s => s.Scorers.Any(spec => spec.Name == IfEvalScorerFactory.ScorerName)))
         {
-            return ImmutableSortedDictionary<string, string>.Empty;
+            versions = versions.Add("scorer.ifeval.language_detector", LinguaLanguageDetector.Version);
         }
 
-        return ImmutableSortedDictionary<string, string>.Empty
+        if (!list.Any(s => s.Scorers.Any(spec => spec.Name == EmbeddingSimilarityScorer.ScorerName)) || _embedding.Model is not { } model)
+        {
+            return versions;
+        }
+
+        return versions
             .Add("scorer.embedding_similarity.model", model.Name)
             .Add("scorer.embedding_similarity.carrier", $"{model.CarrierPackage} {model.CarrierVersion}")
             .Add("scorer.embedding_similarity.sha256", model.Sha256)

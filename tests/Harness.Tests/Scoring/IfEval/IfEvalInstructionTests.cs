@@ -30,6 +30,19 @@ public sealed class IfEvalInstructionTests(LinguaFixture lingua) : IClassFixture
         Assert.False(Check("language:response_language", new { language = "en" }, "Dans l'ensemble, je suis tout à fait d'accord avec vous."));
 
     [Theory]
+    [InlineData("ನಮಸ್ಕಾರ, ನೀವು ಹೇಗಿದ್ದೀರಿ? ಇದು ಕನ್ನಡದಲ್ಲಿ ಬರೆದ ಉತ್ತರ.", "kn", true)]
+    [InlineData("This answer is in English.", "kn", false)]
+    [InlineData("म नेपाली भाषामा लेख्दैछु।", "ne", true)]
+    [InlineData("This answer is in English.", "ne", false)]
+    [InlineData("12345 !!!", "de", true)]
+    public void Languages_lingua_lacks_are_judged_by_script_and_a_text_without_letters_passes(string response, string language, bool expected) =>
+        Assert.Equal(expected, Check("language:response_language", new { language }, response));
+
+    [Fact]
+    public void Detector_version_is_recorded_as_the_package_version() =>
+        Assert.Equal("SearchPioneer.Lingua 2.0.0", LinguaLanguageDetector.Version);
+
+    [Theory]
     [InlineData("xx,x. xx,x! xx/x. x{x}x?", LessThan, 4, false)]
     [InlineData("xxxx. xx,x! xxxx. x(x)x?", LessThan, 5, true)]
     [InlineData("xxxx. xx,x! xx|x. x&x x?", AtLeast, 4, true)]
