@@ -9,6 +9,7 @@ public static class BenchmarkCatalog
     public static ImmutableArray<IBenchmarkRecipe> Recipes() =>
     [
         .. ArcRecipe.All,
+        new Recipes.IfEvalRecipe(),
     ];
 
     /// <summary>The recipe named <paramref name="name"/>, or null.</summary>
