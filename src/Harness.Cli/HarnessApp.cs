@@ -53,6 +53,12 @@ internal static class HarnessApp
                 tasks.SetDefaultCommand<TasksCommand>();
                 tasks.AddCommand<TasksGenerateCommand>("generate")
                     .WithDescription("Regenerate the shipped suites deterministically into the tasks folder.");
+                tasks.AddCommand<TasksImportCommand>("import")
+                    .WithDescription("Turn a CSV, TSV, JSONL, JSON or Parquet file into a suite (suite.yaml with a Liquid prompt, items.jsonl); every bad row is reported as file:row.")
+                    .WithExample("tasks", "import", "qa.csv", "--name", "my-qa", "--kind", "fixed", "--template", "Q: {{ question }}\\nA:", "--target", "answer", "--bar", "0.8");
+                tasks.AddCommand<TasksNewCommand>("new")
+                    .WithDescription("Scaffold tasks/<name>/ with a commented suite.yaml and one example item.")
+                    .WithExample("tasks", "new", "my-task", "--kind", "open");
             });
             config.AddCommand<DoctorCommand>("doctor")
                 .WithDescription("What this machine has: CPU features, GPU, backends that will load, energy meters (and how to enable a missing one), power state.")
