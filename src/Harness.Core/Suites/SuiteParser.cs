@@ -23,6 +23,9 @@ internal sealed partial class SuiteParser
     private readonly string yamlPath;
     private readonly string itemsPath;
 
+    /// <summary>Line of prompt.template in suite.yaml, for errors of a Liquid template that fails on an item.</summary>
+    private int liquidTemplateLine;
+
     private SuiteParser(string directory)
     {
         yamlPath = Path.Combine(directory, SuiteLoader.SuiteFileName);
@@ -171,9 +174,6 @@ internal sealed partial class SuiteParser
         var fewShot = template is null ? [] : ParseFewShot(map, template, engine);
         return template is null || separator is null ? null : new PromptTemplate(template, system, fewShot, separator) { Engine = engine };
     }
-
-    /// <summary>Line of prompt.template in suite.yaml, for errors of a Liquid template that fails on an item.</summary>
-    private int liquidTemplateLine;
 
     private string? ParseLiquidTemplate(YamlNode node, string template)
     {
