@@ -195,11 +195,11 @@ internal sealed partial class SuiteParser
     /// A Liquid template is checked by rendering it on every item at load time, so a misspelt field is an error
     /// naming the item's line and the template, never an empty string in the prompt at run time.
     /// </summary>
-    private string? LiquidProblem(PromptTemplate prompt, SuiteItem item)
+    private string? LiquidProblem(string template, SuiteItem item)
     {
         try
         {
-            LiquidTemplates.Render(prompt.Template, item);
+            LiquidTemplates.Render(template, item);
             return null;
         }
         catch (ArgumentException e)
@@ -273,8 +273,7 @@ internal sealed partial class SuiteParser
                 }
             }
             var example = new SuiteItem(id ?? $"fewshot-{i}", fields.ToImmutable(), target, []);
-            if (engine == PromptEngine.Liquid
-                && LiquidProblem(new PromptTemplate(template, null, [], "") { Engine = engine }, example) is { } problem)
+            if (engine == PromptEngine.Liquid && LiquidProblem(template, example) is { } problem)
             {
                 YamlError(mapping, $"{where}: {problem}");
             }
@@ -443,7 +442,7 @@ internal sealed partial class SuiteParser
             else
             {
                 firstLineOfId[id] = index + 1;
-                if (item is not null && liquid && LiquidProblem(prompt, item) is { } problem)
+                if (item is not null && liquid && LiquidProblem(prompt.Template, item) is { } problem)
                 {
                     Error(itemsPath, index + 1, problem);
                 }
