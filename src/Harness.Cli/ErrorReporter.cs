@@ -18,7 +18,7 @@ internal static class ErrorReporter
             case OperationCanceledException:
                 AnsiConsole.MarkupLine("[yellow]Cancelled.[/] What was finished is kept (a run continues with [bold]harness run --resume <run folder>[/]).");
                 return ExitCodes.Cancelled;
-            case InputFileException or ManifestEditException or RunFolderBusyException or ModelResolutionException or ModelLoadException or CommandAppException:
+            case InputFileException or Tasks.Import.ImportException or ManifestEditException or RunFolderBusyException or ModelResolutionException or ModelLoadException or CommandAppException:
                 AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
                 return ExitCodes.BadInput;
             default:

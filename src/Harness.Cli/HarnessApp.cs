@@ -59,6 +59,12 @@ internal static class HarnessApp
                     .WithDescription("Download (or --from DIR: read) a catalogue benchmark's pinned files, verify their sha256 and write tasks/<suite>/ with SOURCE.md.")
                     .WithExample("tasks", "fetch", "arc-easy")
                     .WithExample("tasks", "fetch", "arc-easy", "arc-challenge", "--from", "../shared/datasets");
+                tasks.AddCommand<TasksImportCommand>("import")
+                    .WithDescription("Turn a CSV, TSV, JSONL, JSON or Parquet file into a suite (suite.yaml with a Liquid prompt, items.jsonl); every bad row is reported as file:row.")
+                    .WithExample("tasks", "import", "qa.csv", "--name", "my-qa", "--kind", "fixed", "--template", "Q: {{ question }}\\nA:", "--target", "answer", "--bar", "0.8");
+                tasks.AddCommand<TasksNewCommand>("new")
+                    .WithDescription("Scaffold tasks/<name>/ with a commented suite.yaml and one example item.")
+                    .WithExample("tasks", "new", "my-task", "--kind", "open");
             });
             config.AddCommand<DoctorCommand>("doctor")
                 .WithDescription("What this machine has: CPU features, GPU, backends that will load, energy meters (and how to enable a missing one), power state.")

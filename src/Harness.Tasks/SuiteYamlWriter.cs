@@ -21,16 +21,14 @@ internal static partial class SuiteYamlWriter
 
     public static string Write(SuiteDefinition d) => Write(d, GeneratedHeader);
 
-    /// <param name="header">One line, written as the file's leading comment: says where the file comes from.</param>
+    /// <param name="header">The file's leading comment without the <c>#</c> marks (one or more lines): says where the file comes from.</param>
     public static string Write(SuiteDefinition d, string header)
     {
-        if (header.Contains('\n', StringComparison.Ordinal) || header.Contains('\r', StringComparison.Ordinal))
-        {
-            throw new ArgumentException("the header comment must be one line", nameof(header));
-        }
-
         var y = new StringBuilder();
-        y.Append("# ").Append(header).Append('\n');
+        foreach (var line in header.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'))
+        {
+            y.Append("# ").Append(line).Append('\n');
+        }
         y.Append("name: ").Append(YamlScalars.ResolvePlain(d.Name) == YamlScalarKind.Text ? d.Name : Quote(d.Name)).Append('\n');
         y.Append("version: ").Append(d.Version.ToString(CultureInfo.InvariantCulture)).Append('\n');
         y.Append("kind: ").Append(d.Kind == SuiteKind.Fixed ? "fixed" : "open").Append('\n');
@@ -38,6 +36,10 @@ internal static partial class SuiteYamlWriter
         y.Append("request: ").Append(d.Request == RequestKind.Generate ? "generate" : "loglikelihood").Append('\n');
         y.Append("prompt:\n");
         y.Append("  system: ").Append(d.Prompt.System is null ? "null" : Quote(d.Prompt.System)).Append('\n');
+        if (d.Prompt.Engine == PromptEngine.Liquid)
+        {
+            y.Append("  engine: liquid\n");
+        }
         y.Append("  template: ").Append(Quote(d.Prompt.Template)).Append('\n');
         if (d.Prompt.FewShot.IsDefaultOrEmpty)
         {

@@ -41,7 +41,7 @@ public sealed record SuiteItem(
     string? Target,
     ImmutableArray<string> Choices);
 
-/// <param name="Template">User-turn text with <c>{{field}}</c> placeholders.</param>
+/// <param name="Template">User-turn text with <c>{{field}}</c> placeholders, or a Liquid template (<see cref="Engine"/>).</param>
 /// <param name="System">Optional system message (chat templates only; prepended to plain text otherwise).</param>
 /// <param name="FewShot">Worked examples rendered before the item with the same template, each followed by its target.</param>
 /// <param name="FewShotSeparator">Text between examples in the plain (template-free) rendering.</param>
@@ -49,7 +49,11 @@ public sealed record PromptTemplate(
     string Template,
     string? System,
     ImmutableArray<SuiteItem> FewShot,
-    string FewShotSeparator);
+    string FewShotSeparator)
+{
+    /// <summary>The syntax of <see cref="Template"/>; <see cref="PromptEngine.Placeholders"/> unless suite.yaml says <c>prompt.engine: liquid</c>.</summary>
+    public PromptEngine Engine { get; init; } = PromptEngine.Placeholders;
+}
 
 /// <summary>Decoding settings. Explicit and recorded; defaults are documented in docs/suite-format.md.</summary>
 /// <param name="Temperature">0 means greedy (argmax).</param>

@@ -23,6 +23,9 @@ internal sealed partial class SuiteParser
     private readonly string yamlPath;
     private readonly string itemsPath;
 
+    /// <summary>Line of prompt.template in suite.yaml, for errors of a Liquid template that fails on an item.</summary>
+    private int liquidTemplateLine;
+
     private SuiteParser(string directory)
     {
         yamlPath = Path.Combine(directory, SuiteLoader.SuiteFileName);
@@ -141,10 +144,21 @@ internal sealed partial class SuiteParser
         {
             return null;
         }
-        var map = new Map(this, mapping, "prompt.", "system", "template", "fewshot", "fewshot_separator");
+        var map = new Map(this, mapping, "prompt.", "system", "template", "engine", "fewshot", "fewshot_separator");
         var system = OptionalString(map, "system");
         var template = RequiredString(map, "template");
-        if (template is not null)
+        var engineOrNull = Enum(map, "engine", required: false, ("placeholders", PromptEngine.Placeholders), ("liquid", PromptEngine.Liquid));
+        var engine = engineOrNull ?? PromptEngine.Placeholders;
+        if (engineOrNull is null && map.Get("engine") is not null)
+        {
+            // An unknown engine was reported; checking the template in another engine's syntax would only add noise.
+            template = null;
+        }
+        else if (template is not null && engine == PromptEngine.Liquid)
+        {
+            template = ParseLiquidTemplate(map.Get("template")!, template);
+        }
+        else if (template is not null)
         {
             if (template.Length == 0)
             {
@@ -157,11 +171,44 @@ internal sealed partial class SuiteParser
             }
         }
         var separator = map.Get("fewshot_separator") is null ? "\n" : RequiredString(map, "fewshot_separator");
-        var fewShot = template is null ? [] : ParseFewShot(map, template);
-        return template is null || separator is null ? null : new PromptTemplate(template, system, fewShot, separator);
+        var fewShot = template is null ? [] : ParseFewShot(map, template, engine);
+        return template is null || separator is null ? null : new PromptTemplate(template, system, fewShot, separator) { Engine = engine };
     }
 
-    private ImmutableArray<SuiteItem> ParseFewShot(Map prompt, string template)
+    private string? ParseLiquidTemplate(YamlNode node, string template)
+    {
+        liquidTemplateLine = LineOf(node);
+        if (template.Trim().Length == 0)
+        {
+            YamlError(node, "prompt.template must not be empty");
+            return null;
+        }
+        if (!LiquidTemplates.TryParse(template, out _, out var problem))
+        {
+            YamlError(node, $"prompt.template (liquid) does not parse: {problem}");
+            return null;
+        }
+        return template;
+    }
+
+    /// <summary>
+    /// A Liquid template is checked by rendering it on every item at load time, so a misspelt field is an error
+    /// naming the item's line and the template, never an empty string in the prompt at run time.
+    /// </summary>
+    private string? LiquidProblem(string template, SuiteItem item)
+    {
+        try
+        {
+            LiquidTemplates.Render(template, item);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return $"prompt.template (liquid, {SuiteLoader.SuiteFileName} line {liquidTemplateLine.ToString(CultureInfo.InvariantCulture)}) fails on this item: {(e.InnerException ?? e).Message}";
+        }
+    }
+
+    private ImmutableArray<SuiteItem> ParseFewShot(Map prompt, string template, PromptEngine engine)
     {
         var node = prompt.Get("fewshot");
         if (node is null || IsNull(node))
@@ -174,7 +221,7 @@ internal sealed partial class SuiteParser
             return [];
         }
         var examples = ImmutableArray.CreateBuilder<SuiteItem>();
-        var placeholders = TemplatePlaceholders.Names(template);
+        var placeholders = engine == PromptEngine.Liquid ? [] : TemplatePlaceholders.Names(template);
         for (var i = 0; i < sequence.Children.Count; i++)
         {
             var where = $"prompt.fewshot[{i}]";
@@ -225,7 +272,12 @@ internal sealed partial class SuiteParser
                     YamlError(mapping, $"{where} field '{name}' is {value.ValueKind}; a template field must be a string, number or boolean");
                 }
             }
-            examples.Add(new SuiteItem(id ?? $"fewshot-{i}", fields.ToImmutable(), target, []));
+            var example = new SuiteItem(id ?? $"fewshot-{i}", fields.ToImmutable(), target, []);
+            if (engine == PromptEngine.Liquid && LiquidProblem(template, example) is { } problem)
+            {
+                YamlError(mapping, $"{where}: {problem}");
+            }
+            examples.Add(example);
         }
         return examples.ToImmutable();
     }
@@ -366,7 +418,8 @@ internal sealed partial class SuiteParser
         {
             return [];
         }
-        var placeholders = TemplatePlaceholders.Names(prompt.Template);
+        var liquid = prompt.Engine == PromptEngine.Liquid;
+        var placeholders = liquid ? [] : TemplatePlaceholders.Names(prompt.Template);
         var items = ImmutableArray.CreateBuilder<SuiteItem>();
         var firstLineOfId = new Dictionary<string, int>(StringComparer.Ordinal);
         var lines = text.Split('\n');
@@ -389,7 +442,11 @@ internal sealed partial class SuiteParser
             else
             {
                 firstLineOfId[id] = index + 1;
-                if (item is not null)
+                if (item is not null && liquid && LiquidProblem(prompt.Template, item) is { } problem)
+                {
+                    Error(itemsPath, index + 1, problem);
+                }
+                else if (item is not null)
                 {
                     items.Add(item);
                 }
