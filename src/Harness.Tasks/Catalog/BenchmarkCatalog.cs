@@ -8,6 +8,9 @@ public static class BenchmarkCatalog
     /// <summary>The recipes in catalogue order (one line per family; keep the list sorted by family).</summary>
     public static ImmutableArray<IBenchmarkRecipe> Recipes() =>
     [
+        new Recipes.BbhRecipe(),
+        new Recipes.Gsm8kRecipe(),
+        new Recipes.Gsm8kCotRecipe(),
     ];
 
     /// <summary>The recipe named <paramref name="name"/>, or null.</summary>
