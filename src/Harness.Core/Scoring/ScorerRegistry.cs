@@ -23,7 +23,8 @@ public sealed class ScorerRegistry
         this.factories = builder.ToImmutable();
     }
 
-    /// <summary>The built-in scorers: exact, regex, numeric, choice, json, similarity, token_f1, and judge (a model
+    /// <summary>The built-in scorers: exact, regex, numeric, choice, json, similarity, token_f1, extract_match (lm-eval's
+    /// regex filter + exact_match), and judge (a model
     /// from the manifest grades after the run; see <see cref="Judging.JudgePass"/>).</summary>
     public static ScorerRegistry Default { get; } = new(
     [
@@ -34,6 +35,7 @@ public sealed class ScorerRegistry
         new JsonScorerFactory(),
         new SimilarityScorerFactory(),
         new TokenF1ScorerFactory(),
+        new ExtractMatchScorerFactory(),
         new Judging.JudgeScorerFactory(),
     ]);
 

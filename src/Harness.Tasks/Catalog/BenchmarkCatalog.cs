@@ -10,6 +10,9 @@ public static class BenchmarkCatalog
     [
         .. ArcRecipe.All,
         new Recipes.IfEvalRecipe(),
+        new Recipes.BbhRecipe(),
+        new Recipes.Gsm8kRecipe(),
+        new Recipes.Gsm8kCotRecipe(),
     ];
 
     /// <summary>The recipe named <paramref name="name"/>, or null.</summary>

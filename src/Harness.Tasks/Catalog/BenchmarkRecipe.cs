@@ -8,7 +8,9 @@ namespace Harness.Tasks.Catalog;
 /// <param name="LocalPath">Path of the same bytes inside a local copy's folder (<c>--from DIR</c>: DIR/<see cref="DataSource.LocalFolder"/>/LocalPath),
 /// which may flatten the repository's folders.</param>
 /// <param name="Sha256">Lower-case hex sha256 of the exact bytes; a file that hashes otherwise is refused.</param>
-public sealed record SourceFile(string Path, string LocalPath, string Sha256);
+/// <param name="Optional">Always downloaded, but a local copy may lack it: the recipe then uses its own embedded copy of
+/// the same bytes (verified by the same hash). See <see cref="IRecipeFiles.Contains"/>.</param>
+public sealed record SourceFile(string Path, string LocalPath, string Sha256, bool Optional = false);
 
 /// <summary>Where a benchmark's data lives upstream, pinned to one commit, with its licence and citation.</summary>
 /// <param name="Repository">GitHub <c>owner/name</c>.</param>
@@ -32,6 +34,10 @@ public interface IRecipeFiles
 {
     /// <summary>Opens the file's verified bytes. Throws <see cref="FileNotFoundException"/> for a path the recipe did not declare.</summary>
     Stream Open(string path);
+
+    /// <summary>True when the declared file's verified bytes are available; false only for an
+    /// <see cref="SourceFile.Optional"/> file a local copy lacks.</summary>
+    bool Contains(string path);
 }
 
 /// <summary>

@@ -33,10 +33,10 @@ public static class CatalogWriter
         $"Converted by the catalogue recipe {recipe.Name} (harness tasks fetch {recipe.Name}); see SOURCE.md. Change the recipe, not this file.";
 
     /// <summary>File name to exact bytes of one catalogue suite folder: suite.yaml, items.jsonl, the definition's extra files and SOURCE.md.</summary>
-    public static ImmutableSortedDictionary<string, byte[]> RenderFiles(IBenchmarkRecipe recipe, ConvertedSuite suite, VerifiedRecipeFiles files)
+    public static ImmutableSortedDictionary<string, byte[]> RenderFiles(IBenchmarkRecipe recipe, ConvertedSuite suite)
     {
         var rendered = TaskWriter.RenderFiles(suite.Definition, suite.Items, Header(recipe));
-        return rendered.SetItem(SourceMarkdown.FileName, Utf8.GetBytes(SourceMarkdown.Render(recipe, suite.Definition.Name, files.Files)));
+        return rendered.SetItem(SourceMarkdown.FileName, Utf8.GetBytes(SourceMarkdown.Render(recipe, suite.Definition.Name)));
     }
 
     /// <summary>
@@ -60,7 +60,7 @@ public static class CatalogWriter
             }
 
             var directory = Path.Combine(tasks, name);
-            var rendered = RenderFiles(recipe, suite, files);
+            var rendered = RenderFiles(recipe, suite);
             var exists = Directory.Exists(directory);
             if (exists && !force && !HoldsExactly(directory, rendered))
             {

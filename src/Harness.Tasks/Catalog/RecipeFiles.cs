@@ -25,6 +25,8 @@ public sealed class VerifiedRecipeFiles : IRecipeFiles
             ?? throw new FileNotFoundException($"'{path}' is not one of the recipe's declared source files", path);
         return new FileStream(file.LocalPath, FileMode.Open, FileAccess.Read, FileShare.Read);
     }
+
+    public bool Contains(string path) => Files.Any(f => string.Equals(f.Source.Path, path, StringComparison.Ordinal));
 }
 
 /// <summary>Makes a recipe's source files available and verified: from a local copy, or downloaded into the cache.</summary>
@@ -58,8 +60,14 @@ public sealed class LocalRecipeFileSource(string root) : IRecipeFileSource
                 Path.Combine(full, recipe.Source.LocalFolder, source.LocalPath),
                 Path.Combine(full, source.Path),
             };
-            var path = candidates.FirstOrDefault(File.Exists)
-                ?? throw new CatalogException($"{recipe.Name}: source file missing: looked for {string.Join(" and ", candidates)}");
+            var path = candidates.FirstOrDefault(File.Exists);
+            if (path is null && source.Optional)
+            {
+                // The recipe carries its own copy of these bytes (checked against the same sha256 when it reads them).
+                continue;
+            }
+
+            path ??= throw new CatalogException($"{recipe.Name}: source file missing: looked for {string.Join(" and ", candidates)}");
             string actual;
             var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
             await using (stream)

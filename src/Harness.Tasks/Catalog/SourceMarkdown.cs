@@ -13,7 +13,7 @@ public static class SourceMarkdown
     /// <summary>File name of the provenance note in a catalogue suite's folder.</summary>
     public const string FileName = "SOURCE.md";
 
-    public static string Render(IBenchmarkRecipe recipe, string suiteName, IReadOnlyList<VerifiedFile> files)
+    public static string Render(IBenchmarkRecipe recipe, string suiteName)
     {
         var source = recipe.Source;
         var m = new StringBuilder();
@@ -28,11 +28,12 @@ public static class SourceMarkdown
         m.Append("- Conversion version: ").Append(recipe.ConversionVersion.ToString(CultureInfo.InvariantCulture)).Append('\n');
         m.Append('\n');
         m.Append("## Files\n\n");
-        m.Append("| path | sha256 | bytes |\n|---|---|---|\n");
-        foreach (var file in files)
+        // Every declared file, whether read from a local copy, the download cache or (an optional file a local copy
+        // lacks) the recipe's own embedded copy of the same bytes: the note is the same however the files were got.
+        m.Append("| path | sha256 |\n|---|---|\n");
+        foreach (var file in source.Files)
         {
-            m.Append("| ").Append(file.Source.Path).Append(" | ").Append(file.Source.Sha256.ToLowerInvariant()).Append(" | ")
-                .Append(file.SizeBytes.ToString(CultureInfo.InvariantCulture)).Append(" |\n");
+            m.Append("| ").Append(file.Path).Append(" | ").Append(file.Sha256.ToLowerInvariant()).Append(" |\n");
         }
 
         m.Append("\n## Deliberate differences from lm-evaluation-harness\n\n");

@@ -9,7 +9,7 @@ public sealed class ScorerRegistryTests
     [Fact]
     public void Default_registry_knows_every_built_in_scorer()
     {
-        Assert.Equal(["choice", "exact", "json", "judge", "numeric", "regex", "similarity", "token_f1"], ScorerRegistry.Default.Names);
+        Assert.Equal(["choice", "exact", "extract_match", "json", "judge", "numeric", "regex", "similarity", "token_f1"], ScorerRegistry.Default.Names);
     }
 
     [Theory]
@@ -33,7 +33,7 @@ public sealed class ScorerRegistryTests
         var error = Assert.Throws<ArgumentException>(() => ScorerRegistry.Default.Create(new ScorerSpec("exakt", Args()), "."));
 
         Assert.Contains("unknown scorer 'exakt'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("choice, exact, json, judge, numeric, regex, similarity, token_f1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("choice, exact, extract_match, json, judge, numeric, regex, similarity, token_f1", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

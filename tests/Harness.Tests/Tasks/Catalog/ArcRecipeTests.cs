@@ -61,8 +61,8 @@ public sealed class ArcRecipeTests
         var recipe = BenchmarkCatalog.Find("arc-easy")!;
         var files = Files(recipe);
 
-        var first = CatalogWriter.RenderFiles(recipe, recipe.Convert(files, CancellationToken.None)[0], files);
-        var second = Culture.Under("de-DE", () => CatalogWriter.RenderFiles(recipe, recipe.Convert(files, CancellationToken.None)[0], files));
+        var first = CatalogWriter.RenderFiles(recipe, recipe.Convert(files, CancellationToken.None)[0]);
+        var second = Culture.Under("de-DE", () => CatalogWriter.RenderFiles(recipe, recipe.Convert(files, CancellationToken.None)[0]));
 
         Assert.Equal(["SOURCE.md", "items.jsonl", "suite.yaml"], first.Keys);
         Assert.All(first, f => Assert.Equal(f.Value, second[f.Key]));

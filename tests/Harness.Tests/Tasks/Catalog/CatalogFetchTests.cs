@@ -167,8 +167,8 @@ public sealed class CatalogFetchTests : IDisposable
         var recipe = Recipe();
         var files = await new LocalRecipeFileSource(datasets).AcquireAsync(recipe, CancellationToken.None);
 
-        var first = CatalogWriter.RenderFiles(recipe, recipe.Convert(files, CancellationToken.None)[0], files);
-        var second = Culture.Under("de-DE", () => CatalogWriter.RenderFiles(recipe, recipe.Convert(files, CancellationToken.None)[0], files));
+        var first = CatalogWriter.RenderFiles(recipe, recipe.Convert(files, CancellationToken.None)[0]);
+        var second = Culture.Under("de-DE", () => CatalogWriter.RenderFiles(recipe, recipe.Convert(files, CancellationToken.None)[0]));
 
         Assert.Equal(first.Keys, second.Keys);
         Assert.All(first, f => Assert.Equal(f.Value, second[f.Key]));
