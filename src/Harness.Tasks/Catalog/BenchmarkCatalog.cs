@@ -8,6 +8,7 @@ public static class BenchmarkCatalog
     /// <summary>The recipes in catalogue order (one line per family; keep the list sorted by family).</summary>
     public static ImmutableArray<IBenchmarkRecipe> Recipes() =>
     [
+        new Recipes.MtBenchRecipe(),
     ];
 
     /// <summary>The recipe named <paramref name="name"/>, or null.</summary>
