@@ -96,7 +96,8 @@ public sealed class FollowupsTests : IDisposable
         var first = PromptRenderer.RenderTurn(suite.Prompt, item, []);
         var second = PromptRenderer.RenderTurn(suite.Prompt, item, ["Red."]);
 
-        Assert.Equal(PromptRenderer.Render(suite, item), first);
+        Assert.Equal(PromptRenderer.Render(suite, item).PlainText, first.PlainText);
+        Assert.Equal(PromptRenderer.Render(suite, item).Messages.AsEnumerable(), first.Messages.AsEnumerable());
         Assert.Equal(
             new[]
             {
