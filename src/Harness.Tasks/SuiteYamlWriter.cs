@@ -59,6 +59,10 @@ internal static partial class SuiteYamlWriter
             }
         }
         y.Append("  fewshot_separator: ").Append(Quote(d.Prompt.FewShotSeparator)).Append('\n');
+        if (!d.Prompt.Followups.IsEmpty)
+        {
+            y.Append("  followups: [").AppendJoin(", ", d.Prompt.Followups.Select(Quote)).Append("]\n");
+        }
         if (d.Generation is { } g)
         {
             y.Append("generation:\n");

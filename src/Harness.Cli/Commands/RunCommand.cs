@@ -146,6 +146,10 @@ internal sealed class RunSettings : PlannedRunSettings
     [Description("Seed of the sequential item order. Default: drawn at random; recorded in run.json either way")]
     public int? OrderSeed { get; init; }
 
+    [CommandOption("--judge <ID>")]
+    [Description("The manifest model that grades every judged suite (e.g. mt-bench), over the judge its suite.yaml names")]
+    public string? Judge { get; init; }
+
     public override ValidationResult Validate()
     {
         if (OrderSeed is < 0)
@@ -153,7 +157,12 @@ internal sealed class RunSettings : PlannedRunSettings
             return ValidationResult.Error("--order-seed must be at least 0");
         }
 
-        return ValidateResume(Models.Length > 0 || UntilDecided || OrderSeed is not null, "--model, --until-decided or --order-seed");
+        if (Judge is { Length: 0 })
+        {
+            return ValidationResult.Error("--judge needs a model id");
+        }
+
+        return ValidateResume(Models.Length > 0 || UntilDecided || OrderSeed is not null || Judge is not null, "--model, --until-decided, --order-seed or --judge");
     }
 }
 
@@ -170,7 +179,8 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
             : service.StartAsync(
                 new NewRunOptions(settings.Manifest, settings.Tasks, [.. settings.Suites], [.. settings.Models], settings.Results,
                     Energy: settings.ToEnergySettings(), Contention: settings.ToContentionThresholds(),
-                    UntilDecided: settings.UntilDecided, OrderSeed: settings.OrderSeed, Timeouts: settings.ToWatchdogOverrides()),
+                    UntilDecided: settings.UntilDecided, OrderSeed: settings.OrderSeed, Timeouts: settings.ToWatchdogOverrides(),
+                    JudgeModelId: settings.Judge),
                 observer, downloads, cancellationToken));
 
         if (settings.Json)

@@ -39,7 +39,8 @@ internal sealed record NewRunOptions(
     ContentionThresholds? Contention = null,
     bool UntilDecided = false,
     int? OrderSeed = null,
-    WatchdogOverrides? Timeouts = null);
+    WatchdogOverrides? Timeouts = null,
+    string? JudgeModelId = null);
 
 /// <summary><c>--item-timeout</c> and <c>--load-timeout</c>: fixed deadlines for every model, over the manifest's.</summary>
 internal sealed record WatchdogOverrides(TimeSpan? ItemTimeout, TimeSpan? LoadTimeout)
@@ -110,6 +111,16 @@ internal sealed class RunService(
             throw new InputFileException(options.TasksDirectory, null, "no suite found (a suite is a folder with suite.yaml)");
         }
 
+        if (options.JudgeModelId is { } judgeModelId)
+        {
+            if (!suites.Any(JudgeOverride.IsJudged))
+            {
+                throw new InputFileException(options.TasksDirectory, null, $"--judge {judgeModelId} names a judge, but no suite of this run has a judge scorer");
+            }
+
+            suites = [.. suites.Select(s => JudgeOverride.IsJudged(s) ? JudgeOverride.Apply(s, judgeModelId) : s)];
+        }
+
         ComparisonPlan? plan = null;
         var modelIds = options.ModelIds;
         if (options.Comparison is { } comparison)
@@ -163,7 +174,8 @@ internal sealed class RunService(
                     $"suite '{planned.Name}' changed since run {runManifest.RunId} started (sha256 {planned.ContentSha256} -> {suite.ContentSha256}); start a new run to evaluate the new version");
             }
 
-            return suite;
+            // The scorers as planned: a --judge of the first invocation is in them, not in the suite's file.
+            return suite with { Scorers = planned.Scorers };
         }).ToImmutableArray();
 
         var manifestDirectory = Path.GetDirectoryName(runManifest.ManifestPath)!;
@@ -321,7 +333,7 @@ internal sealed class RunService(
             {
                 var entry = manifest.Models.FirstOrDefault(m => m.Id == spec.JudgeModelId)
                     ?? throw new InputFileException(Path.Combine(prepared.Suite.Directory, "suite.yaml"), null,
-                        $"the judge model '{spec.JudgeModelId}' is not in {manifest.FilePath}; known: {string.Join(", ", manifest.Models.Select(m => m.Id))}");
+                        $"the judge model '{spec.JudgeModelId}' is not in {manifest.FilePath} (name another with --judge <model-id>); known: {string.Join(", ", manifest.Models.Select(m => m.Id))}");
                 if (!entries.Any(e => e.Id == entry.Id))
                 {
                     entries.Add(entry);

@@ -100,10 +100,13 @@ public sealed class JudgePass(IModelBackend backend, IJudgementStore store, Time
             JudgementRecord judgement;
             try
             {
-                judgement = spec.Mode == JudgeMode.Pointwise
-                    ? await PointwiseAsync(session, judge, spec, record, question, item.Target, cancellationToken).ConfigureAwait(false)
-                    : await PairwiseAsync(session, judge, spec, record, question, item.Target,
-                        answers.GetValueOrDefault((spec.AgainstModelId!, record.Key.ItemId)), cancellationToken).ConfigureAwait(false);
+                judgement = spec.Mode switch
+                {
+                    JudgeMode.Pointwise => await PointwiseAsync(session, judge, spec, record, question, item.Target, cancellationToken).ConfigureAwait(false),
+                    JudgeMode.MtBench => await MtBenchAsync(session, judge, spec, suite, item, record, cancellationToken).ConfigureAwait(false),
+                    _ => await PairwiseAsync(session, judge, spec, record, question, item.Target,
+                        answers.GetValueOrDefault((spec.AgainstModelId!, record.Key.ItemId)), cancellationToken).ConfigureAwait(false),
+                };
             }
             catch (SessionLostException ex)
             {
@@ -140,6 +143,64 @@ public sealed class JudgePass(IModelBackend backend, IJudgementStore store, Time
             score, spec.Normalize(score), score >= spec.PassAt, [call], null, timeProvider.GetUtcNow());
     }
 
+    // MT-bench: each turn graded on its own prompt (turn 2 sees the whole conversation); the item's score is the mean of
+    // its turns' ratings, so the mean over items is MT-bench's mean over turns when every item has all its turns.
+    private async Task<JudgementRecord> MtBenchAsync(
+        IModelSession session, RunModel judge, JudgeSpec spec, Suite suite, SuiteItem item, ItemRecord record, CancellationToken cancellationToken)
+    {
+        if (record.Status != ItemStatus.Scored)
+        {
+            return Failed(judge, spec, record, [], $"the candidate failed this item: {record.Error}");
+        }
+
+        var prompts = spec.MtBench!;
+        var turnCount = suite.Prompt.TurnCount;
+        var answers = record.Turns is { } turns ? [.. turns.Select(t => t.Output.Trim())] : ImmutableArray.Create(record.RawOutput.Trim());
+        if (turnCount > 2 || answers.Length != turnCount)
+        {
+            return Failed(judge, spec, record, [], string.Create(CultureInfo.InvariantCulture,
+                $"MT-bench grades one or two turns; this item has {turnCount} turns and {answers.Length} recorded answers"));
+        }
+
+        var questions = Enumerable.Range(0, turnCount).Select(t => PromptRenderer.RenderTemplate(suite.Prompt.TurnTemplate(t), item)).ToImmutableArray();
+        var category = item.Fields.TryGetValue(MtBenchFields.Category, out var c) && c.ValueKind == System.Text.Json.JsonValueKind.String ? c.GetString() : null;
+        var references = ImmutableArray<string>.Empty;
+        if (prompts.NeedsReference(category))
+        {
+            var found = Enumerable.Range(1, turnCount).Select(t => item.Fields.TryGetValue(MtBenchFields.Reference(t), out var r)
+                && r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString() : null).ToList();
+            if (found.Any(r => r is null))
+            {
+                return Failed(judge, spec, record, [], $"category '{category}' is graded against reference answers, and the item lacks a field "
+                    + string.Join(" or ", Enumerable.Range(1, turnCount).Select(MtBenchFields.Reference)));
+            }
+
+            references = [.. found.Select(r => r!)];
+        }
+
+        var conversation = new MtBenchConversation(questions, answers, references);
+        var calls = ImmutableArray.CreateBuilder<JudgeCall>();
+        var ratings = new List<double>();
+        for (var turn = 1; turn <= turnCount; turn++)
+        {
+            var (prompt, rendered) = MtBenchJudge.Render(prompts, conversation, turn);
+            var order = string.Create(CultureInfo.InvariantCulture, $"turn-{turn} {prompt.Name}");
+            var (call, error) = await AskAsync(session, rendered, MtBenchJudge.Settings, order,
+                o => MtBenchJudge.ParseRating(o)?.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+            calls.Add(call);
+            if (error is not null || call.Parsed is null)
+            {
+                return Failed(judge, spec, record, calls.ToImmutable(), error ?? $"the judge's output for turn {turn} has no [[rating]] from 1 to 10");
+            }
+
+            ratings.Add(double.Parse(call.Parsed, CultureInfo.InvariantCulture));
+        }
+
+        var mean = ratings.Average();
+        return new JudgementRecord(record.Key.ModelId, record.Key.Suite, record.Key.ItemId, judge.Entry.Id, judge.FileSha256, spec,
+            mean, (mean - 1) / 9, mean >= spec.PassAt, calls.ToImmutable(), null, timeProvider.GetUtcNow());
+    }
+
     // Both orders, so a judge that favours a position scores the two answers as a tie.
     private async Task<JudgementRecord> PairwiseAsync(
         IModelSession session, RunModel judge, JudgeSpec spec, ItemRecord record, string question, string? reference,
@@ -172,11 +233,15 @@ public sealed class JudgePass(IModelBackend backend, IJudgementStore store, Time
     private static double Points(string verdict, string candidate) => verdict == "tie" ? 0.5 : verdict == candidate ? 1 : 0;
 
     private static async Task<(JudgeCall Call, string? Error)> AskAsync(
-        IModelSession session, RenderedPrompt prompt, string grammar, string order, Func<string, string?> parse, CancellationToken cancellationToken)
+        IModelSession session, RenderedPrompt prompt, string grammar, string order, Func<string, string?> parse, CancellationToken cancellationToken) =>
+        await AskAsync(session, prompt, JudgePrompts.SettingsFor(grammar), order, parse, cancellationToken).ConfigureAwait(false);
+
+    private static async Task<(JudgeCall Call, string? Error)> AskAsync(
+        IModelSession session, RenderedPrompt prompt, GenerationSettings settings, string order, Func<string, string?> parse, CancellationToken cancellationToken)
     {
         try
         {
-            var result = await session.GenerateAsync(new GenerationRequest(prompt, JudgePrompts.SettingsFor(grammar)), cancellationToken).ConfigureAwait(false);
+            var result = await session.GenerateAsync(new GenerationRequest(prompt, settings), cancellationToken).ConfigureAwait(false);
             return (new JudgeCall(order, result.PromptText, result.Text, parse(result.Text)), null);
         }
         catch (BackendException ex)

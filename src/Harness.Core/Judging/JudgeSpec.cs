@@ -11,6 +11,8 @@ public enum JudgeMode
     Pointwise,
     /// <summary>The answer against another model's answer to the same item, asked in both orders.</summary>
     Pairwise,
+    /// <summary>MT-bench's single-answer grading: every turn rated 1–10 with MT-bench's own judge prompts.</summary>
+    MtBench,
 }
 
 /// <summary>
@@ -23,6 +25,8 @@ public enum JudgeMode
 /// <param name="ScaleMax">Highest pointwise score (integer, at most <see cref="MaxScaleSteps"/> above the lowest).</param>
 /// <param name="PassAt">Pointwise: an answer passes at this score or above. Pairwise: passing means preferred over the other answer.</param>
 /// <param name="AgainstModelId">Pairwise: the model whose answers every other model's answers are compared with.</param>
+/// <param name="MtBench">MT-bench mode: the judge prompts (from <c>prompts_file</c>) and the categories graded against a
+/// reference answer; <paramref name="Rubric"/> then names the prompts file.</param>
 public sealed record JudgeSpec(
     string JudgeModelId,
     JudgeMode Mode,
@@ -30,7 +34,8 @@ public sealed record JudgeSpec(
     int ScaleMin,
     int ScaleMax,
     int PassAt,
-    string? AgainstModelId)
+    string? AgainstModelId,
+    MtBenchPrompts? MtBench = null)
 {
     /// <summary>The scorer name suites use.</summary>
     public const string ScorerName = "judge";
@@ -42,14 +47,25 @@ public sealed record JudgeSpec(
     /// <exception cref="ArgumentException">A missing or malformed argument, named.</exception>
     public static JudgeSpec Parse(ImmutableSortedDictionary<string, JsonElement> arguments, string suiteDirectory)
     {
-        var args = new ScorerArguments(ScorerName, arguments, "model", "rubric", "rubric_file", "scale", "pass_at", "mode", "against");
+        var args = new ScorerArguments(ScorerName, arguments, "model", "rubric", "rubric_file", "scale", "pass_at", "mode", "against",
+            "prompts_file", "reference_categories");
         var model = args.RequiredString("model");
         var mode = args.OptionalString("mode") switch
         {
             null or "pointwise" => JudgeMode.Pointwise,
             "pairwise" => JudgeMode.Pairwise,
-            var other => throw args.Invalid("mode", $"must be pointwise or pairwise, got '{other}'"),
+            "mt-bench" => JudgeMode.MtBench,
+            var other => throw args.Invalid("mode", $"must be pointwise, pairwise or mt-bench, got '{other}'"),
         };
+        if (mode == JudgeMode.MtBench)
+        {
+            return ParseMtBench(args, model, suiteDirectory);
+        }
+
+        if (args.Raw("prompts_file") is not null || args.Raw("reference_categories") is not null)
+        {
+            throw args.Invalid("prompts_file", "prompts_file and reference_categories only apply in mt-bench mode");
+        }
         var rubric = args.OptionalString("rubric");
         var rubricFile = args.OptionalString("rubric_file");
         if (rubric is null == rubricFile is null)
@@ -108,6 +124,49 @@ public sealed record JudgeSpec(
         return new JudgeSpec(model, mode, rubric!.Trim(), min, max, passAt, against);
     }
 
+    // MT-bench's prompts carry their own instructions and scale: no rubric, no scale, 1-10 fixed.
+    private static JudgeSpec ParseMtBench(ScorerArguments args, string model, string suiteDirectory)
+    {
+        foreach (var name in new[] { "rubric", "rubric_file", "scale", "against" })
+        {
+            if (args.Raw(name) is not null)
+            {
+                throw args.Invalid(name, "does not apply in mt-bench mode (MT-bench's judge prompts grade on 1..10)");
+            }
+        }
+
+        var file = args.RequiredString("prompts_file");
+        var categories = MtBenchPrompts.DefaultReferenceCategories;
+        if (args.Raw("reference_categories") is { } raw)
+        {
+            if (raw.ValueKind != JsonValueKind.Array || raw.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+            {
+                throw args.Invalid("reference_categories", "must be a list of category names");
+            }
+
+            categories = [.. raw.EnumerateArray().Select(e => e.GetString()!)];
+        }
+
+        var passAt = 10;
+        if (args.Raw("pass_at") is { } pass && (!pass.TryGetInt32(out passAt) || passAt is < 1 or > 10))
+        {
+            throw args.Invalid("pass_at", "must be an integer on MT-bench's scale 1..10");
+        }
+
+        var path = Path.GetFullPath(Path.Combine(suiteDirectory, file));
+        MtBenchPrompts prompts;
+        try
+        {
+            prompts = MtBenchPrompts.Load(path, categories);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            throw args.Invalid("prompts_file", $"cannot be read ({ex.Message})");
+        }
+
+        return new JudgeSpec(model, JudgeMode.MtBench, file, 1, 10, passAt, null, prompts);
+    }
+
     /// <summary>A pointwise score mapped onto [0, 1].</summary>
     public double Normalize(int score) => (double)(score - ScaleMin) / (ScaleMax - ScaleMin);
 }
@@ -125,7 +184,7 @@ public sealed class JudgeScorer(JudgeSpec spec) : IScorer
     public string Name => JudgeSpec.ScorerName;
 
     public Score Score(ScoringInput input) =>
-        new(Name, 0, null, 0, null, $"awaiting the judge pass ({Spec.JudgeModelId}, {Spec.Mode.ToString().ToLowerInvariant()})");
+        new(Name, 0, null, 0, null, $"awaiting the judge pass ({Spec.JudgeModelId}, {JudgementOverlay.ModeName(Spec.Mode)})");
 }
 
 /// <summary>Builds <see cref="JudgeScorer"/> from a suite's <c>judge</c> scorer entry.</summary>

@@ -15,11 +15,14 @@ public sealed record JudgeSummary(string JudgeModelId, string? JudgeFileSha256, 
     /// <summary>One sentence for reports: who judged, how, and how much it reached.</summary>
     public string Describe()
     {
-        var how = Spec is { } spec
-            ? spec.Mode == JudgeMode.Pointwise
-                ? string.Create(CultureInfo.InvariantCulture, $"pointwise on {spec.ScaleMin}..{spec.ScaleMax}, pass at {spec.PassAt}")
-                : $"pairwise against {spec.AgainstModelId}, both orders"
-            : "no judgement yet";
+        var how = Spec switch
+        {
+            null => "no judgement yet",
+            { Mode: JudgeMode.Pointwise } spec => string.Create(CultureInfo.InvariantCulture, $"pointwise on {spec.ScaleMin}..{spec.ScaleMax}, pass at {spec.PassAt}"),
+            // The report's score s is the mean of (rating - 1) / 9, so MT-bench's score is 1 + 9 s.
+            { Mode: JudgeMode.MtBench } => "MT-bench single-answer grading, mean turn rating r reported as (r - 1) / 9: MT-bench score = 1 + 9 × score",
+            var spec => $"pairwise against {spec.AgainstModelId}, both orders",
+        };
         var sha = JudgeFileSha256 is { Length: >= 12 } hash ? $", sha256 {hash[..12]}…" : "";
         return string.Create(CultureInfo.InvariantCulture,
             $"Scores by judge {JudgeModelId}{sha} ({how}): {Judged} items judged, {Errors} without a verdict, {NotJudged} not judged.");
@@ -75,11 +78,14 @@ public static class JudgementOverlay
 
             counts[item.Key.Suite] = judgement.Error is null ? (c.Judged + 1, c.Errors, c.Missing, judgement) : (c.Judged, c.Errors + 1, c.Missing, judgement);
             var answer = judgement.Error is null ? judgement.Score.ToString("0.###", CultureInfo.InvariantCulture) : null;
-            var detail = judgement.Spec.Mode == JudgeMode.Pointwise
-                ? string.Create(CultureInfo.InvariantCulture, $" on {judgement.Spec.ScaleMin}..{judgement.Spec.ScaleMax}")
-                : $" against {judgement.Spec.AgainstModelId}";
+            var detail = judgement.Spec.Mode switch
+            {
+                JudgeMode.Pointwise => string.Create(CultureInfo.InvariantCulture, $" on {judgement.Spec.ScaleMin}..{judgement.Spec.ScaleMax}"),
+                JudgeMode.MtBench => " mean turn rating on 1..10 (turns: " + string.Join(", ", judgement.Calls.Select(c => c.Parsed ?? "?")) + ")",
+                _ => $" against {judgement.Spec.AgainstModelId}",
+            };
             var explanation = judgement.Error
-                ?? $"judge {judgement.JudgeModelId} ({judgement.Spec.Mode.ToString().ToLowerInvariant()}): {answer}{detail}";
+                ?? $"judge {judgement.JudgeModelId} ({ModeName(judgement.Spec.Mode)}): {answer}{detail}";
             // A judge has no looser extraction; its flexible value only makes a pass at pass_at (below the top) count as one.
             var flexible = judgement.Passed ? 1 : judgement.NormalizedScore;
             var score = new Score(JudgeSpec.ScorerName, judgement.NormalizedScore, answer, flexible, answer, explanation);
@@ -99,4 +105,7 @@ public static class JudgementOverlay
 
         return (result, summaries.ToImmutable());
     }
+
+    /// <summary>The mode as suites spell it.</summary>
+    public static string ModeName(JudgeMode mode) => mode == JudgeMode.MtBench ? "mt-bench" : mode.ToString().ToLowerInvariant();
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 using Harness.Core.Backends;
 using Harness.Core.Energy;
 using Harness.Core.Scoring;
@@ -69,6 +70,10 @@ public sealed record ItemMetrics(
 /// <param name="Passed">The primary (first) scorer passed.</param>
 /// <param name="Energy">The item's energy with its source; null only where no meter or estimate could be read.</param>
 /// <param name="Failure">Why a failed item failed; null on scored items (and on failures recorded before kinds existed).</param>
+/// <param name="Turns">Multi-turn items: every turn as it was sent and answered, in order; then
+/// <paramref name="PromptText"/>, <paramref name="RawOutput"/> and <paramref name="FinishReason"/> are the last turn's,
+/// <paramref name="Metrics"/> sums the turns (time to first token: the first turn's) and the energy covers them all.
+/// Null on single-turn items, and left out of their JSON.</param>
 public sealed record ItemRecord(
     ItemKey Key,
     ItemStatus Status,
@@ -82,4 +87,14 @@ public sealed record ItemRecord(
     string? Error,
     DateTimeOffset CompletedAt,
     EnergyReading? Energy = null,
-    ItemFailureKind? Failure = null);
+    ItemFailureKind? Failure = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ImmutableArray<TurnRecord>? Turns = null);
+
+/// <summary>One turn of a multi-turn item: the exact text fed (the whole conversation so far) and the answer.</summary>
+public sealed record TurnRecord(
+    string PromptText,
+    string Output,
+    FinishReason FinishReason,
+    int PromptTokens,
+    int GeneratedTokens,
+    RequestTimings Timings);

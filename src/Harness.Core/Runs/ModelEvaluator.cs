@@ -264,7 +264,9 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
         suite.Request == RequestKind.Generate
         && session is IBatchedTextGenerator { ParallelSequences: > 1 }
         && suite.Requirement?.MaxP95Latency is null
-        && suite.Generation.Grammar is null;
+        && suite.Generation.Grammar is null
+        // A later turn needs the earlier answers; conversations run one item at a time.
+        && suite.Prompt.Followups.IsEmpty;
 
     private async Task EvaluateBatchedAsync(
         string modelId,
@@ -357,8 +359,41 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
         ItemKey key, IModelSession session, PreparedSuite prepared, SuiteItem item, RenderedPrompt prompt, CancellationToken cancellationToken)
     {
         var result = await session.GenerateAsync(new GenerationRequest(prompt, prepared.Suite.Generation), cancellationToken).ConfigureAwait(false);
-        return GeneratedRecord(key, prepared, item, result);
+        if (prepared.Suite.Prompt.Followups.IsEmpty)
+        {
+            return GeneratedRecord(key, prepared, item, result);
+        }
+
+        // A conversation: each later turn is sent with every earlier turn and answer.
+        var results = new List<GenerationResult> { result };
+        for (var turn = 1; turn < prepared.Suite.Prompt.TurnCount; turn++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var next = PromptRenderer.RenderTurn(prepared.Suite.Prompt, item, [.. results.Select(r => r.Text)]);
+            results.Add(await session.GenerateAsync(new GenerationRequest(next, prepared.Suite.Generation), cancellationToken).ConfigureAwait(false));
+        }
+
+        return ConversationRecord(key, prepared, item, results);
     }
+
+    // Scorers see the last answer; the metrics add up the turns, except the time to first token, which is the first turn's.
+    private ItemRecord ConversationRecord(ItemKey key, PreparedSuite prepared, SuiteItem item, List<GenerationResult> results)
+    {
+        var last = results[^1];
+        var scores = ScoreAll(prepared.Scorers, item, last.Text);
+        var timings = new RequestTimings(
+            results[0].Timings.TimeToFirstToken,
+            Sum(results, r => r.Timings.PromptEvaluation),
+            Sum(results, r => r.Timings.Generation),
+            Sum(results, r => r.Timings.Total));
+        var turns = results.Select(r => new TurnRecord(r.PromptText, r.Text, r.FinishReason, r.PromptTokens, r.GeneratedTokens, r.Timings)).ToImmutableArray();
+        return new ItemRecord(key, ItemStatus.Scored, last.PromptText, last.Text, last.FinishReason, [], scores, scores[0].Passed,
+            new ItemMetrics(results.Sum(r => r.PromptTokens), results.Sum(r => r.GeneratedTokens), timings), null, timeProvider.GetUtcNow(),
+            Turns: turns);
+    }
+
+    private static TimeSpan Sum(List<GenerationResult> results, Func<GenerationResult, TimeSpan> part) =>
+        results.Aggregate(TimeSpan.Zero, (total, r) => total + part(r));
 
     private ItemRecord GeneratedRecord(ItemKey key, PreparedSuite prepared, SuiteItem item, GenerationResult result)
     {

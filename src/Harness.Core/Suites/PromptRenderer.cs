@@ -66,6 +66,43 @@ public static class PromptRenderer
     }
 
     /// <summary>Substitutes the item's fields into <paramref name="template"/> (the <c>{{field}}</c> engine).</summary>
+    /// <summary>
+    /// Turn <c>answers.Count</c> (0-based) of a conversation: <see cref="Render(PromptTemplate, SuiteItem)"/> (the first
+    /// turn), then for each earlier turn its answer and the next user turn. Chat form: the answers as <c>assistant</c>
+    /// turns between the <c>user</c> turns. Plain form: each answer followed by the few-shot separator, then the next
+    /// user turn, exactly as a few-shot example's target is.
+    /// </summary>
+    /// <param name="answers">The model's answers to the turns before this one, in order.</param>
+    /// <exception cref="ArgumentException">More answers than the suite has turns, or a placeholder without a field.</exception>
+    public static RenderedPrompt RenderTurn(PromptTemplate prompt, SuiteItem item, IReadOnlyList<string> answers)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(answers);
+        if (answers.Count >= prompt.TurnCount)
+        {
+            throw new ArgumentException($"turn {answers.Count + 1} asked of a suite with {prompt.TurnCount} turns", nameof(answers));
+        }
+
+        var first = Render(prompt, item);
+        if (answers.Count == 0)
+        {
+            return first;
+        }
+
+        var messages = first.Messages.ToBuilder();
+        var plain = new StringBuilder(first.PlainText);
+        for (var turn = 1; turn <= answers.Count; turn++)
+        {
+            var text = RenderTemplate(prompt.TurnTemplate(turn), item);
+            messages.Add(new ChatMessage("assistant", answers[turn - 1]));
+            messages.Add(new ChatMessage("user", text));
+            plain.Append(answers[turn - 1]).Append(prompt.FewShotSeparator).Append(text);
+        }
+
+        return new RenderedPrompt(messages.ToImmutable(), plain.ToString());
+    }
+
+    /// <summary>Substitutes the item's fields into <paramref name="template"/>.</summary>
     /// <exception cref="ArgumentException">A placeholder has no printable field.</exception>
     public static string RenderTemplate(string template, SuiteItem item) =>
         TemplatePlaceholders.Substitute(template, name =>

@@ -44,15 +44,27 @@ public sealed record SuiteItem(
 /// <param name="Template">User-turn text with <c>{{field}}</c> placeholders, or a Liquid template (<see cref="Engine"/>).</param>
 /// <param name="System">Optional system message (chat templates only; prepended to plain text otherwise).</param>
 /// <param name="FewShot">Worked examples rendered before the item with the same template, each followed by its target.</param>
-/// <param name="FewShotSeparator">Text between examples in the plain (template-free) rendering.</param>
+/// <param name="FewShotSeparator">Text between examples in the plain (template-free) rendering; also after each earlier
+/// turn's answer in a conversation.</param>
+/// <param name="Followups">Templates of the user turns after the first (<see cref="Template"/>), for multi-turn items
+/// (generate only): turn k is sent with the whole conversation so far. Empty: one turn.</param>
 public sealed record PromptTemplate(
     string Template,
     string? System,
     ImmutableArray<SuiteItem> FewShot,
-    string FewShotSeparator)
+    string FewShotSeparator,
+    ImmutableArray<string> Followups = default)
 {
     /// <summary>The syntax of <see cref="Template"/>; <see cref="PromptEngine.Placeholders"/> unless suite.yaml says <c>prompt.engine: liquid</c>.</summary>
     public PromptEngine Engine { get; init; } = PromptEngine.Placeholders;
+
+    public ImmutableArray<string> Followups { get; init; } = Followups.IsDefault ? [] : Followups;
+
+    /// <summary>How many user turns an item has: 1 + <see cref="Followups"/>.</summary>
+    public int TurnCount => 1 + Followups.Length;
+
+    /// <summary>The template of user turn <paramref name="turn"/> (0-based).</summary>
+    public string TurnTemplate(int turn) => turn == 0 ? Template : Followups[turn - 1];
 }
 
 /// <summary>Decoding settings. Explicit and recorded; defaults are documented in docs/suite-format.md.</summary>

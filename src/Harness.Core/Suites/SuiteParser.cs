@@ -85,7 +85,7 @@ internal sealed partial class SuiteParser
         var kind = Enum(top, "kind", required: true, ("fixed", SuiteKind.Fixed), ("open", SuiteKind.Open));
         var description = OptionalString(top, "description") ?? "";
         var request = Enum(top, "request", required: true, ("generate", RequestKind.Generate), ("loglikelihood", RequestKind.LogLikelihood));
-        var prompt = ParsePrompt(top);
+        var prompt = ParsePrompt(top, request);
         var generation = ParseGeneration(top, request);
         var scorers = ParseScorers(top);
         var requirement = ParseRequirement(top, kind);
@@ -132,7 +132,7 @@ internal sealed partial class SuiteParser
 
     private void YamlSink(int? line, string problem) => Error(yamlPath, line, problem);
 
-    private PromptTemplate? ParsePrompt(Map top)
+    private PromptTemplate? ParsePrompt(Map top, RequestKind? request)
     {
         var node = top.Get("prompt");
         if (node is null)
@@ -144,7 +144,7 @@ internal sealed partial class SuiteParser
         {
             return null;
         }
-        var map = new Map(this, mapping, "prompt.", "system", "template", "engine", "fewshot", "fewshot_separator");
+        var map = new Map(this, mapping, "prompt.", "system", "template", "engine", "fewshot", "fewshot_separator", "followups");
         var system = OptionalString(map, "system");
         var template = RequiredString(map, "template");
         var engineOrNull = Enum(map, "engine", required: false, ("placeholders", PromptEngine.Placeholders), ("liquid", PromptEngine.Liquid));
@@ -172,7 +172,61 @@ internal sealed partial class SuiteParser
         }
         var separator = map.Get("fewshot_separator") is null ? "\n" : RequiredString(map, "fewshot_separator");
         var fewShot = template is null ? [] : ParseFewShot(map, template, engine);
-        return template is null || separator is null ? null : new PromptTemplate(template, system, fewShot, separator) { Engine = engine };
+        var followups = ParseFollowups(map, request, engine);
+        return template is null || separator is null || followups is null
+            ? null
+            : new PromptTemplate(template, system, fewShot, separator, followups.Value) { Engine = engine };
+    }
+
+    // The user turns after the first: each a template like prompt.template, sent with the conversation so far.
+    private ImmutableArray<string>? ParseFollowups(Map prompt, RequestKind? request, PromptEngine engine)
+    {
+        var node = prompt.Get("followups");
+        if (node is null || IsNull(node))
+        {
+            return [];
+        }
+
+        if (engine == PromptEngine.Liquid)
+        {
+            YamlError(node, "prompt.followups are {{field}} templates: use them with the placeholders engine, not engine: liquid");
+            return null;
+        }
+
+        if (node is not YamlSequenceNode sequence)
+        {
+            YamlError(node, "prompt.followups must be a list of templates (the user turns after the first)");
+            return null;
+        }
+
+        if (request == RequestKind.LogLikelihood && sequence.Children.Count > 0)
+        {
+            YamlError(node, "prompt.followups needs request: generate (a conversation has an answer to every turn)");
+            return null;
+        }
+
+        var followups = ImmutableArray.CreateBuilder<string>();
+        for (var i = 0; i < sequence.Children.Count; i++)
+        {
+            var child = sequence.Children[i];
+            var where = $"prompt.followups[{i}]";
+            if (child is not YamlScalarNode scalar || IsNull(child) || string.IsNullOrEmpty(scalar.Value))
+            {
+                YamlError(child, $"{where} must be a non-empty string");
+                return null;
+            }
+
+            var malformed = TemplatePlaceholders.FirstMalformed(scalar.Value);
+            if (malformed >= 0)
+            {
+                YamlError(child, $"{where} has a '{{{{' at offset {malformed} that is not a {{{{field}}}} placeholder (names are [A-Za-z_][A-Za-z0-9_]*, no spaces)");
+                return null;
+            }
+
+            followups.Add(scalar.Value);
+        }
+
+        return followups.ToImmutable();
     }
 
     private string? ParseLiquidTemplate(YamlNode node, string template)
@@ -419,7 +473,9 @@ internal sealed partial class SuiteParser
             return [];
         }
         var liquid = prompt.Engine == PromptEngine.Liquid;
-        var placeholders = liquid ? [] : TemplatePlaceholders.Names(prompt.Template);
+        ImmutableArray<string> placeholders = liquid
+            ? []
+            : [.. TemplatePlaceholders.Names(prompt.Template).Concat(prompt.Followups.SelectMany(f => TemplatePlaceholders.Names(f))).Distinct(StringComparer.Ordinal)];
         var items = ImmutableArray.CreateBuilder<SuiteItem>();
         var firstLineOfId = new Dictionary<string, int>(StringComparer.Ordinal);
         var lines = text.Split('\n');

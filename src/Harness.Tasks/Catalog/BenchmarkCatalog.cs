@@ -13,6 +13,7 @@ public static class BenchmarkCatalog
         new Recipes.BbhRecipe(),
         new Recipes.Gsm8kRecipe(),
         new Recipes.Gsm8kCotRecipe(),
+        new Recipes.MtBenchRecipe(),
     ];
 
     /// <summary>The recipe named <paramref name="name"/>, or null.</summary>
