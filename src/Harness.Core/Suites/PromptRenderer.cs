@@ -65,7 +65,6 @@ public static class PromptRenderer
         return malformed < 0 ? null : string.Create(CultureInfo.InvariantCulture, $"the template has a '{{{{' at offset {malformed} that is not a {{{{field}}}} placeholder");
     }
 
-    /// <summary>Substitutes the item's fields into <paramref name="template"/> (the <c>{{field}}</c> engine).</summary>
     /// <summary>
     /// Turn <c>answers.Count</c> (0-based) of a conversation: <see cref="Render(PromptTemplate, SuiteItem)"/> (the first
     /// turn), then for each earlier turn its answer and the next user turn. Chat form: the answers as <c>assistant</c>
@@ -102,7 +101,7 @@ public static class PromptRenderer
         return new RenderedPrompt(messages.ToImmutable(), plain.ToString());
     }
 
-    /// <summary>Substitutes the item's fields into <paramref name="template"/>.</summary>
+    /// <summary>Substitutes the item's fields into <paramref name="template"/> (the <c>{{field}}</c> engine).</summary>
     /// <exception cref="ArgumentException">A placeholder has no printable field.</exception>
     public static string RenderTemplate(string template, SuiteItem item) =>
         TemplatePlaceholders.Substitute(template, name =>

@@ -37,7 +37,8 @@ public interface IRecipeFiles
 
     /// <summary>True when the declared file's verified bytes are available; false only for an
     /// <see cref="SourceFile.Optional"/> file a local copy lacks.</summary>
-    bool Contains(string path);
+    /// <remarks>The default (every declared file is there) fits sources that hold all files, such as a test's in-memory copy.</remarks>
+    bool Contains(string path) => true;
 }
 
 /// <summary>

@@ -67,7 +67,11 @@ public sealed class LocalRecipeFileSource(string root) : IRecipeFileSource
                 continue;
             }
 
-            path ??= throw new CatalogException($"{recipe.Name}: source file missing: looked for {string.Join(" and ", candidates)}");
+            if (path is null)
+            {
+                throw new CatalogException($"{recipe.Name}: source file missing: looked for {string.Join(" and ", candidates)}");
+            }
+
             string actual;
             var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
             await using (stream)
