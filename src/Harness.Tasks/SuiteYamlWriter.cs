@@ -46,6 +46,10 @@ internal static partial class SuiteYamlWriter
             }
         }
         y.Append("  fewshot_separator: ").Append(Quote(d.Prompt.FewShotSeparator)).Append('\n');
+        if (d.Prompt.Continuation is { } continuation)
+        {
+            y.Append("  continuation: ").Append(Quote(continuation)).Append('\n');
+        }
         if (d.Generation is { } g)
         {
             y.Append("generation:\n");

@@ -45,11 +45,20 @@ public sealed record SuiteItem(
 /// <param name="System">Optional system message (chat templates only; prepended to plain text otherwise).</param>
 /// <param name="FewShot">Worked examples rendered before the item with the same template, each followed by its target.</param>
 /// <param name="FewShotSeparator">Text between examples in the plain (template-free) rendering.</param>
+/// <param name="Continuation">Partial scoring (log-likelihood only, e.g. Winogrande): null for ordinary multiple
+/// choice. When set, each choice is put into <paramref name="Template"/> through the reserved <c>{{choice}}</c>
+/// placeholder, and this template, rendered with the item's fields, is the one continuation scored under each of
+/// those contexts.</param>
 public sealed record PromptTemplate(
     string Template,
     string? System,
     ImmutableArray<SuiteItem> FewShot,
-    string FewShotSeparator);
+    string FewShotSeparator,
+    string? Continuation = null)
+{
+    /// <summary>The placeholder a partial-scoring template puts each choice through.</summary>
+    public const string ChoicePlaceholder = "choice";
+}
 
 /// <summary>Decoding settings. Explicit and recorded; defaults are documented in docs/suite-format.md.</summary>
 /// <param name="Temperature">0 means greedy (argmax).</param>

@@ -82,7 +82,7 @@ internal sealed partial class SuiteParser
         var kind = Enum(top, "kind", required: true, ("fixed", SuiteKind.Fixed), ("open", SuiteKind.Open));
         var description = OptionalString(top, "description") ?? "";
         var request = Enum(top, "request", required: true, ("generate", RequestKind.Generate), ("loglikelihood", RequestKind.LogLikelihood));
-        var prompt = ParsePrompt(top);
+        var prompt = ParsePrompt(top, request);
         var generation = ParseGeneration(top, request);
         var scorers = ParseScorers(top);
         var requirement = ParseRequirement(top, kind);
@@ -129,7 +129,7 @@ internal sealed partial class SuiteParser
 
     private void YamlSink(int? line, string problem) => Error(yamlPath, line, problem);
 
-    private PromptTemplate? ParsePrompt(Map top)
+    private PromptTemplate? ParsePrompt(Map top, RequestKind? request)
     {
         var node = top.Get("prompt");
         if (node is null)
@@ -141,7 +141,7 @@ internal sealed partial class SuiteParser
         {
             return null;
         }
-        var map = new Map(this, mapping, "prompt.", "system", "template", "fewshot", "fewshot_separator");
+        var map = new Map(this, mapping, "prompt.", "system", "template", "fewshot", "fewshot_separator", "continuation");
         var system = OptionalString(map, "system");
         var template = RequiredString(map, "template");
         if (template is not null)
@@ -158,7 +158,57 @@ internal sealed partial class SuiteParser
         }
         var separator = map.Get("fewshot_separator") is null ? "\n" : RequiredString(map, "fewshot_separator");
         var fewShot = template is null ? [] : ParseFewShot(map, template);
-        return template is null || separator is null ? null : new PromptTemplate(template, system, fewShot, separator);
+        var continuation = ParseContinuation(map, template, request, fewShot);
+        return template is null || separator is null ? null : new PromptTemplate(template, system, fewShot, separator, continuation);
+    }
+
+    /// <summary>
+    /// <c>prompt.continuation</c> (partial scoring): only for log-likelihood, with <c>{{choice}}</c> in the template
+    /// and no few-shot examples; without it <c>{{choice}}</c> is refused, so the name cannot mean two things.
+    /// </summary>
+    private string? ParseContinuation(Map prompt, string? template, RequestKind? request, ImmutableArray<SuiteItem> fewShot)
+    {
+        const string choice = "{{" + PromptTemplate.ChoicePlaceholder + "}}";
+        var node = prompt.Get("continuation");
+        var usesChoice = template is not null && TemplatePlaceholders.Names(template).Contains(PromptTemplate.ChoicePlaceholder);
+        if (node is null || IsNull(node))
+        {
+            if (usesChoice)
+            {
+                YamlError(prompt.Get("template")!, $"prompt.template uses {choice}, which is reserved for partial scoring: set prompt.continuation, or rename the field");
+            }
+            return null;
+        }
+        if (ScalarString(node, "prompt.continuation") is not { } continuation)
+        {
+            return null;
+        }
+        if (request is not null and not RequestKind.LogLikelihood)
+        {
+            YamlError(node, "prompt.continuation is only allowed for request: loglikelihood (it is the text scored after each choice's context)");
+        }
+        if (continuation.Length == 0)
+        {
+            YamlError(node, "prompt.continuation must not be empty");
+        }
+        var malformed = TemplatePlaceholders.FirstMalformed(continuation);
+        if (malformed >= 0)
+        {
+            YamlError(node, $"prompt.continuation has a '{{{{' at offset {malformed} that is not a {{{{field}}}} placeholder (names are [A-Za-z_][A-Za-z0-9_]*, no spaces)");
+        }
+        if (TemplatePlaceholders.Names(continuation).Contains(PromptTemplate.ChoicePlaceholder))
+        {
+            YamlError(node, $"prompt.continuation must not use {choice}: the same continuation is scored under every choice's context");
+        }
+        if (template is not null && !usesChoice)
+        {
+            YamlError(prompt.Get("template")!, $"prompt.template must use {choice} when prompt.continuation is set (each choice is put into the context there)");
+        }
+        if (!fewShot.IsDefaultOrEmpty)
+        {
+            YamlError(prompt.Get("fewshot")!, "prompt.fewshot cannot be combined with prompt.continuation (partial scoring renders no few-shot examples)");
+        }
+        return continuation;
     }
 
     private ImmutableArray<SuiteItem> ParseFewShot(Map prompt, string template)
@@ -366,7 +416,11 @@ internal sealed partial class SuiteParser
         {
             return [];
         }
-        var placeholders = TemplatePlaceholders.Names(prompt.Template);
+        // Partial scoring: {{choice}} is each choice, not a field, and the continuation's placeholders are fields too.
+        var placeholders = prompt.Continuation is null
+            ? TemplatePlaceholders.Names(prompt.Template)
+            : [.. TemplatePlaceholders.Names(prompt.Template).Where(n => n != PromptTemplate.ChoicePlaceholder)
+                .Concat(TemplatePlaceholders.Names(prompt.Continuation)).Distinct(StringComparer.Ordinal)];
         var items = ImmutableArray.CreateBuilder<SuiteItem>();
         var firstLineOfId = new Dictionary<string, int>(StringComparer.Ordinal);
         var lines = text.Split('\n');

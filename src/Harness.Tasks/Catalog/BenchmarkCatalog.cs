@@ -8,6 +8,11 @@ public static class BenchmarkCatalog
     /// <summary>The recipes in catalogue order (one line per family; keep the list sorted by family).</summary>
     public static ImmutableArray<IBenchmarkRecipe> Recipes() =>
     [
+        new Recipes.HellaSwagRecipe(),
+        new Recipes.MmluRecipe(),
+        new Recipes.PiqaRecipe(),
+        new Recipes.TruthfulQaMc1Recipe(),
+        new Recipes.WinograndeRecipe(),
     ];
 
     /// <summary>The recipe named <paramref name="name"/>, or null.</summary>
