@@ -131,22 +131,41 @@ public sealed class PartialScoringTests
         Assert.True(store.Items.Single(i => i.Key.ItemId == "2").Passed);
     }
 
-    private static Suite Suite()
+    [Fact]
+    public async Task Drift_traces_the_context_of_the_base_models_choice_followed_by_the_shared_continuation()
+    {
+        var store = new InMemoryRunStore();
+        // Every model prefers the longer option, so the traced text is that option's context + the continuation.
+        var backend = new FakeBackend(_ => "") { LogProbability = (prompt, _) => prompt.PlainText.EndsWith("suitcase", StringComparison.Ordinal) ? -1.0 : -2.0 };
+        var suite = Suite(second: "suitcase");
+        RunModel[] models = [TestSuites.Model("base"), TestSuites.Model("candidate")];
+        await new RunCoordinator(backend, store, new FixedClock(DateTimeOffset.UnixEpoch)).RunAsync(models, [TestSuites.Prepare(suite)], null, CancellationToken.None);
+
+        await new Harness.Core.Comparison.ComparisonMeasurer(backend, store, new FixedClock(DateTimeOffset.UnixEpoch)).MeasureAsync(
+            new Harness.Core.Comparison.ComparisonPlan("base", ["candidate"], 4, "/ref.txt", "ref-sha"), models, [suite], store.Items, ["abc"], null, CancellationToken.None);
+
+        var record = Assert.Single(store.Drift, d => d.ItemId == "1");
+        Assert.Null(record.Error);
+        // The fake traces one position per character after the first.
+        Assert.Equal("The cup did not fit in the box because the suitcase".Length + " was too big.".Length - 1, record.Positions);
+    }
+
+    private static Suite Suite(string second = "box")
     {
         static JsonElement S(string s) => JsonSerializer.SerializeToElement(s);
-        static SuiteItem Item(string id, string after, string target) => new(id,
+        SuiteItem Item(string id, string after, string target) => new(id,
             ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,
             [
                 KeyValuePair.Create("before", S("The cup did not fit in the box because the ")),
                 KeyValuePair.Create("after", S(after)),
             ]),
-            target, ["cup", "box"]);
+            target, ["cup", second]);
         return new Suite("winolike", 1, SuiteKind.Open, "partial scoring", RequestKind.LogLikelihood,
             new PromptTemplate("{{before}}{{choice}}", null, [], "\n", " {{after}}"),
             new GenerationSettings(0, [], 0, 0),
             [new ScorerSpec("equals", ImmutableSortedDictionary<string, JsonElement>.Empty)],
             null,
-            [Item("1", "was too big.", "cup"), Item("2", "was too small.", "box")],
+            [Item("1", "was too big.", "cup"), Item("2", "was too small.", second)],
             "/suites/winolike", "sha-winolike");
     }
 }
