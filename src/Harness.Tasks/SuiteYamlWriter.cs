@@ -63,6 +63,10 @@ internal static partial class SuiteYamlWriter
         {
             y.Append("  followups: [").AppendJoin(", ", d.Prompt.Followups.Select(Quote)).Append("]\n");
         }
+        if (d.Prompt.Continuation is { } continuation)
+        {
+            y.Append("  continuation: ").Append(Quote(continuation)).Append('\n');
+        }
         if (d.Generation is { } g)
         {
             y.Append("generation:\n");

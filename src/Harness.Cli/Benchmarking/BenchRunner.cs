@@ -231,7 +231,8 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console, IContent
 
                 foreach (var suite in plan.Suites)
                 {
-                    if (suite.Request == RequestKind.LogLikelihood)
+                    // A partial-scoring suite (one context per choice) has no raw-C counterpart: it is timed as a suite.
+                    if (suite.Request == RequestKind.LogLikelihood && suite.Prompt.Continuation is null)
                     {
                         // The raw program scores exactly the items the harness scores, from this file.
                         var items = System.IO.Path.Combine(_scratch, $"mc-items-{suite.Name}.tsv");
@@ -430,6 +431,22 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console, IContent
                 var scorer = (ILogLikelihoodScorer)session;
                 for (var i = 0; i < items.Count; i++)
                 {
+                    if (suite.Prompt.Continuation is not null)
+                    {
+                        // Partial scoring: the evaluator's requests, one per choice's context.
+                        ImmutableArray<string> continuation = [PromptRenderer.RenderContinuation(suite.Prompt, items[i])];
+                        var first = true;
+                        foreach (var context in PromptRenderer.RenderChoiceContexts(suite.Prompt, items[i]))
+                        {
+                            var partial = await scorer.ScoreContinuationsAsync(new LogLikelihoodRequest(context, continuation), cancellationToken);
+                            if (first)
+                            {
+                                firstTokens.Add(partial.Timings.TimeToFirstToken.TotalMilliseconds);
+                                first = false;
+                            }
+                        }
+                        continue;
+                    }
                     var result = await scorer.ScoreContinuationsAsync(new LogLikelihoodRequest(prompts[i], items[i].Choices), cancellationToken);
                     firstTokens.Add(result.Timings.TimeToFirstToken.TotalMilliseconds);
                 }

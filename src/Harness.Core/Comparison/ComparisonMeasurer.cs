@@ -154,11 +154,19 @@ public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore s
         Suite suite, SuiteItem item, ItemRecord baseAnswer, CancellationToken cancellationToken)
     {
         var prompt = PromptRenderer.Render(suite, item);
+        var answer = baseAnswer.RawOutput;
         try
         {
-            var baseTrace = await baseProbe.TraceAsync(new DistributionTraceRequest(prompt, baseAnswer.RawOutput, plan.TopK, []), cancellationToken).ConfigureAwait(false);
+            if (suite.Prompt.Continuation is not null)
+            {
+                // Partial scoring: the base's answer is a choice inside the context; the text it scored follows that context.
+                var chosen = Math.Max(0, item.Choices.IndexOf(baseAnswer.RawOutput));
+                prompt = PromptRenderer.RenderChoiceContexts(suite.Prompt, item)[chosen];
+                answer = PromptRenderer.RenderContinuation(suite.Prompt, item);
+            }
+            var baseTrace = await baseProbe.TraceAsync(new DistributionTraceRequest(prompt, answer, plan.TopK, []), cancellationToken).ConfigureAwait(false);
             var candidateTrace = await candidateProbe.TraceAsync(
-                new DistributionTraceRequest(prompt, baseAnswer.RawOutput, 1, DistributionDrift.ProbesFor(baseTrace)), cancellationToken).ConfigureAwait(false);
+                new DistributionTraceRequest(prompt, answer, 1, DistributionDrift.ProbesFor(baseTrace)), cancellationToken).ConfigureAwait(false);
             var drift = DistributionDrift.Measure(baseTrace, candidateTrace);
             return new DriftRecord(plan.BaseModelId, candidateId, suite.Name, item.Id, plan.TopK,
                 [.. drift.Select(d => (float)d.KlDivergence)], [.. drift.Select(d => (float)d.DeltaP)],

@@ -410,7 +410,9 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
             throw new BackendException($"the backend of model '{key.ModelId}' cannot score log-likelihoods, which suite '{key.Suite}' needs");
         }
 
-        var result = await scorer.ScoreContinuationsAsync(new LogLikelihoodRequest(prompt, item.Choices), cancellationToken).ConfigureAwait(false);
+        var result = prepared.Suite.Prompt.Continuation is null
+            ? await scorer.ScoreContinuationsAsync(new LogLikelihoodRequest(prompt, item.Choices), cancellationToken).ConfigureAwait(false)
+            : await ScorePartialAsync(scorer, prepared.Suite.Prompt, item, cancellationToken).ConfigureAwait(false);
         var choices = result.Continuations;
         var best = ArgMax(choices, c => c.LogProbability);
         // lm-eval's acc_norm: log-likelihood per byte of the continuation, so long choices are not penalised.
@@ -422,6 +424,42 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
         var continuationTokens = choices.Sum(c => c.TokenCount);
         return new ItemRecord(key, ItemStatus.Scored, result.PromptText, choices[best].Continuation, null, choices, scores,
             scores[0].Passed, new ItemMetrics(result.PromptTokens + continuationTokens, 0, result.Timings), null, timeProvider.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Partial scoring (lm-eval's multiple-input tasks such as Winogrande): the one continuation is scored under each
+    /// choice's context, one ordinary request per choice, so every backend and the worker protocol serve it unchanged.
+    /// Each score is relabelled with its choice text so the chosen answer compares with the target; the shared
+    /// continuation's bytes make acc_norm equal acc. The result's prompt is the first choice's context (as
+    /// <see cref="PromptRenderer.Render(PromptTemplate, SuiteItem)"/> renders it); its token count and timings are
+    /// the sums over the requests.
+    /// </summary>
+    private static async Task<LogLikelihoodResult> ScorePartialAsync(
+        ILogLikelihoodScorer scorer, PromptTemplate template, SuiteItem item, CancellationToken cancellationToken)
+    {
+        var contexts = PromptRenderer.RenderChoiceContexts(template, item);
+        ImmutableArray<string> continuation = [PromptRenderer.RenderContinuation(template, item)];
+        var scores = ImmutableArray.CreateBuilder<ContinuationScore>(contexts.Length);
+        string? promptText = null;
+        var promptTokens = 0;
+        var timings = new RequestTimings(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+        for (var i = 0; i < contexts.Length; i++)
+        {
+            var result = await scorer.ScoreContinuationsAsync(new LogLikelihoodRequest(contexts[i], continuation), cancellationToken).ConfigureAwait(false);
+            if (result.Continuations.Length != 1)
+            {
+                throw new BackendException($"the backend returned {result.Continuations.Length} continuation scores for one continuation");
+            }
+            scores.Add(result.Continuations[0] with { Continuation = item.Choices[i] });
+            promptText ??= result.PromptText;
+            promptTokens += result.PromptTokens;
+            timings = new RequestTimings(
+                timings.TimeToFirstToken + result.Timings.TimeToFirstToken,
+                timings.PromptEvaluation + result.Timings.PromptEvaluation,
+                timings.Generation + result.Timings.Generation,
+                timings.Total + result.Timings.Total);
+        }
+        return new LogLikelihoodResult(promptText ?? "", promptTokens, scores.MoveToImmutable(), timings);
     }
 
     private static ImmutableArray<Score> ScoreAll(ImmutableArray<IScorer> scorers, SuiteItem item, string output)

@@ -21,7 +21,41 @@ public static class PromptRenderer
     /// user turn. Plain form: <c>system + "\n"</c> if present, each example as <c>template + target + separator</c>,
     /// then the item's template.
     /// </summary>
+    /// <remarks>A partial-scoring prompt (<see cref="PromptTemplate.Continuation"/> set) renders the context of the
+    /// item's first choice here; <see cref="RenderChoiceContexts"/> gives every choice's.</remarks>
     public static RenderedPrompt Render(PromptTemplate prompt, SuiteItem item)
+    {
+        if (prompt.Continuation is not null)
+        {
+            var first = item.Choices.IsDefaultOrEmpty
+                ? throw new ArgumentException($"item '{item.Id}' has no choices for the {{{{{PromptTemplate.ChoicePlaceholder}}}}} placeholder", nameof(item))
+                : item.Choices[0];
+            return RenderWithChoice(prompt, item, first);
+        }
+        return RenderWithChoice(prompt, item, choice: null);
+    }
+
+    /// <summary>
+    /// Partial scoring: one context per choice, in the item's choice order, each the template with the choice put
+    /// into <c>{{choice}}</c>; the continuation scored under all of them is <see cref="RenderContinuation"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The prompt is not a partial-scoring prompt, or a field is missing.</exception>
+    public static ImmutableArray<RenderedPrompt> RenderChoiceContexts(PromptTemplate prompt, SuiteItem item)
+    {
+        if (prompt.Continuation is null)
+        {
+            throw new ArgumentException("the prompt has no continuation template (not a partial-scoring suite)", nameof(prompt));
+        }
+        return [.. item.Choices.Select(choice => RenderWithChoice(prompt, item, choice))];
+    }
+
+    /// <summary>The partial-scoring continuation with the item's fields substituted.</summary>
+    /// <exception cref="ArgumentException">The prompt is not a partial-scoring prompt, or a field is missing.</exception>
+    public static string RenderContinuation(PromptTemplate prompt, SuiteItem item) =>
+        RenderTemplate(prompt.Continuation
+            ?? throw new ArgumentException("the prompt has no continuation template (not a partial-scoring suite)", nameof(prompt)), item);
+
+    private static RenderedPrompt RenderWithChoice(PromptTemplate prompt, SuiteItem item, string? choice)
     {
         var messages = ImmutableArray.CreateBuilder<ChatMessage>();
         var plain = new StringBuilder();
@@ -39,7 +73,7 @@ public static class PromptRenderer
             messages.Add(new ChatMessage("assistant", answer));
             plain.Append(question).Append(answer).Append(prompt.FewShotSeparator);
         }
-        var text = RenderTemplate(prompt, item);
+        var text = choice is null ? RenderTemplate(prompt, item) : RenderTemplate(prompt.Template, item, choice);
         messages.Add(new ChatMessage("user", text));
         plain.Append(text);
         return new RenderedPrompt(messages.ToImmutable(), plain.ToString());
@@ -103,9 +137,16 @@ public static class PromptRenderer
 
     /// <summary>Substitutes the item's fields into <paramref name="template"/> (the <c>{{field}}</c> engine).</summary>
     /// <exception cref="ArgumentException">A placeholder has no printable field.</exception>
-    public static string RenderTemplate(string template, SuiteItem item) =>
+    public static string RenderTemplate(string template, SuiteItem item) => RenderTemplate(template, item, choice: null);
+
+    // With a choice, {{choice}} is the choice and never a field (the parser reserves the name in such suites).
+    private static string RenderTemplate(string template, SuiteItem item, string? choice) =>
         TemplatePlaceholders.Substitute(template, name =>
         {
+            if (choice is not null && name == PromptTemplate.ChoicePlaceholder)
+            {
+                return choice;
+            }
             if (!item.Fields.TryGetValue(name, out var value))
             {
                 throw new ArgumentException($"item '{item.Id}' has no field '{name}' for placeholder {{{{{name}}}}}", nameof(item));

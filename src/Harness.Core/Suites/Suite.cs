@@ -48,13 +48,21 @@ public sealed record SuiteItem(
 /// turn's answer in a conversation.</param>
 /// <param name="Followups">Templates of the user turns after the first (<see cref="Template"/>), for multi-turn items
 /// (generate only): turn k is sent with the whole conversation so far. Empty: one turn.</param>
+/// <param name="Continuation">Partial scoring (log-likelihood only, e.g. Winogrande): null for ordinary multiple
+/// choice. When set, each choice is put into <paramref name="Template"/> through the reserved <c>{{choice}}</c>
+/// placeholder, and this template, rendered with the item's fields, is the one continuation scored under each of
+/// those contexts.</param>
 public sealed record PromptTemplate(
     string Template,
     string? System,
     ImmutableArray<SuiteItem> FewShot,
     string FewShotSeparator,
-    ImmutableArray<string> Followups = default)
+    ImmutableArray<string> Followups = default,
+    string? Continuation = null)
 {
+    /// <summary>The placeholder a partial-scoring template puts each choice through.</summary>
+    public const string ChoicePlaceholder = "choice";
+
     /// <summary>The syntax of <see cref="Template"/>; <see cref="PromptEngine.Placeholders"/> unless suite.yaml says <c>prompt.engine: liquid</c>.</summary>
     public PromptEngine Engine { get; init; } = PromptEngine.Placeholders;
 

@@ -144,7 +144,7 @@ internal sealed partial class SuiteParser
         {
             return null;
         }
-        var map = new Map(this, mapping, "prompt.", "system", "template", "engine", "fewshot", "fewshot_separator", "followups");
+        var map = new Map(this, mapping, "prompt.", "system", "template", "engine", "fewshot", "fewshot_separator", "followups", "continuation");
         var system = OptionalString(map, "system");
         var template = RequiredString(map, "template");
         var engineOrNull = Enum(map, "engine", required: false, ("placeholders", PromptEngine.Placeholders), ("liquid", PromptEngine.Liquid));
@@ -173,9 +173,68 @@ internal sealed partial class SuiteParser
         var separator = map.Get("fewshot_separator") is null ? "\n" : RequiredString(map, "fewshot_separator");
         var fewShot = template is null ? [] : ParseFewShot(map, template, engine);
         var followups = ParseFollowups(map, request, engine);
+        var continuation = ParseContinuation(map, template, request, fewShot, engine);
         return template is null || separator is null || followups is null
             ? null
-            : new PromptTemplate(template, system, fewShot, separator, followups.Value) { Engine = engine };
+            : new PromptTemplate(template, system, fewShot, separator, followups.Value, continuation) { Engine = engine };
+    }
+
+    /// <summary>
+    /// <c>prompt.continuation</c> (partial scoring): only for log-likelihood, with <c>{{choice}}</c> in the template
+    /// and no few-shot examples; without it <c>{{choice}}</c> is refused, so the name cannot mean two things.
+    /// </summary>
+    private string? ParseContinuation(Map prompt, string? template, RequestKind? request, ImmutableArray<SuiteItem> fewShot, PromptEngine engine)
+    {
+        const string choice = "{{" + PromptTemplate.ChoicePlaceholder + "}}";
+        var node = prompt.Get("continuation");
+        if (engine == PromptEngine.Liquid)
+        {
+            if (node is not null && !IsNull(node))
+            {
+                YamlError(node, "prompt.continuation is a {{field}} template: use it with the placeholders engine, not engine: liquid");
+            }
+            return null;
+        }
+
+        var usesChoice = template is not null && TemplatePlaceholders.Names(template).Contains(PromptTemplate.ChoicePlaceholder);
+        if (node is null || IsNull(node))
+        {
+            if (usesChoice)
+            {
+                YamlError(prompt.Get("template")!, $"prompt.template uses {choice}, which is reserved for partial scoring: set prompt.continuation, or rename the field");
+            }
+            return null;
+        }
+        if (ScalarString(node, "prompt.continuation") is not { } continuation)
+        {
+            return null;
+        }
+        if (request is not null and not RequestKind.LogLikelihood)
+        {
+            YamlError(node, "prompt.continuation is only allowed for request: loglikelihood (it is the text scored after each choice's context)");
+        }
+        if (continuation.Length == 0)
+        {
+            YamlError(node, "prompt.continuation must not be empty");
+        }
+        var malformed = TemplatePlaceholders.FirstMalformed(continuation);
+        if (malformed >= 0)
+        {
+            YamlError(node, $"prompt.continuation has a '{{{{' at offset {malformed} that is not a {{{{field}}}} placeholder (names are [A-Za-z_][A-Za-z0-9_]*, no spaces)");
+        }
+        if (TemplatePlaceholders.Names(continuation).Contains(PromptTemplate.ChoicePlaceholder))
+        {
+            YamlError(node, $"prompt.continuation must not use {choice}: the same continuation is scored under every choice's context");
+        }
+        if (template is not null && !usesChoice)
+        {
+            YamlError(prompt.Get("template")!, $"prompt.template must use {choice} when prompt.continuation is set (each choice is put into the context there)");
+        }
+        if (!fewShot.IsDefaultOrEmpty)
+        {
+            YamlError(prompt.Get("fewshot")!, "prompt.fewshot cannot be combined with prompt.continuation (partial scoring renders no few-shot examples)");
+        }
+        return continuation;
     }
 
     // The user turns after the first: each a template like prompt.template, sent with the conversation so far.
@@ -472,10 +531,15 @@ internal sealed partial class SuiteParser
         {
             return [];
         }
+        // Partial scoring: {{choice}} is each choice, not a field, and the continuation's placeholders are fields too.
+        // Liquid templates are checked by rendering them on every item instead.
         var liquid = prompt.Engine == PromptEngine.Liquid;
         ImmutableArray<string> placeholders = liquid
             ? []
-            : [.. TemplatePlaceholders.Names(prompt.Template).Concat(prompt.Followups.SelectMany(f => TemplatePlaceholders.Names(f))).Distinct(StringComparer.Ordinal)];
+            : [.. TemplatePlaceholders.Names(prompt.Template).Where(n => prompt.Continuation is null || n != PromptTemplate.ChoicePlaceholder)
+                .Concat(prompt.Followups.SelectMany(f => TemplatePlaceholders.Names(f)))
+                .Concat(prompt.Continuation is null ? [] : TemplatePlaceholders.Names(prompt.Continuation))
+                .Distinct(StringComparer.Ordinal)];
         var items = ImmutableArray.CreateBuilder<SuiteItem>();
         var firstLineOfId = new Dictionary<string, int>(StringComparer.Ordinal);
         var lines = text.Split('\n');

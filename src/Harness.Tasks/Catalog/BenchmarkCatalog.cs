@@ -14,6 +14,11 @@ public static class BenchmarkCatalog
         new Recipes.Gsm8kRecipe(),
         new Recipes.Gsm8kCotRecipe(),
         new Recipes.MtBenchRecipe(),
+        new Recipes.HellaSwagRecipe(),
+        new Recipes.MmluRecipe(),
+        new Recipes.PiqaRecipe(),
+        new Recipes.TruthfulQaMc1Recipe(),
+        new Recipes.WinograndeRecipe(),
     ];
 
     /// <summary>The recipe named <paramref name="name"/>, or null.</summary>
