@@ -240,4 +240,55 @@ public sealed class SqliteRunStoreTests : IDisposable
             Assert.Equal(10.0, newest.NegativeLogLikelihood);
         }
     }
+
+    [Fact]
+    public async Task Reading_pages_through_more_rows_than_one_page_keeps_commit_order()
+    {
+        await using SqliteRunStore store = await Open();
+        // Ids in descending order, so commit order differs from key order.
+        ItemRecord[] written = [.. Enumerable.Range(0, 2 * SqliteRunStore.PageRows + 7)
+            .Select(i => SampleRecords.Item("m", "s", (10_000 - i).ToString(System.Globalization.CultureInfo.InvariantCulture), passed: i % 3 == 0))];
+        await store.AppendItemsAsync(written[..1_500], CancellationToken.None);
+        await store.AppendItemsAsync(written[1_500..], CancellationToken.None);
+
+        List<ItemRecord> read = await ReadAll(store);
+
+        Assert.Equal(written.Select(i => i.Key), read.Select(i => i.Key));
+        Assert.Equal(written.Select(i => i.Passed), read.Select(i => i.Passed));
+    }
+
+    [Fact]
+    public async Task Appending_while_reading_through_pages_neither_deadlocks_nor_skips_a_row()
+    {
+        await using SqliteRunStore store = await Open();
+        await store.AppendItemsAsync([.. Enumerable.Range(0, SqliteRunStore.PageRows + 1).Select(i => SampleRecords.Item("m", "s", $"a{i:D5}", passed: true))],
+            CancellationToken.None);
+
+        var seen = new List<string>();
+        await foreach (ItemRecord item in store.ReadItemsAsync(CancellationToken.None))
+        {
+            seen.Add(item.Key.ItemId);
+            if (seen.Count == 1)
+            {
+                await store.AppendItemAsync(SampleRecords.Item("m", "s", "late", passed: true), CancellationToken.None);
+            }
+        }
+
+        // The row appended mid-read has a higher rowid than every row before it, so the second page brings it.
+        Assert.Equal(SqliteRunStore.PageRows + 2, seen.Count);
+        Assert.Equal("late", seen[^1]);
+    }
+
+    [Fact]
+    public async Task A_batch_with_a_recorded_key_stores_none_of_its_records()
+    {
+        await using SqliteRunStore store = await Open();
+        await store.AppendItemAsync(SampleRecords.Item("m", "s", "b", passed: true), CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.AppendItemsAsync(
+            [SampleRecords.Item("m", "s", "a", passed: true), SampleRecords.Item("m", "s", "b", passed: false)], CancellationToken.None));
+
+        Assert.Contains("item 'b'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(["b"], (await ReadAll(store)).Select(i => i.Key.ItemId));
+    }
 }
