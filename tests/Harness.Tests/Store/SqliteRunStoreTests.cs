@@ -291,4 +291,31 @@ public sealed class SqliteRunStoreTests : IDisposable
         Assert.Contains("item 'b'", error.Message, StringComparison.Ordinal);
         Assert.Equal(["b"], (await ReadAll(store)).Select(i => i.Key.ItemId));
     }
+
+    [Fact]
+    public async Task An_unreadable_payload_is_named_by_the_first_bad_row_of_its_page()
+    {
+        await using (SqliteRunStore store = await Open())
+        {
+            await store.AppendItemsAsync([.. Enumerable.Range(0, 50).Select(i => SampleRecords.Item("m", "s", $"i{i:D2}", passed: true))], CancellationToken.None);
+        }
+
+        await using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(_runDirectory, SqliteRunStore.FileName),
+            Pooling = false,
+        }.ToString()))
+        {
+            await connection.OpenAsync();
+            await using SqliteCommand corrupt = connection.CreateCommand();
+            // Rows 31 and 12 by rowid; pages are parsed in parallel, but the error must name row 12.
+            corrupt.CommandText = "UPDATE items SET payload = '{\"key\": ' WHERE item_id IN ('i30', 'i11');";
+            Assert.Equal(2, await corrupt.ExecuteNonQueryAsync());
+        }
+
+        await using SqliteRunStore reopened = await Open();
+        var error = await Assert.ThrowsAsync<InputFileException>(() => ReadAll(reopened));
+
+        Assert.Contains("table items, row 12: unreadable payload", error.Message, StringComparison.Ordinal);
+    }
 }
