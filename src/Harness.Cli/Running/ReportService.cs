@@ -33,11 +33,12 @@ internal static class ReportService
 
     public static async Task<RunReport> WriteAsync(string runDirectory, RunManifest manifest, IRunStore store, CancellationToken cancellationToken)
     {
+        var log = PhaseLog.FromEnvironment();
         var models = await store.ReadModelsAsync(cancellationToken);
         var items = new List<ItemRecord>();
         await foreach (var item in store.ReadItemsAsync(cancellationToken))
         {
-            items.Add(item);
+            items.Add(ReportItems.ForReport(item));
         }
 
         var drift = new List<DriftRecord>();
@@ -61,12 +62,15 @@ internal static class ReportService
             }
         }
 
+        log?.Mark("read store");
         var report = RunReportBuilder.Build(manifest, models, items, drift, perplexity, judgements);
+        log?.Mark("build report");
         foreach (var writer in Writers)
         {
             // Written beside and renamed, so a reader never sees half a report.
             var target = Path.Combine(runDirectory, writer.FileName);
             await AtomicFile.WriteAsync(target, (stream, token) => writer.WriteAsync(report, stream, token), cancellationToken);
+            log?.Mark("write " + writer.FileName);
         }
 
         return report;

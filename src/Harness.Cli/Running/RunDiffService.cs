@@ -18,9 +18,13 @@ internal static class RunDiffService
     /// <param name="outputDirectory">Where the files go; null: run B's folder, beside its own report.</param>
     public static async Task<RunDiffResult> WriteAsync(string runA, string runB, string? outputDirectory, CancellationToken cancellationToken)
     {
+        var log = PhaseLog.FromEnvironment();
         var a = await ReadRunAsync(runA, cancellationToken);
+        log?.Mark("read run A");
         var b = await ReadRunAsync(runB, cancellationToken);
+        log?.Mark("read run B");
         var diff = RunDiffBuilder.Build(a.Manifest, a.Items, b.Manifest, b.Items, a.Judgements, b.Judgements);
+        log?.Mark("build diff");
 
         string directory = Path.GetFullPath(outputDirectory ?? runB);
         Directory.CreateDirectory(directory);
@@ -30,6 +34,7 @@ internal static class RunDiffService
             // Written beside and renamed, so a reader never sees half a diff.
             var target = Path.Combine(directory, RunDiff.FileStem(diff.RunA.RunId, diff.RunB.RunId) + writer.Extension);
             await AtomicFile.WriteAsync(target, (stream, token) => writer.WriteAsync(diff, stream, token), cancellationToken);
+            log?.Mark("write " + writer.Extension);
             files.Add(target);
         }
 
@@ -64,7 +69,7 @@ internal static class RunDiffService
         {
             await foreach (var item in store.ReadItemsAsync(cancellationToken))
             {
-                items.Add(item);
+                items.Add(ReportItems.ForReport(item));
             }
 
             // The judge's verdicts, as the run's own report reads them; a judged suite without them diffs placeholders.

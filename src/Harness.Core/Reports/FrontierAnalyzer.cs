@@ -57,8 +57,12 @@ public static class FrontierAnalyzer
         var order = models
             .Select((m, index) => (m.ModelId, index))
             .ToDictionary(p => p.ModelId, p => p.index, StringComparer.Ordinal);
-        // The newest record of an item wins, as in the store, so a caller passing history pairs each item once.
+        // Only ranked open suites have a frontier: indexing the other items' scores (an MMLU run's 140,000) would cost
+        // memory and time for nothing. The newest record of an item wins, as in the store, so a caller passing history
+        // pairs each item once.
+        var ranked = openSuites.Where(s => !s.Rows.IsEmpty).Select(s => s.Suite).ToHashSet(StringComparer.Ordinal);
         var scores = items
+            .Where(i => ranked.Contains(i.Key.Suite))
             .GroupBy(i => (i.Key.ModelId, i.Key.Suite))
             .ToDictionary(
                 g => g.Key,

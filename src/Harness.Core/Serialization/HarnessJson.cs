@@ -25,6 +25,11 @@ public static class HarnessJson
         JsonSerializer.Deserialize<T>(json, Options)
         ?? throw new JsonException($"Expected a {typeof(T).Name}, got null.");
 
+    /// <summary>From UTF-8 bytes as stored, without decoding them into a string first.</summary>
+    public static T Deserialize<T>(ReadOnlySpan<byte> utf8Json) =>
+        JsonSerializer.Deserialize<T>(utf8Json, Options)
+        ?? throw new JsonException($"Expected a {typeof(T).Name}, got null.");
+
     private static JsonSerializerOptions Create(bool indented)
     {
         var options = new JsonSerializerOptions

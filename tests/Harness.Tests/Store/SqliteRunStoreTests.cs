@@ -240,4 +240,82 @@ public sealed class SqliteRunStoreTests : IDisposable
             Assert.Equal(10.0, newest.NegativeLogLikelihood);
         }
     }
+
+    [Fact]
+    public async Task Reading_pages_through_more_rows_than_one_page_keeps_commit_order()
+    {
+        await using SqliteRunStore store = await Open();
+        // Ids in descending order, so commit order differs from key order.
+        ItemRecord[] written = [.. Enumerable.Range(0, 2 * SqliteRunStore.PageRows + 7)
+            .Select(i => SampleRecords.Item("m", "s", (10_000 - i).ToString(System.Globalization.CultureInfo.InvariantCulture), passed: i % 3 == 0))];
+        await store.AppendItemsAsync(written[..1_500], CancellationToken.None);
+        await store.AppendItemsAsync(written[1_500..], CancellationToken.None);
+
+        List<ItemRecord> read = await ReadAll(store);
+
+        Assert.Equal(written.Select(i => i.Key), read.Select(i => i.Key));
+        Assert.Equal(written.Select(i => i.Passed), read.Select(i => i.Passed));
+    }
+
+    [Fact]
+    public async Task Appending_while_reading_through_pages_neither_deadlocks_nor_skips_a_row()
+    {
+        await using SqliteRunStore store = await Open();
+        await store.AppendItemsAsync([.. Enumerable.Range(0, SqliteRunStore.PageRows + 1).Select(i => SampleRecords.Item("m", "s", $"a{i:D5}", passed: true))],
+            CancellationToken.None);
+
+        var seen = new List<string>();
+        await foreach (ItemRecord item in store.ReadItemsAsync(CancellationToken.None))
+        {
+            seen.Add(item.Key.ItemId);
+            if (seen.Count == 1)
+            {
+                await store.AppendItemAsync(SampleRecords.Item("m", "s", "late", passed: true), CancellationToken.None);
+            }
+        }
+
+        // The row appended mid-read has a higher rowid than every row before it, so the second page brings it.
+        Assert.Equal(SqliteRunStore.PageRows + 2, seen.Count);
+        Assert.Equal("late", seen[^1]);
+    }
+
+    [Fact]
+    public async Task A_batch_with_a_recorded_key_stores_none_of_its_records()
+    {
+        await using SqliteRunStore store = await Open();
+        await store.AppendItemAsync(SampleRecords.Item("m", "s", "b", passed: true), CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.AppendItemsAsync(
+            [SampleRecords.Item("m", "s", "a", passed: true), SampleRecords.Item("m", "s", "b", passed: false)], CancellationToken.None));
+
+        Assert.Contains("item 'b'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(["b"], (await ReadAll(store)).Select(i => i.Key.ItemId));
+    }
+
+    [Fact]
+    public async Task An_unreadable_payload_is_named_by_the_first_bad_row_of_its_page()
+    {
+        await using (SqliteRunStore store = await Open())
+        {
+            await store.AppendItemsAsync([.. Enumerable.Range(0, 50).Select(i => SampleRecords.Item("m", "s", $"i{i:D2}", passed: true))], CancellationToken.None);
+        }
+
+        await using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(_runDirectory, SqliteRunStore.FileName),
+            Pooling = false,
+        }.ToString()))
+        {
+            await connection.OpenAsync();
+            await using SqliteCommand corrupt = connection.CreateCommand();
+            // Rows 31 and 12 by rowid; pages are parsed in parallel, but the error must name row 12.
+            corrupt.CommandText = "UPDATE items SET payload = '{\"key\": ' WHERE item_id IN ('i30', 'i11');";
+            Assert.Equal(2, await corrupt.ExecuteNonQueryAsync());
+        }
+
+        await using SqliteRunStore reopened = await Open();
+        var error = await Assert.ThrowsAsync<InputFileException>(() => ReadAll(reopened));
+
+        Assert.Contains("table items, row 12: unreadable payload", error.Message, StringComparison.Ordinal);
+    }
 }
