@@ -161,7 +161,7 @@ public sealed class PartialScoringTests
             ]),
             target, ["cup", second]);
         return new Suite("winolike", 1, SuiteKind.Open, "partial scoring", RequestKind.LogLikelihood,
-            new PromptTemplate("{{before}}{{choice}}", null, [], "\n", " {{after}}"),
+            new PromptTemplate("{{before}}{{choice}}", null, [], "\n", Continuation: " {{after}}"),
             new GenerationSettings(0, [], 0, 0),
             [new ScorerSpec("equals", ImmutableSortedDictionary<string, JsonElement>.Empty)],
             null,
