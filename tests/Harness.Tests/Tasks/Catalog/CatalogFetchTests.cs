@@ -65,7 +65,7 @@ public sealed class CatalogFetchTests : IDisposable
         var note = await File.ReadAllTextAsync(Path.Combine(result.Suites[0].Directory, SourceMarkdown.FileName));
         Assert.Contains("https://github.com/example/fake-bench", note, StringComparison.Ordinal);
         Assert.Contains("- Commit: " + new string('a', 40), note, StringComparison.Ordinal);
-        Assert.Contains($"| data/rows.jsonl | {FakeRecipe.Sha256Of(RowsText)} | {System.Text.Encoding.UTF8.GetByteCount(RowsText)} |", note, StringComparison.Ordinal);
+        Assert.Contains($"| data/rows.jsonl | {FakeRecipe.Sha256Of(RowsText)} |", note, StringComparison.Ordinal);
         Assert.Contains("- Licence: MIT", note, StringComparison.Ordinal);
         Assert.Contains("@misc{fake, title={Fake}}", note, StringComparison.Ordinal);
         Assert.Contains("`lm_eval/tasks/fake/fake.yaml@4e7e0d4`", note, StringComparison.Ordinal);
