@@ -378,8 +378,7 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
         var result = await scorer.ScoreContinuationsAsync(new LogLikelihoodRequest(prompt, item.Choices), cancellationToken).ConfigureAwait(false);
         var choices = result.Continuations;
         var best = ArgMax(choices, c => c.LogProbability);
-        // lm-eval's acc_norm: log-likelihood per byte of the continuation, so long choices are not penalised.
-        var bestNormalized = ArgMax(choices, c => c.LogProbability / Math.Max(1, c.ByteCount));
+        var bestNormalized = ArgMax(choices, c => c.LogProbability / NormalizationLength(c.Continuation));
         var scores = ScoreAll(prepared.Scorers, item, choices[best].Continuation);
         var normalizedPassed = choices[bestNormalized].Continuation == item.Target;
         scores = scores.Add(new Score(NormalizedChoiceScorer, normalizedPassed ? 1 : 0, choices[bestNormalized].Continuation,
@@ -387,6 +386,26 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
         var continuationTokens = choices.Sum(c => c.TokenCount);
         return new ItemRecord(key, ItemStatus.Scored, result.PromptText, choices[best].Continuation, null, choices, scores,
             scores[0].Passed, new ItemMetrics(result.PromptTokens + continuationTokens, 0, result.Timings), null, timeProvider.GetUtcNow());
+    }
+
+    /// <summary>
+    /// The divisor of lm-eval's acc_norm (lm_eval/api/task.py process_results, multiple_choice): <c>len(choice)</c>, Python's
+    /// length in Unicode code points of the choice as doc_to_choice gives it, without the target delimiter that the
+    /// continuation starts with. Suites store the continuation (delimiter + choice) and lm-eval's delimiter is a single space
+    /// for every catalogue task, so one leading space is not counted. Bytes would differ for non-ASCII choices (lm-eval calls
+    /// that variant acc_bytes), UTF-16 units for characters outside the BMP, and counting the space shifts which choice wins.
+    /// </summary>
+    internal static int NormalizationLength(string continuation)
+    {
+        var choice = continuation.StartsWith(' ') ? continuation[1..] : continuation;
+        var codePoints = 0;
+        foreach (var _ in choice.EnumerateRunes())
+        {
+            codePoints++;
+        }
+
+        // lm-eval would divide by zero for an empty choice; one keeps the score finite.
+        return Math.Max(1, codePoints);
     }
 
     private static ImmutableArray<Score> ScoreAll(ImmutableArray<IScorer> scorers, SuiteItem item, string output)
