@@ -26,7 +26,7 @@ public sealed class CrossEngineTests(ITestOutputHelper output)
     /// rounding, which differs by llama.cpp version, CPU kernel and attention path (the harness runs flash attention "auto"
     /// and decodes the context once and the choices as a separate batch; the script uses plain attention and one pass per
     /// choice). Measured on these items (docs/benchmarks.md): at most 3.5e-6 on llama-2-tiny-random (one layer, F16) and
-    /// 1.4e-2 on stories260K (five layers, F16 KV cache rounding compounding through them; switching the script to flash
+    /// 1.4e-2 on stories260K (five layers, so rounding, e.g. of the F16 KV cache, compounds; switching the script to flash
     /// attention moves single sums by up to 1e-2 too). 5e-2 is three times the largest measured difference and still far
     /// below any real mistake: a token scored at a wrong position costs whole nats (and the token ids are compared exactly).
     /// </summary>
