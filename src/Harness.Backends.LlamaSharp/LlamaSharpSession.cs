@@ -395,22 +395,30 @@ internal sealed partial class LlamaSharpSession : IModelSession, ILogLikelihoodS
             new RequestTimings(firstLogits ?? total, perf.PromptEval, perf.Eval, total));
     }
 
-    private LogLikelihoodResult Score(LogLikelihoodRequest request, long start, CancellationToken cancellationToken)
+    /// <summary>
+    /// The context text and the token ids that <see cref="ScoreContinuationsAsync"/> scores, for tests that check them
+    /// against lm-eval's recipe worked by hand.
+    /// </summary>
+    internal Task<ScoringTokens> TokenizeForScoringAsync(LogLikelihoodRequest request, CancellationToken cancellationToken) =>
+        _executor.InvokeAsync(_ =>
+        {
+            var split = SplitForScoring(request);
+            return new ScoringTokens(split.ContextText, [.. split.Context.Select(t => (int)t)],
+                [.. split.Continuations.Select(c => c.Select(t => (int)t).ToImmutableArray())]);
+        }, cancellationToken);
+
+    /// <summary>
+    /// lm-eval's _encode_pair: trailing whitespace of the context belongs to every continuation, and a continuation's
+    /// tokens are those of (context + continuation) after the context's own tokens.
+    /// Tokenizing the continuation alone would be wrong for SentencePiece vocabularies: llama.cpp prefixes the text with a
+    /// space there, so " was" becomes ["▁", "▁was"] and scores a token never generated.
+    /// </summary>
+    private (string ContextText, LLamaToken[] Context, LLamaToken[][] Continuations) SplitForScoring(LogLikelihoodRequest request)
     {
         var (renderedText, parseSpecial) = RenderPrompt(request.Prompt);
-        // lm-eval's _encode_pair: trailing whitespace of the context belongs to every continuation, and a
-        // continuation's tokens are those of (context + continuation) after the context's own tokens.
-        // Tokenizing the continuation alone would be wrong for SentencePiece vocabularies: llama.cpp prefixes
-        // the text with a space there, so " was" becomes ["▁", "▁was"] and scores a token never generated.
         var contextText = renderedText.TrimEnd();
         var movedWhitespace = renderedText[contextText.Length..];
         var contextTokens = Tokenize(contextText, parseSpecial, "context");
-        var lastIndex = DecodeFreshPrompt(contextTokens, cancellationToken);
-        // The next decode overwrites these logits, and every continuation needs them for its first token.
-        CopyLogits(lastIndex, _contextLogits, contextTokens.Length - 1);
-        var timeToFirstLogits = _time.GetElapsedTime(start);
-
-        // Every continuation's tokens are those of (context + continuation) after the context's own tokens.
         var continuations = request.Continuations;
         var tokens = new LLamaToken[continuations.Length][];
         for (var i = 0; i < continuations.Length; i++)
@@ -426,6 +434,17 @@ internal sealed partial class LlamaSharpSession : IModelSession, ILogLikelihoodS
                     $"needs {needed} positions but the context size is {_contextSize}.", ItemFailureKind.ContextOverflow);
             }
         }
+        return (contextText, contextTokens, tokens);
+    }
+
+    private LogLikelihoodResult Score(LogLikelihoodRequest request, long start, CancellationToken cancellationToken)
+    {
+        var (contextText, contextTokens, tokens) = SplitForScoring(request);
+        var continuations = request.Continuations;
+        var lastIndex = DecodeFreshPrompt(contextTokens, cancellationToken);
+        // The next decode overwrites these logits, and every continuation needs them for its first token.
+        CopyLogits(lastIndex, _contextLogits, contextTokens.Length - 1);
+        var timeToFirstLogits = _time.GetElapsedTime(start);
 
         // Prefix reuse: the context is decoded once on sequence 0. Up to ParallelSequences continuations at a time
         // each get a copy of it (their own sequence) and all their tokens go through the same batches.
@@ -616,3 +635,6 @@ internal sealed partial class LlamaSharpSession : IModelSession, ILogLikelihoodS
         }
     }
 }
+
+/// <summary>What a log-likelihood request is scored on: the context after its trailing whitespace moved, and token ids.</summary>
+internal sealed record ScoringTokens(string ContextText, ImmutableArray<int> ContextTokens, ImmutableArray<ImmutableArray<int>> ContinuationTokens);

@@ -415,8 +415,11 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
             : await ScorePartialAsync(scorer, prepared.Suite.Prompt, item, cancellationToken).ConfigureAwait(false);
         var choices = result.Continuations;
         var best = ArgMax(choices, c => c.LogProbability);
-        // lm-eval's acc_norm: log-likelihood per byte of the continuation, so long choices are not penalised.
-        var bestNormalized = ArgMax(choices, c => c.LogProbability / Math.Max(1, c.ByteCount));
+        // Partial scoring scores one continuation under every choice's context: the same length divides every sum, so
+        // acc_norm is acc (lm-eval reports acc alone for such tasks). Otherwise lm-eval's len(choice).
+        var bestNormalized = prepared.Suite.Prompt.Continuation is null
+            ? ArgMax(choices, c => c.LogProbability / NormalizationLength(c.Continuation))
+            : best;
         var scores = ScoreAll(prepared.Scorers, item, choices[best].Continuation);
         var normalizedPassed = choices[bestNormalized].Continuation == item.Target;
         scores = scores.Add(new Score(NormalizedChoiceScorer, normalizedPassed ? 1 : 0, choices[bestNormalized].Continuation,
@@ -429,8 +432,8 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
     /// <summary>
     /// Partial scoring (lm-eval's multiple-input tasks such as Winogrande): the one continuation is scored under each
     /// choice's context, one ordinary request per choice, so every backend and the worker protocol serve it unchanged.
-    /// Each score is relabelled with its choice text so the chosen answer compares with the target; the shared
-    /// continuation's bytes make acc_norm equal acc. The result's prompt is the first choice's context (as
+    /// Each score is relabelled with its choice text so the chosen answer compares with the target; acc_norm equals
+    /// acc there (every choice is scored on the same continuation, see RankChoicesAsync). The result's prompt is the first choice's context (as
     /// <see cref="PromptRenderer.Render(PromptTemplate, SuiteItem)"/> renders it); its token count and timings are
     /// the sums over the requests.
     /// </summary>
@@ -460,6 +463,26 @@ public sealed class ModelEvaluator(IRunStore store, TimeProvider timeProvider)
                 timings.Total + result.Timings.Total);
         }
         return new LogLikelihoodResult(promptText ?? "", promptTokens, scores.MoveToImmutable(), timings);
+    }
+
+    /// <summary>
+    /// The divisor of lm-eval's acc_norm (lm_eval/api/task.py process_results, multiple_choice): <c>len(choice)</c>, Python's
+    /// length in Unicode code points of the choice as doc_to_choice gives it, without the target delimiter that the
+    /// continuation starts with. Suites store the continuation (delimiter + choice) and lm-eval's delimiter is a single space
+    /// for every catalogue task, so one leading space is not counted. Bytes would differ for non-ASCII choices (lm-eval calls
+    /// that variant acc_bytes), UTF-16 units for characters outside the BMP, and counting the space shifts which choice wins.
+    /// </summary>
+    internal static int NormalizationLength(string continuation)
+    {
+        var choice = continuation.StartsWith(' ') ? continuation[1..] : continuation;
+        var codePoints = 0;
+        foreach (var _ in choice.EnumerateRunes())
+        {
+            codePoints++;
+        }
+
+        // lm-eval would divide by zero for an empty choice; one keeps the score finite.
+        return Math.Max(1, codePoints);
     }
 
     private static ImmutableArray<Score> ScoreAll(ImmutableArray<IScorer> scorers, SuiteItem item, string output)

@@ -238,6 +238,38 @@ public sealed class RunCoordinatorTests
         Assert.Equal(" even", norm.Answer);
     }
 
+    [Theory]
+    // The target delimiter is not part of lm-eval's len(choice): counting it, " a" (-3 over 2) would beat " bcde" (-9 over 5).
+    [InlineData(" a", -3.0, " bcde", -9.0)]
+    // Code points, not bytes (4) or UTF-16 units (2): the mathematical pi (U+1D70B) is one character to Python's len.
+    [InlineData(" \U0001D70B", -1.0, " ab", -1.5)]
+    public async Task Normalised_accuracy_divides_by_the_choice_length_in_characters_without_the_delimiter_as_lm_eval_does(
+        string other, double otherLogProbability, string target, double targetLogProbability)
+    {
+        var store = new InMemoryRunStore();
+        var backend = new FakeBackend(_ => "") { LogProbability = (_, c) => c == target ? targetLogProbability : otherLogProbability };
+        var suite = TestSuites.Choice(1) with { Items = [TestSuites.Item("c-000", 0, 0, target, [other, target])] };
+
+        await new RunCoordinator(backend, store, new FixedClock(Start)).RunAsync(
+            [TestSuites.Model("m1")], [TestSuites.Prepare(suite)], null, CancellationToken.None);
+
+        var item = Assert.Single(store.Items);
+        Assert.Equal(other, item.RawOutput);
+        var norm = Assert.Single(item.Scores, s => s.Scorer == ModelEvaluator.NormalizedChoiceScorer);
+        Assert.Equal(target, norm.Answer);
+        Assert.Equal(1.0, norm.Value);
+    }
+
+    [Theory]
+    [InlineData(" Paris", 5)]
+    [InlineData("Paris", 5)]
+    [InlineData("  two", 4)]
+    [InlineData(" caf\u00e9", 4)]
+    [InlineData(" \U0001D70B", 1)]
+    [InlineData(" ", 1)]
+    public void Normalisation_length_counts_code_points_after_one_leading_space(string continuation, int expected) =>
+        Assert.Equal(expected, ModelEvaluator.NormalizationLength(continuation));
+
     private static string Summary(ItemRecord r) => $"{r.Key}|{r.RawOutput}|{r.Passed}|{r.Status}";
 
     private sealed class CancelAfter(int items, CancellationTokenSource cts) : IRunObserver

@@ -8,7 +8,7 @@ namespace Harness.Tasks.Catalog;
 /// <summary>
 /// ARC-Easy and ARC-Challenge (AI2 Reasoning Challenge, grade-school science questions) as lm-evaluation-harness runs
 /// them: zero-shot, prompt <c>Question: {question}\nAnswer:</c>, each option a continuation after one space (the
-/// default target_delimiter), ranked by log-likelihood; acc from the raw sums, acc_norm from the byte-length
+/// default target_delimiter), ranked by log-likelihood; acc from the raw sums, acc_norm from the character-length
 /// normalised ones. The rows come from nutcracker-db's uniform re-packaging of the official test sets.
 /// </summary>
 public sealed class ArcRecipe : IBenchmarkRecipe
