@@ -273,6 +273,7 @@ public sealed class HtmlReportWriter : IReportWriter
 
         Line("</tbody>");
         Line("</table>");
+        RenderMetrics(suite.Metrics, Line);
         Line("</section>");
     }
 
@@ -322,7 +323,30 @@ public sealed class HtmlReportWriter : IReportWriter
         Line("</tbody>");
         Line("</table>");
         RenderUnranked(suite, Line);
+        RenderMetrics(suite.Metrics, Line);
         Line("</section>");
+    }
+
+    // Every scorer's mean beside the one that decides (acc_norm, flexible extraction, IFEval's levels), as lm-eval lists them.
+    private static void RenderMetrics(ImmutableArray<ScorerMetric>? metrics, Action<string> line)
+    {
+        if (metrics is not { IsEmpty: false } rows)
+        {
+            return;
+        }
+
+        line($"<p class=\"req\">{E(Inv($"Metrics: mean over answers; interval Wilson for pass/fail scores, Student-t otherwise, at {Percent(rows[0].Confidence, "0.#")}."))}</p>");
+        line("<table>");
+        line("<thead><tr><th>model</th><th>metric</th><th class=\"num\">n</th><th class=\"num\">mean [interval]</th><th class=\"num\">flexible</th></tr></thead>");
+        line("<tbody>");
+        foreach (var m in rows)
+        {
+            var interval = m.Interval is { } i ? Inv($" [{Fixed(i.Lower)}, {Fixed(i.Upper)}]") : "";
+            line($"<tr><td>{E(m.ModelId)}</td><td>{E(m.Scorer)}</td><td class=\"num\">{m.Items.ToString(CultureInfo.InvariantCulture)}</td><td class=\"num\">{E(Fixed(m.Mean) + interval)}</td><td class=\"num\">{E(Fixed(m.FlexibleMean))}</td></tr>");
+        }
+
+        line("</tbody>");
+        line("</table>");
     }
 
     private static void RenderUnranked(OpenSuiteReport suite, Action<string> line)

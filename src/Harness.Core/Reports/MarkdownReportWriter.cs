@@ -136,6 +136,7 @@ public sealed class MarkdownReportWriter : IReportWriter
                 Line($"- {Cell(row.ModelId)}: {string.Join("; ", row.Verdict.Reasons)}");
             }
 
+            RenderMetrics(suite.Metrics, Line);
             RenderEnergyTable([.. suite.Rows.Select(r => (r.ModelId, r.Energy))], busy, Line);
             RenderParetoLine(report.Analysis, suite.Suite, Line);
         }
@@ -176,6 +177,7 @@ public sealed class MarkdownReportWriter : IReportWriter
             }
 
             RenderUnranked(unranked, Line);
+            RenderMetrics(suite.Metrics, Line);
             RenderFrontierLines(report.Analysis, suite.Suite, Line);
             RenderEnergyTable([.. suite.Rows.Select(r => (r.ModelId, r.Energy))], busy, Line);
             RenderParetoLine(report.Analysis, suite.Suite, Line);
@@ -223,6 +225,27 @@ public sealed class MarkdownReportWriter : IReportWriter
         }
 
         return md.ToString();
+    }
+
+    // lm-eval's metric rows: every scorer's mean over the answers, so acc_norm or a flexible extraction sits beside the
+    // figure that decides.
+    private static void RenderMetrics(ImmutableArray<ScorerMetric>? metrics, Action<string> line)
+    {
+        if (metrics is not { IsEmpty: false } rows)
+        {
+            return;
+        }
+
+        line("");
+        line(Inv($"Metrics (mean over answers; interval: Wilson for pass/fail scores, Student-t otherwise, at {Percent(rows[0].Confidence, "0.#")}):"));
+        line("");
+        line("| model | metric | n | mean [interval] | flexible |");
+        line("|---|---|---:|---|---:|");
+        foreach (ScorerMetric m in rows)
+        {
+            string interval = m.Interval is { } i ? Inv($" [{Fixed(i.Lower)}, {Fixed(i.Upper)}]") : "";
+            line(Row(m.ModelId, m.Scorer, m.Items.ToString(CultureInfo.InvariantCulture), Fixed(m.Mean) + interval, Fixed(m.FlexibleMean)));
+        }
     }
 
     private static void JudgeLine(Judging.JudgeSummary? judge, Action<string> line)

@@ -74,8 +74,11 @@ public sealed record FixedSuiteRow(
     string ModelId, FixedSuiteVerdict Verdict, PerformanceSummary Performance, long? PeakResidentMemoryBytes, EnergySummary? Energy = null);
 
 /// <param name="Judge">When the suite's scores come from a judge model: which, and how much it reached.</param>
+/// <param name="Metrics">Every scorer's mean per model where items carry more than one score (acc and acc_norm, strict
+/// and flexible extraction, IFEval's levels); null in reports made before metrics existed.</param>
 public sealed record FixedSuiteReport(
-    string Suite, int Version, Requirement Requirement, int ItemCount, ImmutableArray<FixedSuiteRow> Rows, JudgeSummary? Judge = null);
+    string Suite, int Version, Requirement Requirement, int ItemCount, ImmutableArray<FixedSuiteRow> Rows, JudgeSummary? Judge = null,
+    ImmutableArray<ScorerMetric>? Metrics = null);
 
 /// <param name="Coverage">Evaluated / failed of the suite's items (a ranked row has nothing errored or missing); null in
 /// reports made before coverage existed.</param>
@@ -95,9 +98,10 @@ public sealed record OpenSuiteExclusion(string ModelId, Coverage Coverage, MeanE
 /// <param name="Judge">When the suite's scores come from a judge model: which, and how much it reached.</param>
 /// <param name="Unranked">Models left out of the ranking and frontier for errored or missing items; null in reports
 /// made before coverage existed.</param>
+/// <param name="Metrics">As <see cref="FixedSuiteReport.Metrics"/>.</param>
 public sealed record OpenSuiteReport(
     string Suite, int Version, int ItemCount, ImmutableArray<OpenSuiteRow> Rows, JudgeSummary? Judge = null,
-    ImmutableArray<OpenSuiteExclusion>? Unranked = null);
+    ImmutableArray<OpenSuiteExclusion>? Unranked = null, ImmutableArray<ScorerMetric>? Metrics = null);
 
 /// <summary>
 /// Quantizations of one base model in the run (manifest <c>metadata.base_model</c>, as <c>harness quantize</c> writes it),

@@ -60,6 +60,9 @@ public static class RunReportBuilder
 
         long? PeakMemory(string modelId) => newest.TryGetValue(modelId, out ModelRunRecord? r) ? r.PeakResidentMemoryBytes : null;
 
+        ImmutableArray<ScorerMetric> Metrics(string suite, double confidence) => ScorerMetrics.Of(
+            modelOrder.Where(id => itemsByModelSuite.ContainsKey((id, suite))).Select(id => (id, itemsByModelSuite[(id, suite)])), confidence);
+
         var fixedSuites = ImmutableArray.CreateBuilder<FixedSuiteReport>();
         var openSuites = ImmutableArray.CreateBuilder<OpenSuiteReport>();
         foreach (RunSuite suite in manifest.Suites)
@@ -80,7 +83,8 @@ public static class RunReportBuilder
                         return new FixedSuiteRow(id, verdict, Summarize(own), PeakMemory(id), EnergySummary.Summarize(own, requirement.Confidence));
                     })
                     .ToImmutableArray();
-                fixedSuites.Add(new FixedSuiteReport(suite.Name, suite.Version, requirement, suite.ItemCount, rows, judged.GetValueOrDefault(suite.Name)));
+                fixedSuites.Add(new FixedSuiteReport(suite.Name, suite.Version, requirement, suite.ItemCount, rows, judged.GetValueOrDefault(suite.Name),
+                    Metrics(suite.Name, requirement.Confidence)));
             }
             else
             {
@@ -101,7 +105,8 @@ public static class RunReportBuilder
                     .Where(c => !c.Value.IsComplete)
                     .OrderBy(c => modelOrder.IndexOf(c.Key))
                     .Select(c => Exclusion(c.Key, c.Value, itemsByModelSuite[(c.Key, suite.Name)]))];
-                openSuites.Add(new OpenSuiteReport(suite.Name, suite.Version, suite.ItemCount, rows, judged.GetValueOrDefault(suite.Name), unranked));
+                openSuites.Add(new OpenSuiteReport(suite.Name, suite.Version, suite.ItemCount, rows, judged.GetValueOrDefault(suite.Name), unranked,
+                    Metrics(suite.Name, VerdictCalculator.OpenSuiteConfidence)));
             }
         }
 
