@@ -85,6 +85,8 @@ public sealed class MmluRecipe : IBenchmarkRecipe
 
     public string Name => "mmlu";
 
+    public ImmutableArray<string> SuiteNames => [.. Subjects.Select(s => FolderOf(s.Subject)), Name];
+
     public string Description =>
         "MMLU, 57 subjects, 14,042 questions, 5-shot from each subject's dev split as lm-eval's mmlu (default); the "
         + "letter A-D by log-likelihood; acc. Per-subject suites mmlu-<subject> and the pooled mmlu. Open: knowledge "
