@@ -1,3 +1,4 @@
+using Harness.Tests.Tasks;
 using System.Text.Json;
 using Harness.Core.Runs;
 using Harness.Store.Sqlite;

@@ -1,3 +1,4 @@
+using Harness.Tests.Tasks;
 using System.Collections.Immutable;
 using Harness.Backends.LlamaSharp;
 using Harness.Core.Backends;
