@@ -72,7 +72,7 @@ public static class JudgementOverlay
             if (!byKey.TryGetValue((item.Key.ModelId, item.Key.Suite, item.Key.ItemId), out var judgement))
             {
                 counts[item.Key.Suite] = (c.Judged, c.Errors, c.Missing + 1, c.Any);
-                result.Add(item);
+                result.Add(WithoutVerdict(item, "no judgement yet: the judge did not run on this item (harness run --resume <run> --judge <model>)"));
                 continue;
             }
 
@@ -90,7 +90,8 @@ public static class JudgementOverlay
             var flexible = judgement.Passed ? 1 : judgement.NormalizedScore;
             var score = new Score(JudgeSpec.ScorerName, judgement.NormalizedScore, answer, flexible, answer, explanation);
             var scores = item.Scores.SetItem(judged.i, score);
-            result.Add(item with { Scores = scores, Passed = judged.i == 0 ? item.Status == ItemStatus.Scored && judgement.Passed : item.Passed });
+            var overlaid = item with { Scores = scores, Passed = judged.i == 0 ? item.Status == ItemStatus.Scored && judgement.Passed : item.Passed };
+            result.Add(judgement.Error is null ? overlaid : WithoutVerdict(overlaid, $"judge {judgement.JudgeModelId}: {judgement.Error}"));
         }
 
         var summaries = ImmutableDictionary.CreateBuilder<string, JudgeSummary>(StringComparer.Ordinal);
@@ -105,6 +106,16 @@ public static class JudgementOverlay
 
         return (result, summaries.ToImmutable());
     }
+
+    /// <summary>
+    /// An answered item the judge gave no verdict is an item whose scorer could not run: its placeholder score is not
+    /// a rating, so it must leave the (model, suite) in error (fixed) or unranked (open), never count as the worst
+    /// rating. An item that already failed keeps its own failure.
+    /// </summary>
+    private static ItemRecord WithoutVerdict(ItemRecord item, string why) =>
+        item.Status != ItemStatus.Scored
+            ? item
+            : item with { Status = ItemStatus.Failed, Passed = false, Failure = ItemFailureKind.Scorer, Error = why };
 
     /// <summary>The mode as suites spell it.</summary>
     public static string ModeName(JudgeMode mode) => mode == JudgeMode.MtBench ? "mt-bench" : mode.ToString().ToLowerInvariant();

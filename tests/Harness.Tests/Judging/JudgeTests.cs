@@ -255,9 +255,36 @@ public sealed partial class JudgeTests
         Assert.Equal(1, overlaid[0].Scores[0].Value);
         Assert.True(overlaid[0].Passed);
         Assert.Contains("judge judge (pointwise): 10 on 1..10", overlaid[0].Scores[0].Explanation, StringComparison.Ordinal);
-        Assert.Equal(0, overlaid[1].Scores[0].Value);
+        // Not judged: the placeholder is no rating, so the item is a scorer failure (error verdict / unranked), not a 0.
+        Assert.Equal(ItemStatus.Failed, overlaid[1].Status);
+        Assert.Equal(ItemFailureKind.Scorer, overlaid[1].Failure);
+        Assert.False(overlaid[1].Passed);
+        Assert.Contains("no judgement yet", overlaid[1].Error, StringComparison.Ordinal);
         var summary = summaries["add"];
         Assert.Equal((1, 0, 1), (summary.Judged, summary.Errors, summary.NotJudged));
         Assert.Equal("judge", summary.JudgeModelId);
+    }
+
+    [Fact]
+    public void A_judgement_without_a_verdict_leaves_the_item_errored_not_rated_at_the_bottom_of_the_scale()
+    {
+        var spec = Pointwise();
+        var runSuite = new RunSuite("add", 1, SuiteKind.Open, "/suites/add", "sha", RequestKind.Generate, new GenerationSettings(4, [], 0, 0),
+            [new ScorerSpec("judge", Args(("model", "judge"), ("rubric", Rubric)))], null, 2);
+        ItemRecord[] items = [Answer("m", "add-000", "1")];
+        JudgementRecord[] judgements =
+        [
+            new("m", "add", "add-000", "judge", new string('a', 64), spec, 0, 0, false, [],
+                "Model 'judge': the prompt has 2322 tokens but the context size is 2048", DateTimeOffset.UnixEpoch),
+        ];
+
+        var (overlaid, summaries) = JudgementOverlay.Apply([runSuite], items, judgements);
+
+        var item = Assert.Single(overlaid);
+        Assert.Equal(ItemStatus.Failed, item.Status);
+        Assert.Equal(ItemFailureKind.Scorer, item.Failure);
+        Assert.False(ItemFailureKinds.IsModelsFault(item.Failure));
+        Assert.Equal("judge judge: Model 'judge': the prompt has 2322 tokens but the context size is 2048", item.Error);
+        Assert.Equal((0, 1, 0), (summaries["add"].Judged, summaries["add"].Errors, summaries["add"].NotJudged));
     }
 }
