@@ -81,7 +81,7 @@ public sealed class BenchOutputTests
 
         Assert.Equal(3, lines.Length);
         Assert.StartsWith("engine,model,quantization,", lines[0], StringComparison.Ordinal);
-        Assert.Equal("harness,m,Q4_0,67108864,113800000,pp512,2,512,0,0,1,5,t/s,300,3,,,,,312.5,0.96,,,,,", lines[1]);
+        Assert.Equal("harness,m,Q4_0,67108864,113800000,pp512,2,512,0,0,1,5,t/s,300,3,,,,,312.5,0.96,,,,,,", lines[1]);
         Assert.StartsWith("raw,m,,", lines[2], StringComparison.Ordinal);
         Assert.EndsWith(",,", lines[2], StringComparison.Ordinal);
     }

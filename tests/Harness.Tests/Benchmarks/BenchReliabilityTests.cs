@@ -43,7 +43,7 @@ public sealed class BenchReliabilityTests
     {
         var warnings = Check([100, 140]);
 
-        Assert.Equal(["spread 24% of the mean (over 10%): the repetitions disagree"], warnings);
+        Assert.Equal(["spread 24% of the mean (over 10%): the repetitions disagree"], warnings.ToArray());
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public sealed class BenchReliabilityTests
     {
         var warnings = Check([300, 301, 302], contention: Contention(0.43, 3.5));
 
-        Assert.Equal(["busy machine: other processes used 43% of the CPU", "load average 3.5 on 2 logical cores: threads waited for a core"], warnings);
+        Assert.Equal(["busy machine: other processes used 43% of the CPU", "load average 3.5 on 2 logical cores: threads waited for a core"], warnings.ToArray());
     }
 
     [Fact]
