@@ -69,7 +69,7 @@ internal sealed class ProgressObserver(ProgressContext context, TimeProvider tim
         ShowOverall("run", _run.Snapshot());
         if (outcome.Failure is not null)
         {
-            // A finished task would be hidden; this line stays, stopped at 0.
+            // A finished task is hidden; an indeterminate one stays on screen with the failure.
             var failed = context.AddTask($"[red]{Markup.Escape(outcome.ModelId)}: {Markup.Escape(outcome.Status.ToString())}[/]", maxValue: 1);
             failed.IsIndeterminate = true;
         }
