@@ -151,7 +151,7 @@ internal sealed class LineProgressObserver(IAnsiConsole console, TimeProvider? t
         }
 
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{pendingItemsPerModel.Values.Sum()} items to evaluate across {pendingItemsPerModel.Count} models"));
+            $"{pendingItemsPerModel.Values.Sum()} items to evaluate across {pendingItemsPerModel.Count} model{(pendingItemsPerModel.Count == 1 ? "" : "s")}"));
     }
 
     public void Report(Harness.Core.Judging.JudgeProgress value)
