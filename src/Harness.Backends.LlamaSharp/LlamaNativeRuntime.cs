@@ -50,6 +50,20 @@ public static class LlamaNativeRuntime
     public static IReadOnlyList<string> TakeRecentErrors() => _sink?.TakeErrors() ?? [];
 
     /// <summary>
+    /// Sends every native log message, at every level and exactly as llama.cpp writes it, to <paramref name="log"/>
+    /// instead of standard error until the result is disposed. For a command whose llama.cpp log is evidence to keep
+    /// (the quantizer warns once per tensor) rather than lines to show. Errors are still kept for
+    /// <see cref="TakeRecentErrors"/>. One capture at a time: the log callback is process-wide.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another capture is active.</exception>
+    public static IDisposable CaptureLog(TextWriter log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        EnsureInitialized();
+        return _sink!.Capture(log);
+    }
+
+    /// <summary>
     /// Loads the native library once, sending llama.cpp's warnings and errors to <paramref name="nativeLog"/>
     /// (standard error when null). Later calls return the first result and ignore their writer: worker
     /// processes use stdout as a protocol channel, so nothing here ever writes to stdout.
@@ -136,6 +150,37 @@ public static class LlamaNativeRuntime
         private const int ErrorsKept = 4;
         private readonly Queue<string> _errors = new();
         private LLamaLogLevel _lastLevel = LLamaLogLevel.Info;
+        private TextWriter? _capture;
+
+        public IDisposable Capture(TextWriter log)
+        {
+            lock (_gate)
+            {
+                if (_capture is not null)
+                    throw new InvalidOperationException("The native log is already being captured.");
+                _capture = log;
+                _lastLevel = LLamaLogLevel.Info;
+            }
+
+            return new CaptureScope(this, log);
+        }
+
+        private void EndCapture(TextWriter log)
+        {
+            lock (_gate)
+            {
+                if (ReferenceEquals(_capture, log))
+                {
+                    log.Flush();
+                    _capture = null;
+                }
+            }
+        }
+
+        private sealed class CaptureScope(NativeLogSink sink, TextWriter log) : IDisposable
+        {
+            public void Dispose() => sink.EndCapture(log);
+        }
 
         public IReadOnlyList<string> TakeErrors()
         {
@@ -154,6 +199,12 @@ public static class LlamaNativeRuntime
                 // llama.cpp sends multi-part lines as Continue fragments that inherit the previous level.
                 var effective = level == LLamaLogLevel.Continue ? _lastLevel : level;
                 _lastLevel = effective;
+                if (_capture is not null)
+                {
+                    // Fragments are written as they come: llama.cpp builds one line from several calls.
+                    _capture.Write(message);
+                }
+
                 if (effective is not (LLamaLogLevel.Warning or LLamaLogLevel.Error))
                     return;
 
@@ -178,6 +229,8 @@ public static class LlamaNativeRuntime
                     }
                 }
 
+                if (_capture is not null)
+                    return;
                 writer.WriteLine(text.ToString());
                 writer.Flush();
             }

@@ -6,7 +6,8 @@ using LLama.Native;
 namespace Harness.Backends.LlamaSharp;
 
 /// <summary>What one quantization produced.</summary>
-public sealed record QuantizationResult(string InputPath, string OutputPath, string Type, long InputBytes, long OutputBytes, TimeSpan Duration);
+/// <param name="Log">What llama.cpp's log said about it (the log itself went to the caller's writer).</param>
+public sealed record QuantizationResult(string InputPath, string OutputPath, string Type, long InputBytes, long OutputBytes, TimeSpan Duration, QuantizeLogSummary Log);
 
 /// <summary>llama.cpp's own quantizer (<c>llama_model_quantize</c>) on a GGUF file.</summary>
 public static class LlamaQuantizer
@@ -36,8 +37,11 @@ public static class LlamaQuantizer
         }
     }
 
+    /// <param name="nativeLog">Receives llama.cpp's whole log of this quantization (all levels, failures included);
+    /// null: its warnings and errors go to standard error as elsewhere.</param>
     /// <exception cref="ModelLoadException">Unknown type, unreadable input, or llama.cpp refused (its log lines are quoted).</exception>
-    public static async Task<QuantizationResult> QuantizeAsync(string inputPath, string outputPath, string type, int threads, CancellationToken cancellationToken)
+    public static async Task<QuantizationResult> QuantizeAsync(
+        string inputPath, string outputPath, string type, int threads, TextWriter? nativeLog, CancellationToken cancellationToken)
     {
         if (!Types.TryGetValue(type, out var ftype))
         {
@@ -55,6 +59,9 @@ public static class LlamaQuantizer
         var started = System.Diagnostics.Stopwatch.StartNew();
         // The quantizer is one blocking native call; it cannot be interrupted once started.
         cancellationToken.ThrowIfCancellationRequested();
+        // The log is kept whole (it is parsed below) and handed to the caller's writer even when the call fails.
+        using var captured = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        var capture = nativeLog is null ? null : LlamaNativeRuntime.CaptureLog(captured);
         try
         {
             var status = await Task.Run(() =>
@@ -74,9 +81,17 @@ public static class LlamaQuantizer
         }
         finally
         {
+            capture?.Dispose();
+            if (nativeLog is not null)
+            {
+                await nativeLog.WriteAsync(captured.ToString()).ConfigureAwait(false);
+                await nativeLog.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
             File.Delete(temporary);
         }
 
-        return new QuantizationResult(inputPath, outputPath, type.ToUpperInvariant(), new FileInfo(inputPath).Length, new FileInfo(outputPath).Length, started.Elapsed);
+        return new QuantizationResult(inputPath, outputPath, type.ToUpperInvariant(), new FileInfo(inputPath).Length, new FileInfo(outputPath).Length,
+            started.Elapsed, QuantizeLogSummary.Parse(captured.ToString()));
     }
 }

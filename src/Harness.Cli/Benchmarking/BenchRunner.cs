@@ -269,16 +269,18 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console, IContent
         Func<int, CancellationToken, Task<Samples>> harness, string[]? rawArguments, CancellationToken cancellationToken)
     {
         var pooled = new Samples();
+        var warmups = new List<double>();
         var rawRows = new List<BenchRow>();
         ModelContention? busiest = null;
         for (var round = 0; round < plan.Rounds; round++)
         {
             // Every round warms up again, as each run of the raw program does: the other engine ran in between.
+            // The warm-up's figures are discarded from the row's statistics but kept in it, as the first calls' evidence.
             if (plan.Warmup > 0)
             {
                 var warmup = Stopwatch.StartNew();
                 for (var done = 0; done < plan.Warmup || warmup.Elapsed < MinimumWarmup; done++)
-                    await harness(1, cancellationToken);
+                    warmups.AddRange((await harness(1, cancellationToken)).Values);
             }
 
             // Only the harness's own timed repetitions: the raw program, run in between, would count as another process.
@@ -303,18 +305,21 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console, IContent
             InDecodeMsPerToken = pooled.InDecodeMs.Count > 0 ? pooled.InDecodeMs.Average() : null,
             OutsideDecodeUsPerToken = pooled.OutsideDecodeUs.Count > 0 ? pooled.OutsideDecodeUs.Average() : null,
             Contention = busiest,
+            WarmupValues = [.. warmups],
+            Warnings = BenchReliability.Warnings(pooled.Values, warmups.Count, busiest, ContentionThresholds.Default, BenchReliabilityThresholds.Default),
         };
         rows.Add(row);
         var raw = rawRows.Count == 0 ? null : Pool(rawRows);
         if (raw is not null)
             reference.Add(raw);
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"{config.Model.Name} t={config.Threads} b={config.Batch} p={config.Parallel} d={depth} {test}: {row.Mean:F2} ± {row.StandardDeviation:F2} {unit}");
+            $"{config.Model.Name} t={config.Threads} b={config.Batch} p={config.Parallel} d={depth} {test}: {row.ResultText}");
         if (raw is not null)
-            line += string.Create(CultureInfo.InvariantCulture, $" | raw C {raw.Mean:F2} ± {raw.StandardDeviation:F2} | {row.Mean / raw.Mean:F3}x");
-        if (ContentionThresholds.Default.Check(busiest) is { } busy)
-            line += $" | {ContentionText.BusyMark}: {busy.Reason}";
+            line += string.Create(CultureInfo.InvariantCulture, $" | raw C {raw.ResultText} | {row.Mean / raw.Mean:F3}x");
         console.WriteLine(line);
+        // Busy-machine reasons are among the warnings, one line each so none is missed in a long sweep.
+        foreach (var warning in row.Warnings)
+            console.WriteLine($"  {BenchWriters.WarningMark} {warning}");
     }
 
     private static double Busyness(ModelContention contention) => Math.Max(contention.OtherProcessesShare ?? 0, contention.StealShare ?? 0);

@@ -108,6 +108,11 @@ internal sealed class QuantizeCommand : AsyncCommand<QuantizeSettings>
         var table = new Table().AddColumns("type", "file", "size", "file bits/param", "time", "fell back", "manifest id");
         // llama.cpp's writer does not create folders and reports a missing one only as a failed open.
         Directory.CreateDirectory(model.OutputDirectory);
+        // llama.cpp logs every tensor it converts and warns once per fallback: evidence for a file, not lines for the
+        // console, which gets one summary line. The log of the last command replaces the previous one.
+        var logPath = Path.Combine(model.OutputDirectory, $"{Path.GetFileNameWithoutExtension(model.FilePath)}-quantize.log");
+        var logs = new List<(string Type, QuantizeLogSummary Log, int FellBack)>();
+        await using var log = new StreamWriter(logPath, append: false, new UTF8Encoding(false));
         foreach (var type in options.Types)
         {
             var output = Path.Combine(model.OutputDirectory, $"{Path.GetFileNameWithoutExtension(model.FilePath)}-{type.ToLowerInvariant()}.gguf");
@@ -116,10 +121,21 @@ internal sealed class QuantizeCommand : AsyncCommand<QuantizeSettings>
                 throw new InputFileException(model.FilePath, null, $"quantizing to {type} would overwrite the input; rename it or give --output-dir");
             }
 
-            var result = await LlamaQuantizer.QuantizeAsync(model.FilePath, output, type, options.Threads, cancellationToken);
+            await log.WriteLineAsync($"== harness quantize {model.FilePath} to {type}: {output}");
+            QuantizationResult result;
+            try
+            {
+                result = await LlamaQuantizer.QuantizeAsync(model.FilePath, output, type, options.Threads, log, cancellationToken);
+            }
+            catch (ModelLoadException ex)
+            {
+                throw new ModelLoadException($"{ex.Message} (llama.cpp's log: {RelativeToCurrent(logPath)})", ex);
+            }
+
             var written = GgufReader.Read(output);
             var bitsPerWeight = result.OutputBytes * 8.0 / Math.Max(1, parameterCount);
             var fallback = LlamaFileType.NamedTensorType(type) is { } named ? QuantizedTensors.FindFallback(written, named) : null;
+            logs.Add((result.Type, result.Log, fallback?.FellBack ?? 0));
 
             var manifestCell = "-";
             if (model.ManifestPath is { } manifestPath)
@@ -139,7 +155,7 @@ internal sealed class QuantizeCommand : AsyncCommand<QuantizeSettings>
 
             table.AddRow(
                 Markup.Escape(result.Type),
-                Markup.Escape(Path.GetRelativePath(Environment.CurrentDirectory, output)),
+                Markup.Escape(RelativeToCurrent(output)),
                 string.Create(CultureInfo.InvariantCulture, $"{result.OutputBytes / 1024.0:F1} KiB"),
                 string.Create(CultureInfo.InvariantCulture, $"{bitsPerWeight:F2}"),
                 string.Create(CultureInfo.InvariantCulture, $"{result.Duration.TotalSeconds:F1} s"),
@@ -148,6 +164,7 @@ internal sealed class QuantizeCommand : AsyncCommand<QuantizeSettings>
         }
 
         AnsiConsole.Write(table);
+        AnsiConsole.WriteLine(QuantizeLogSummary.ConsoleLine(logs, RelativeToCurrent(logPath)));
         foreach (var refusal in refusals)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {refusal.Message}");
@@ -159,6 +176,8 @@ internal sealed class QuantizeCommand : AsyncCommand<QuantizeSettings>
 
         return refusals.Count == 0 ? ExitCodes.Success : ExitCodes.BadInput;
     }
+
+    private static string RelativeToCurrent(string path) => Path.GetRelativePath(Environment.CurrentDirectory, path);
 
     /// <summary>A path names an existing file or looks like one; anything else is a manifest id.</summary>
     internal static bool IsPath(string input) =>

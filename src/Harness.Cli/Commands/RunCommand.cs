@@ -207,19 +207,20 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
 
         if (!AnsiConsole.Profile.Capabilities.Interactive)
         {
-            var lines = new LineProgressObserver(AnsiConsole.Console);
+            var lines = new LineProgressObserver(AnsiConsole.Console, TimeProvider.System);
             return await run(lines, lines);
         }
 
         RunResult? result = null;
         await AnsiConsole.Progress()
             .AutoClear(false)
-            .HideCompleted(false)
+            // Finished suites leave the display: with dozens of them the overall line on top would scroll away.
+            .HideCompleted(true)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
                 new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .StartAsync(async context =>
             {
-                var observer = new ProgressObserver(context);
+                var observer = new ProgressObserver(context, TimeProvider.System);
                 result = await run(observer, observer);
             });
         return result!;

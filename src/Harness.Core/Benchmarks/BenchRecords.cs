@@ -42,6 +42,20 @@ public sealed record BenchRow(
     double? OutsideDecodeUsPerToken = null,
     ModelContention? Contention = null)
 {
+    /// <summary>
+    /// The untimed warm-up repetitions' measurements, in order: discarded from the figures and kept as evidence of what
+    /// the first calls cost. Empty for raw rows (the raw program warms up on its own).
+    /// </summary>
+    public ImmutableArray<double> WarmupValues { get; init; } = [];
+
+    /// <summary>Why the figure may not be trustworthy (<see cref="BenchReliability"/>); empty when nothing was found.</summary>
+    public ImmutableArray<string> Warnings { get; init; } = [];
+
+    /// <summary>The result cell: <c>300.00 ± 3.00 t/s</c>, or <c>300.00 t/s (n=1)</c> for one repetition, which has no spread.</summary>
+    public string ResultText => Repetitions == 1
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Mean:F2} {Unit} (n=1)")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Mean:F2} ± {StandardDeviation:F2} {Unit}");
+
     /// <summary>What a reference row must share to be compared with this one.</summary>
     public (string Test, int Threads, int BatchSize, int Depth, int Parallel) ComparisonKey => (Test, Threads, BatchSize, Depth, Parallel);
 }

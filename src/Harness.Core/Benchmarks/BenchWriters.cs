@@ -12,6 +12,9 @@ public static class BenchWriters
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
+    /// <summary>Marks a result that carries warnings; they are listed under the table.</summary>
+    public const string WarningMark = "⚠";
+
     /// <summary>The table, with a <c>raw C</c> and <c>ratio</c> column when a reference row matches, and the fingerprint.</summary>
     public static string Markdown(BenchReport report)
     {
@@ -28,8 +31,10 @@ public static class BenchWriters
         foreach (var row in report.Rows)
         {
             text.Append(Invariant, $"| {row.Model} | {row.Quantization} | {Size(row.FileSizeBytes)} | {Parameters(row.Parameters)} | {row.Threads} | {row.BatchSize} | ");
-            text.Append(Invariant, $"{row.Parallel} | {row.Depth} | {row.GpuLayers} | {row.Test} | {row.Mean:F2} ± {row.StandardDeviation:F2} {row.Unit} | ");
-            text.Append(row.TimeToFirstTokenMs is { } ttft ? string.Create(Invariant, $"{ttft:F1} ± {row.TimeToFirstTokenSdMs ?? 0:F1}") : "-");
+            text.Append(Invariant, $"{row.Parallel} | {row.Depth} | {row.GpuLayers} | {row.Test} | {row.ResultText}{(row.Warnings.IsDefaultOrEmpty ? "" : " " + WarningMark)} | ");
+            text.Append(row.TimeToFirstTokenMs is { } ttft
+                ? row.Repetitions == 1 ? string.Create(Invariant, $"{ttft:F1}") : string.Create(Invariant, $"{ttft:F1} ± {row.TimeToFirstTokenSdMs ?? 0:F1}")
+                : "-");
             text.Append(" |");
             if (withContention)
             {
@@ -41,7 +46,7 @@ public static class BenchWriters
                 var raw = FindReference(report, row);
                 text.Append(raw is null
                     ? " - | - |"
-                    : string.Create(Invariant, $" {raw.Mean:F2} ± {raw.StandardDeviation:F2} | {row.Mean / raw.Mean:F3}x |"));
+                    : string.Create(Invariant, $" {(raw.Repetitions == 1 ? $"{raw.Mean:F2} (n=1)" : $"{raw.Mean:F2} ± {raw.StandardDeviation:F2}")} | {row.Mean / raw.Mean:F3}x |"));
             }
             text.AppendLine();
         }
@@ -52,6 +57,15 @@ public static class BenchWriters
             text.AppendLine();
             text.AppendLine(string.Create(Invariant,
                 $"> **Warning: measured on a busy machine.** {busyRows.Count} of {report.Rows.Length} rows ({ContentionText.BusyMark}): {string.Join("; ", busyRows.Select(r => $"{r.Row.Test} t={r.Row.Threads}: {r.Busy!.Reason}"))}. llama.cpp's threads wait for each other every step, so other work on the cores slows them far more than its share; measure again on a quiet machine."));
+        }
+
+        var warned = report.Rows.Where(r => !r.Warnings.IsDefaultOrEmpty).ToList();
+        if (warned.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine(string.Create(Invariant, $"> **{WarningMark} Figures to distrust** ({warned.Count} of {report.Rows.Length} rows):"));
+            foreach (var row in warned)
+                text.AppendLine(string.Create(Invariant, $"> - {row.Model} {row.Test} t={row.Threads} p={row.Parallel} d={row.Depth}: {string.Join("; ", row.Warnings)}"));
         }
 
         var host = report.Host;
@@ -74,7 +88,7 @@ public static class BenchWriters
     {
         ArgumentNullException.ThrowIfNull(report);
         var text = new StringBuilder();
-        text.AppendLine("engine,model,quantization,file_size_bytes,parameters,test,threads,n_batch,depth,gpu_layers,parallel,repetitions,unit,mean,sd,ttft_ms_mean,ttft_ms_sd,in_decode_ms_per_step,outside_decode_us_per_step,raw_mean,ratio,other_cpu_share,steal_share,harness_cpu_share,load_1m_max,busy");
+        text.AppendLine("engine,model,quantization,file_size_bytes,parameters,test,threads,n_batch,depth,gpu_layers,parallel,repetitions,unit,mean,sd,ttft_ms_mean,ttft_ms_sd,in_decode_ms_per_step,outside_decode_us_per_step,raw_mean,ratio,other_cpu_share,steal_share,harness_cpu_share,load_1m_max,busy,warnings");
         foreach (var row in report.Rows.Concat(report.Reference.IsDefault ? [] : report.Reference))
         {
             var raw = row.Engine == "harness" ? FindReference(report, row) : null;
@@ -84,7 +98,8 @@ public static class BenchWriters
                 D(row.Mean), D(row.StandardDeviation), D(row.TimeToFirstTokenMs), D(row.TimeToFirstTokenSdMs),
                 D(row.InDecodeMsPerToken), D(row.OutsideDecodeUsPerToken), D(raw?.Mean), D(raw is null ? null : row.Mean / raw.Mean),
                 D(row.Contention?.OtherProcessesShare), D(row.Contention?.StealShare), D(row.Contention?.HarnessShare),
-                D(row.Contention?.LoadAverage1mMax), Field(report.BusyFor(row)?.Reason ?? "")));
+                D(row.Contention?.LoadAverage1mMax), Field(report.BusyFor(row)?.Reason ?? ""),
+                Field(row.Warnings.IsDefaultOrEmpty ? "" : string.Join("; ", row.Warnings))));
         }
 
         return text.ToString();

@@ -9,7 +9,8 @@ namespace Harness.Core.Comparison;
 public sealed record DriftOutcome(string ModelId, int ItemsMeasuredNow, string? Failure);
 
 /// <summary>Progress of the drift pass, reported after every item.</summary>
-public sealed record DriftProgress(string CandidateModelId, int Completed, int Total);
+/// <param name="Candidate">The candidate's place among <paramref name="Candidates"/>, from 1, for an overall count.</param>
+public sealed record DriftProgress(string CandidateModelId, int Completed, int Total, int Candidate = 1, int Candidates = 1);
 
 /// <summary>
 /// The second half of <c>harness compare</c>: for every candidate, the base and the candidate are loaded side by
@@ -67,8 +68,10 @@ public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore s
             }
         }
 
+        var place = 0;
         foreach (var candidateId in plan.CandidateModelIds)
         {
+            place++;
             cancellationToken.ThrowIfCancellationRequested();
             var candidate = models.FirstOrDefault(m => m.Entry.Id == candidateId);
             if (candidate is null)
@@ -88,7 +91,8 @@ public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore s
                 continue;
             }
 
-            outcomes.Add(await MeasureCandidateAsync(plan, baseHolder, candidate, pending, baseAnswers, needsPerplexity, referenceDocuments, progress, cancellationToken).ConfigureAwait(false));
+            var placed = progress is null ? null : new PlacedProgress(progress, place, plan.CandidateModelIds.Length);
+            outcomes.Add(await MeasureCandidateAsync(plan, baseHolder, candidate, pending, baseAnswers, needsPerplexity, referenceDocuments, placed, cancellationToken).ConfigureAwait(false));
         }
 
         return outcomes;
@@ -240,4 +244,10 @@ public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore s
 
         public ValueTask DisposeAsync() => new(ResetAsync());
     }
+}
+
+/// <summary>Stamps each report with the candidate's place, synchronously (<see cref="Progress{T}"/> would post it).</summary>
+file sealed class PlacedProgress(IProgress<DriftProgress> inner, int place, int count) : IProgress<DriftProgress>
+{
+    public void Report(DriftProgress value) => inner.Report(value with { Candidate = place, Candidates = count });
 }

@@ -10,6 +10,14 @@ public sealed record ModelOutcome(string ModelId, ModelRunStatus Status, int Ite
 /// <summary>Observes a run for progress display; every member is optional to act on.</summary>
 public interface IRunObserver
 {
+    /// <summary>
+    /// Before the first model: the items each model has left, for an overall count and ETA. An <c>--until-decided</c>
+    /// suite may stop before its last item, so a model's figure is an upper bound until its <see cref="ModelStarting"/>.
+    /// </summary>
+    void RunStarting(IReadOnlyDictionary<string, int> pendingItemsPerModel)
+    {
+    }
+
     void ModelStarting(RunModel model, int pendingItems);
     void ModelFinished(ModelOutcome outcome);
     void ItemCompleted(EvaluationProgress progress);
@@ -34,6 +42,14 @@ public sealed class RunCoordinator(
     {
         var outcomes = new List<ModelOutcome>(models.Count);
         var evaluator = new ModelEvaluator(store, timeProvider);
+        if (observer is not null)
+        {
+            var recorded = await store.GetRecordedKeysAsync(cancellationToken).ConfigureAwait(false);
+            // Without the records a sequential suite counts all its unrecorded items: the upper bound is enough here.
+            observer.RunStarting(models.ToDictionary(
+                m => m.Entry.Id, m => suites.Sum(s => ModelEvaluator.PendingItems(m.Entry.Id, s, recorded, [])), StringComparer.Ordinal));
+        }
+
         foreach (var model in models)
         {
             cancellationToken.ThrowIfCancellationRequested();

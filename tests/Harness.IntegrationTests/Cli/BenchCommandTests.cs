@@ -106,6 +106,28 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public async Task One_repetition_prints_n_1_instead_of_a_zero_spread_and_records_why_it_is_not_to_be_trusted()
+    {
+        using var ws = new HarnessProcess.Workspace();
+        var model = await WriteSmallModelAsync(ws.Root);
+        var output = Path.Combine(ws.Root, "bench");
+
+        var run = await HarnessProcess.RunAsync(ws.Root, Timeout, "bench", "--model-file", model, "-p", "16", "-n", "0", "-t", "1", "-r", "1", "-o", output);
+
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        Assert.Contains("pp16: ", run.Output, StringComparison.Ordinal);
+        Assert.Contains(" t/s (n=1)", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("± 0.00", run.Output, StringComparison.Ordinal);
+        Assert.Contains("one repetition (n=1)", run.Output, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "bench.json")));
+        var row = json.RootElement.GetProperty("rows")[0];
+        Assert.Contains(row.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.StartsWith("one repetition (n=1)", StringComparison.Ordinal));
+        // The discarded warm-up is kept: at least one repetition, for at least a second.
+        Assert.True(row.GetProperty("warmupValues").GetArrayLength() >= 1);
+        Assert.Contains("(n=1)", await File.ReadAllTextAsync(Path.Combine(output, "bench.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_model_file_is_a_clear_input_error()
     {
         using var ws = new HarnessProcess.Workspace();

@@ -37,7 +37,11 @@ public sealed class QuantizeCommandTests(ITestOutputHelper log)
             Assert.True(run.ExitCode == 2, run.Output + run.Error);
             Assert.Contains("could not quantize", run.Output, StringComparison.Ordinal);
             Assert.Contains("no tensor type fallback is defined for type q8_0", Flatten(run.Output), StringComparison.Ordinal);
-            Assert.Empty(Directory.GetFiles(Path.Combine(ws.Root, "models"), "tiny-bigram-q*"));
+            // The failure names the log, which holds llama.cpp's own account; stderr holds none of it.
+            Assert.Contains("llama.cpp's log: models/tiny-bigram-quantize.log", Flatten(run.Output), StringComparison.Ordinal);
+            Assert.Contains("no tensor type fallback", await File.ReadAllTextAsync(Path.Combine(ws.Root, "models", "tiny-bigram-quantize.log")), StringComparison.Ordinal);
+            Assert.DoesNotContain("llama.cpp", run.Error, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFiles(Path.Combine(ws.Root, "models"), "tiny-bigram-q*.gguf"));
         }
 
         Assert.Equal(before, await File.ReadAllBytesAsync(manifest));
@@ -69,6 +73,16 @@ public sealed class QuantizeCommandTests(ITestOutputHelper log)
 
         log.WriteLine(run.Output + run.Error);
         Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        // llama.cpp's per-tensor warnings go to the log file; the console has one line, whose count agrees with the table.
+        Assert.DoesNotContain("warning", run.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("llama.cpp", run.Error, StringComparison.Ordinal);
+        var nativeLog = await File.ReadAllTextAsync(Path.Combine(ws.Root, "models", "bigram-96-quantize.log"));
+        Assert.Contains("falling back to", nativeLog, StringComparison.Ordinal);
+        Assert.Contains("8 of 12 tensor(s) required fallback quantization", nativeLog, StringComparison.Ordinal);
+        Assert.Contains(
+            "llama.cpp log: models/bigram-96-quantize.log (Q8_0: no warnings; Q4_K_M: 9 warnings; its \"8 of 12 tensor(s) required fallback\" counts the same 8 as \"fell back\"",
+            Flatten(run.Output), StringComparison.Ordinal);
+        Assert.Contains("8 of 9", run.Output, StringComparison.Ordinal); // the table cell, wrapped inside its column
         var text = await File.ReadAllTextAsync(manifestPath);
         Assert.StartsWith(original, text, StringComparison.Ordinal); // comments and the old entries untouched
         var manifest = new ManifestLoader().Load(manifestPath);
@@ -111,10 +125,10 @@ public sealed class QuantizeCommandTests(ITestOutputHelper log)
         Assert.InRange(bits["Q8_0"], 8, baseBitsPerWeight - 4);
         Assert.InRange(bits["Q4_K_M"], 4, bits["Q8_0"]);
         Assert.False(manifest.Models.Single(m => m.Id == "bigram-96-q8_0").Metadata.ContainsKey("fallback"));
-        // Every matrix fell back: Q4_K to Q5_0; the ones the mix gives Q6_K (attn_v, ffn_down, output) to Q8_0.
-        // (llama.cpp's own count, "8 of 12", leaves out output.weight: its rule for that tensor picks Q8_0 directly.)
+        // Every matrix but the output fell back: Q4_K to Q5_0; the ones the mix gives Q6_K (attn_v, ffn_down) to Q8_0.
+        // output.weight is not counted, as llama.cpp does not: its rule for that tensor picks Q8_0 directly.
         Assert.Equal(
-            "9/9 tensors: row sizes 32, 96 not multiples of 256",
+            "8/9 weight matrices: row sizes 32, 96 not multiples of 256",
             manifest.Models.Single(m => m.Id == "bigram-96-q4_k_m").Metadata["fallback"]);
         Assert.Equal("F32:3 Q5_0:6 Q8_0:3", manifest.Models.Single(m => m.Id == "bigram-96-q4_k_m").Metadata["tensor_types"]);
 

@@ -16,7 +16,7 @@ public sealed class LlamaQuantizerTests
             var source = SharedModels.Stories260KPath;
             var output = Path.Combine(dir, "stories-f16.gguf");
 
-            var result = await LlamaQuantizer.QuantizeAsync(source, output, "f16", threads: 1, CancellationToken.None);
+            var result = await LlamaQuantizer.QuantizeAsync(source, output, "f16", threads: 1, nativeLog: null, CancellationToken.None);
 
             Assert.Equal("F16", result.Type);
             Assert.True(result.OutputBytes < result.InputBytes, $"{result.OutputBytes} >= {result.InputBytes}");
@@ -43,7 +43,7 @@ public sealed class LlamaQuantizerTests
         var output = Path.Combine(Path.GetTempPath(), $"harness-q8-{Guid.NewGuid():N}.gguf");
 
         var ex = await Assert.ThrowsAsync<ModelLoadException>(() =>
-            LlamaQuantizer.QuantizeAsync(SharedModels.Stories260KPath, output, "Q8_0", 1, CancellationToken.None));
+            LlamaQuantizer.QuantizeAsync(SharedModels.Stories260KPath, output, "Q8_0", 1, null, CancellationToken.None));
 
         Assert.Contains("no tensor type fallback", ex.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(output));
@@ -54,7 +54,7 @@ public sealed class LlamaQuantizerTests
     public async Task An_unknown_type_is_refused_with_the_known_ones()
     {
         var ex = await Assert.ThrowsAsync<ModelLoadException>(() =>
-            LlamaQuantizer.QuantizeAsync("whatever.gguf", "out.gguf", "Q9_9", 1, CancellationToken.None));
+            LlamaQuantizer.QuantizeAsync("whatever.gguf", "out.gguf", "Q9_9", 1, null, CancellationToken.None));
 
         Assert.Contains("Q8_0", ex.Message, StringComparison.Ordinal);
     }

@@ -52,6 +52,27 @@ public sealed class BenchOutputTests
     }
 
     [Fact]
+    public void A_single_repetition_prints_n_1_instead_of_a_zero_spread_and_its_warnings_go_into_every_file()
+    {
+        var single = Row("harness", "pp512", 300, 0, ttft: 1700) with
+        {
+            Repetitions = 1, WarmupValues = [1.5], Warnings = ["one repetition (n=1): no spread to judge the figure by; use -r 3 or more"],
+        };
+        var report = Report([single], []);
+
+        var markdown = BenchWriters.Markdown(report);
+
+        Assert.Contains("| pp512 | 300.00 t/s (n=1) ⚠ | 1700.0 |", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("± 0.00", markdown, StringComparison.Ordinal);
+        Assert.Contains("> - m pp512 t=2 p=1 d=0: one repetition (n=1)", markdown, StringComparison.Ordinal);
+        Assert.EndsWith(",one repetition (n=1): no spread to judge the figure by; use -r 3 or more", BenchWriters.Csv(report).Split(Environment.NewLine)[1], StringComparison.Ordinal);
+        using var json = System.Text.Json.JsonDocument.Parse(BenchWriters.Json(report));
+        var row = json.RootElement.GetProperty("rows")[0];
+        Assert.Equal("one repetition (n=1): no spread to judge the figure by; use -r 3 or more", row.GetProperty("warnings")[0].GetString());
+        Assert.Equal(1.5, row.GetProperty("warmupValues")[0].GetDouble());
+    }
+
+    [Fact]
     public void Csv_has_one_line_per_row_of_both_engines_with_the_ratio_on_harness_rows()
     {
         var report = Report([Row("harness", "pp512", 300, 3)], [Row("raw", "pp512", 312.5, 2)]);
@@ -60,7 +81,7 @@ public sealed class BenchOutputTests
 
         Assert.Equal(3, lines.Length);
         Assert.StartsWith("engine,model,quantization,", lines[0], StringComparison.Ordinal);
-        Assert.Equal("harness,m,Q4_0,67108864,113800000,pp512,2,512,0,0,1,5,t/s,300,3,,,,,312.5,0.96,,,,,", lines[1]);
+        Assert.Equal("harness,m,Q4_0,67108864,113800000,pp512,2,512,0,0,1,5,t/s,300,3,,,,,312.5,0.96,,,,,,", lines[1]);
         Assert.StartsWith("raw,m,,", lines[2], StringComparison.Ordinal);
         Assert.EndsWith(",,", lines[2], StringComparison.Ordinal);
     }

@@ -27,13 +27,28 @@ public sealed class QuantizedTensorsTests
     }
 
     [Fact]
-    public void K_quant_on_rows_of_64_reports_every_matrix_as_fallen_back()
+    public void K_quant_on_rows_of_64_reports_every_matrix_but_the_output_as_fallen_back_as_llama_cpp_counts()
     {
-        var fallback = QuantizedTensors.FindFallback(File(Layer(64, GgmlType.Q5_0)), GgmlType.Q4_K);
+        // llama.cpp's mix gives output.weight Q8_0 directly when its rows do not fit a K-quant: not a fallback in its log.
+        var fallback = QuantizedTensors.FindFallback(File([.. Layer(64, GgmlType.Q5_0), Tensor("output.weight", GgmlType.Q8_0, 64, 100)]), GgmlType.Q4_K);
 
         Assert.NotNull(fallback);
-        Assert.Equal("3 of 3 tensors to Q5_0 (rows of 64 not divisible by 256)", fallback.Summary);
-        Assert.Equal("3/3 tensors: row size 64 not a multiple of 256", fallback.MetadataValue);
+        Assert.Equal("3 of 4 weight matrices to Q5_0 (rows of 64 not divisible by 256)", fallback.Summary);
+        Assert.Equal("3/4 weight matrices: row size 64 not a multiple of 256", fallback.MetadataValue);
+    }
+
+    [Fact]
+    public void With_tied_embeddings_the_token_embedding_is_the_output_matrix_and_no_fallback()
+    {
+        var tied = File(
+            Tensor("token_embd.weight", GgmlType.Q8_0, 64, 100),
+            Tensor("blk.0.attn_q.weight", GgmlType.Q5_0, 64, 64),
+            Tensor("output_norm.weight", GgmlType.F32, 64));
+
+        var fallback = QuantizedTensors.FindFallback(tied, GgmlType.Q4_K)!;
+
+        Assert.Equal(1, fallback.FellBack);
+        Assert.Equal(2, fallback.WeightCount);
     }
 
     [Fact]
@@ -49,8 +64,8 @@ public sealed class QuantizedTensorsTests
 
         Assert.Equal(2, fallback.FellBack);
         Assert.Equal(4, fallback.WeightCount);
-        Assert.Equal("2 of 4 tensors to F16 (1), Q8_0 (1) (rows of 8, 96 not divisible by 256)", fallback.Summary);
-        Assert.Equal("2/4 tensors: row sizes 8, 96 not multiples of 256", fallback.MetadataValue);
+        Assert.Equal("2 of 4 weight matrices to F16 (1), Q8_0 (1) (rows of 8, 96 not divisible by 256)", fallback.Summary);
+        Assert.Equal("2/4 weight matrices: row sizes 8, 96 not multiples of 256", fallback.MetadataValue);
     }
 
     [Fact]
