@@ -379,16 +379,14 @@ public sealed class HtmlReportWriter : IReportWriter
             var points = report.Analysis is { } analysis
                 ? [.. analysis.CostQuality.Where(p => p.Suite == suite)]
                 : PointsWithoutAnalysis(report, suite);
-            if (points.Count == 0 || charts.CostQuality(suite, points, isFixed) is not { } svg)
+            var bar = isFixed ? report.FixedSuites.First(s => s.Suite == suite).Requirement.MinPassRate : (double?)null;
+            var recommended = report.Analysis?.Cheapest.FirstOrDefault(c => c.Suite == suite)?.ModelId;
+            if (points.Count == 0 || charts.CostQuality(suite, points, bar, recommended) is not { } chart)
             {
                 continue;
             }
 
-            figures.Add("<figure>\n<h3>" + E(suite) + "</h3>\n" + svg + "\n<figcaption>"
-                + (report.Analysis is null
-                    ? "No cost-quality analysis in this report: every model is drawn, none is marked as on the front."
-                    : "Diamonds joined: the Pareto front (no other model is at least as good and cheaper on every cost). Circles: dominated.")
-                + "</figcaption>\n</figure>");
+            figures.Add("<figure>\n<h3>" + E(suite) + "</h3>\n" + chart.Svg + "\n<figcaption>" + CostQualityCaption(report, points, chart, recommended, isFixed) + "</figcaption>\n</figure>");
         }
 
         if (figures.Count == 0)
@@ -405,6 +403,39 @@ public sealed class HtmlReportWriter : IReportWriter
         }
 
         Line("</section>");
+    }
+
+    // What the chart cannot show: the front the analysis computed on more axes than two, and the labels left out.
+    private static string CostQualityCaption(RunReport report, List<CostQualityPoint> points, CostQualityChart chart, string? recommended, bool isFixed)
+    {
+        var parts = new List<string>
+        {
+            "Diamonds joined: the Pareto front of the two axes drawn (no other model is at least as good and cheaper on this axis). Circles: dominated on these two axes."
+                + (isFixed ? " Dashed: the bar." : "")
+                + (recommended is not null ? $" Ring: the Answer's choice, {E(recommended)}." : ""),
+        };
+        if (report.Analysis is null)
+        {
+            parts.Add("No cost-quality analysis in this report: the front is computed here from the points drawn.");
+        }
+        else
+        {
+            var drawn = chart.FrontOnPlot.ToHashSet(StringComparer.Ordinal);
+            var wider = points.Where(p => p.OnParetoFront && !drawn.Contains(p.ModelId)).Select(p => p.ModelId).ToList();
+            parts.Add("The analysis's front also weighs " + (chart.ByEnergy ? "p95 latency" : "J/item") + " and peak memory"
+                + (wider.Count == 0
+                    ? "; it adds no model to the one drawn."
+                    : $": it adds {E(string.Join(", ", wider))}, cheaper than the front drawn on one of those costs."));
+        }
+
+        if (!chart.Unlabelled.IsDefaultOrEmpty)
+        {
+            var byId = points.ToDictionary(p => p.ModelId, StringComparer.Ordinal);
+            parts.Add("Not labelled (no free place beside the point): " + E(string.Join("; ", chart.Unlabelled.Select(id =>
+                $"{id} ({(chart.ByEnergy ? Sig(byId[id].JoulesPerItem ?? 0) + " J/item" : Ms(byId[id].P95Latency))}, {(isFixed ? Percent(byId[id].Quality) : Fixed(byId[id].Quality))})"))) + ".");
+        }
+
+        return string.Join(" ", parts);
     }
 
     // Without the analysis the plane can still be drawn from the suite rows; nothing is claimed about the front.
@@ -444,8 +475,11 @@ public sealed class HtmlReportWriter : IReportWriter
             if (ladder.Rungs.Any(r => r.PassRate is not null))
             {
                 Line("<figure>");
-                Line(charts.Ladder(ladder));
-                Line("<figcaption>Pass rate with its interval against file size; dot colour: verdict; dashed: the bar.</figcaption>");
+                var chart = charts.Ladder(ladder);
+                Line(chart.Svg);
+                Line("<figcaption>Pass rate with its interval against file size; dot colour: verdict; dashed: the bar."
+                    + (chart.Unlabelled.IsDefaultOrEmpty ? "" : $" Not labelled (no free place beside the point): {E(string.Join(", ", chart.Unlabelled))}; the table below lists every rung.")
+                    + "</figcaption>");
                 Line("</figure>");
             }
 
