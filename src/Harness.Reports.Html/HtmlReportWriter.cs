@@ -101,7 +101,9 @@ public sealed class HtmlReportWriter : IReportWriter
         Line($"<p class=\"muted\">Report schema {report.ReportSchemaVersion.ToString(CultureInfo.InvariantCulture)}; the same data as report.json and report.md in this folder.</p>");
         Line("</body>");
         Line("</html>");
-        return html.ToString();
+        // Every table scrolls sideways inside its own box when it is wider than the page: ids stay on one line.
+        return html.ToString().Replace("<table>", "<div class=\"table\"><table>", StringComparison.Ordinal)
+            .Replace("</table>", "</table></div>", StringComparison.Ordinal);
     }
 
     private static void RenderAnswer(RunReport report, Action<string> line)
@@ -256,6 +258,7 @@ public sealed class HtmlReportWriter : IReportWriter
         Line("<table>");
         Line("<thead><tr><th>model</th><th class=\"num\">pass rate [interval]</th><th>verdict</th><th>coverage</th><th class=\"num\">p50 / p95</th><th class=\"num\">J/item</th><th>reasons</th></tr></thead>");
         Line("<tbody>");
+        var joules = SigColumn(suite.Rows.Select(r => r.Energy?.JoulesPerItem.Mean ?? r.Verdict.JoulesPerItem).OfType<double>());
         foreach (var row in suite.Rows)
         {
             var verdict = row.Verdict;
@@ -268,7 +271,7 @@ public sealed class HtmlReportWriter : IReportWriter
             }
 
             var kind = Name(verdict.Kind);
-            Line($"<tr><td>{E(row.ModelId)}</td><td class=\"num\">{E(rate)}</td><td class=\"{kind}\">{kind}</td><td>{E(CoverageCell(verdict, suite.ItemCount))}</td><td class=\"num\">{E(Timed(busy, row.ModelId, Latencies(row.Performance)))}</td><td class=\"num\">{E(Timed(busy, row.ModelId, JoulesPerItem(row.Energy, verdict.JoulesPerItem)))}</td><td class=\"reasons\">{E(string.Join("; ", verdict.Reasons))}</td></tr>");
+            Line($"<tr><td class=\"id\">{E(row.ModelId)}</td><td class=\"num\">{E(rate)}</td><td class=\"{kind}\">{kind}</td><td>{E(CoverageCell(verdict, suite.ItemCount))}</td><td class=\"num\">{E(Timed(busy, row.ModelId, Latencies(row.Performance)))}</td><td class=\"num\">{E(Timed(busy, row.ModelId, JoulesPerItem(row.Energy, verdict.JoulesPerItem, joules)))}</td><td class=\"reasons\">{E(string.Join("; ", verdict.Reasons))}</td></tr>");
         }
 
         Line("</tbody>");
@@ -304,6 +307,7 @@ public sealed class HtmlReportWriter : IReportWriter
             + (entries is null ? "" : "<th>frontier</th><th class=\"num\">Δ vs best [interval]</th>")
             + "<th class=\"num\">p50 / p95</th><th class=\"num\">J/item</th></tr></thead>");
         Line("<tbody>");
+        var joules = SigColumn(suite.Rows.Select(r => r.Energy?.JoulesPerItem.Mean).OfType<double>());
         foreach (var row in suite.Rows)
         {
             var score = row.Score;
@@ -317,7 +321,7 @@ public sealed class HtmlReportWriter : IReportWriter
                     : "<td>–</td><td class=\"num\">–</td>";
             }
 
-            Line($"<tr><td class=\"num\">{row.Rank.ToString(CultureInfo.InvariantCulture)}</td><td>{E(row.ModelId)}</td><td class=\"num\">{E(Fixed(score.Mean) + interval)}</td><td class=\"num\">{score.Count.ToString(CultureInfo.InvariantCulture)}</td>{frontierCells}<td class=\"num\">{E(Timed(busy, row.ModelId, Latencies(row.Performance)))}</td><td class=\"num\">{E(Timed(busy, row.ModelId, JoulesPerItem(row.Energy, null)))}</td></tr>");
+            Line($"<tr><td class=\"num\">{row.Rank.ToString(CultureInfo.InvariantCulture)}</td><td class=\"id\">{E(row.ModelId)}</td><td class=\"num\">{E(Fixed(score.Mean) + interval)}</td><td class=\"num\">{score.Count.ToString(CultureInfo.InvariantCulture)}</td>{frontierCells}<td class=\"num\">{E(Timed(busy, row.ModelId, Latencies(row.Performance)))}</td><td class=\"num\">{E(Timed(busy, row.ModelId, JoulesPerItem(row.Energy, null, joules)))}</td></tr>");
         }
 
         Line("</tbody>");
@@ -342,7 +346,7 @@ public sealed class HtmlReportWriter : IReportWriter
         foreach (var m in rows)
         {
             var interval = m.Interval is { } i ? Inv($" [{Fixed(i.Lower)}, {Fixed(i.Upper)}]") : "";
-            line($"<tr><td>{E(m.ModelId)}</td><td>{E(m.Scorer)}</td><td class=\"num\">{m.Items.ToString(CultureInfo.InvariantCulture)}</td><td class=\"num\">{E(Fixed(m.Mean) + interval)}</td><td class=\"num\">{E(Fixed(m.FlexibleMean))}</td></tr>");
+            line($"<tr><td class=\"id\">{E(m.ModelId)}</td><td>{E(m.Scorer)}</td><td class=\"num\">{m.Items.ToString(CultureInfo.InvariantCulture)}</td><td class=\"num\">{E(Fixed(m.Mean) + interval)}</td><td class=\"num\">{E(Fixed(m.FlexibleMean))}</td></tr>");
         }
 
         line("</tbody>");
@@ -379,16 +383,14 @@ public sealed class HtmlReportWriter : IReportWriter
             var points = report.Analysis is { } analysis
                 ? [.. analysis.CostQuality.Where(p => p.Suite == suite)]
                 : PointsWithoutAnalysis(report, suite);
-            if (points.Count == 0 || charts.CostQuality(suite, points, isFixed) is not { } svg)
+            var bar = isFixed ? report.FixedSuites.First(s => s.Suite == suite).Requirement.MinPassRate : (double?)null;
+            var recommended = report.Analysis?.Cheapest.FirstOrDefault(c => c.Suite == suite)?.ModelId;
+            if (points.Count == 0 || charts.CostQuality(suite, points, bar, recommended) is not { } chart)
             {
                 continue;
             }
 
-            figures.Add("<figure>\n<h3>" + E(suite) + "</h3>\n" + svg + "\n<figcaption>"
-                + (report.Analysis is null
-                    ? "No cost-quality analysis in this report: every model is drawn, none is marked as on the front."
-                    : "Diamonds joined: the Pareto front (no other model is at least as good and cheaper on every cost). Circles: dominated.")
-                + "</figcaption>\n</figure>");
+            figures.Add("<figure>\n<h3>" + E(suite) + "</h3>\n" + chart.Svg + "\n<figcaption>" + CostQualityCaption(report, points, chart, recommended, isFixed) + "</figcaption>\n</figure>");
         }
 
         if (figures.Count == 0)
@@ -405,6 +407,39 @@ public sealed class HtmlReportWriter : IReportWriter
         }
 
         Line("</section>");
+    }
+
+    // What the chart cannot show: the front the analysis computed on more axes than two, and the labels left out.
+    private static string CostQualityCaption(RunReport report, List<CostQualityPoint> points, CostQualityChart chart, string? recommended, bool isFixed)
+    {
+        var parts = new List<string>
+        {
+            "Diamonds joined: the Pareto front of the two axes drawn (no other model is at least as good and cheaper on this axis). Circles: dominated on these two axes."
+                + (isFixed ? " Dashed: the bar." : "")
+                + (recommended is not null ? $" Ring: the Answer's choice, {E(recommended)}." : ""),
+        };
+        if (report.Analysis is null)
+        {
+            parts.Add("No cost-quality analysis in this report: the front is computed here from the points drawn.");
+        }
+        else
+        {
+            var drawn = chart.FrontOnPlot.ToHashSet(StringComparer.Ordinal);
+            var wider = points.Where(p => p.OnParetoFront && !drawn.Contains(p.ModelId)).Select(p => p.ModelId).ToList();
+            parts.Add("The analysis's front also weighs " + (chart.ByEnergy ? "p95 latency" : "J/item") + " and peak memory"
+                + (wider.Count == 0
+                    ? "; it adds no model to the one drawn."
+                    : $": it adds {E(string.Join(", ", wider))}, cheaper than the front drawn on one of those costs."));
+        }
+
+        if (!chart.Unlabelled.IsDefaultOrEmpty)
+        {
+            var byId = points.ToDictionary(p => p.ModelId, StringComparer.Ordinal);
+            parts.Add("Not labelled (no free place beside the point): " + E(string.Join("; ", chart.Unlabelled.Select(id =>
+                $"{id} ({(chart.ByEnergy ? Sig(byId[id].JoulesPerItem ?? 0) + " J/item" : Ms(byId[id].P95Latency))}, {(isFixed ? Percent(byId[id].Quality) : Fixed(byId[id].Quality))})"))) + ".");
+        }
+
+        return string.Join(" ", parts);
     }
 
     // Without the analysis the plane can still be drawn from the suite rows; nothing is claimed about the front.
@@ -444,19 +479,23 @@ public sealed class HtmlReportWriter : IReportWriter
             if (ladder.Rungs.Any(r => r.PassRate is not null))
             {
                 Line("<figure>");
-                Line(charts.Ladder(ladder));
-                Line("<figcaption>Pass rate with its interval against file size; dot colour: verdict; dashed: the bar.</figcaption>");
+                var chart = charts.Ladder(ladder);
+                Line(chart.Svg);
+                Line("<figcaption>Pass rate with its interval against file size; dot colour: verdict; dashed: the bar."
+                    + (chart.Unlabelled.IsDefaultOrEmpty ? "" : $" Not labelled (no free place beside the point): {E(string.Join(", ", chart.Unlabelled))}; the table below lists every rung.")
+                    + "</figcaption>");
                 Line("</figure>");
             }
 
             Line("<table>");
             Line("<thead><tr><th>model</th><th class=\"num\">file size</th><th class=\"num\">bits/param</th><th class=\"num\">pass rate [interval]</th><th>verdict</th><th class=\"num\">J/item</th></tr></thead>");
             Line("<tbody>");
+            var joules = SigColumn(ladder.Rungs.Select(r => r.JoulesPerItem).OfType<double>());
             foreach (var rung in ladder.Rungs)
             {
                 var kind = Name(rung.Verdict);
                 var rate = rung.PassRate is { } p && rung.PassRateInterval is { } i ? Inv($"{Percent(p)} [{Percent(i.Lower)}, {Percent(i.Upper)}]") : "–";
-                Line($"<tr><td>{E(rung.ModelId)}</td><td class=\"num\">{E(Bytes(rung.FileSizeBytes))}</td><td class=\"num\">{E(Number(rung.BitsPerParameter, "0.00"))}</td><td class=\"num\">{E(rate)}</td><td class=\"{kind}\">{kind}</td><td class=\"num\">{E(rung.JoulesPerItem is { } j ? Sig(j) : "–")}</td></tr>");
+                Line($"<tr><td class=\"id\">{E(rung.ModelId)}</td><td class=\"num\">{E(Bytes(rung.FileSizeBytes))}</td><td class=\"num\">{E(Number(rung.BitsPerParameter, "0.00"))}</td><td class=\"num\">{E(rate)}</td><td class=\"{kind}\">{kind}</td><td class=\"num\">{E(rung.JoulesPerItem is { } j ? joules(j) : "–")}</td></tr>");
             }
 
             Line("</tbody>");
@@ -494,7 +533,7 @@ public sealed class HtmlReportWriter : IReportWriter
         {
             var status = model.Status is { } s ? Name(s) : "not started";
             var css = model.Status is ModelRunStatus.LoadFailed or ModelRunStatus.Crashed ? " class=\"insufficient\"" : "";
-            Line($"<tr><td>{E(model.ModelId)}</td><td{css}>{E(status)}</td><td class=\"num\">{E(Bytes(model.FileSizeBytes))}</td><td class=\"num\">{E(model.LoadInfo is { } load ? Ms(load.LoadTime) : "–")}</td><td class=\"num\">{E(Bytes(model.PeakResidentMemoryBytes))}</td><td>{E(model.LoadInfo?.Backend ?? "–")}</td><td class=\"num\">{model.ItemsRecorded.ToString(CultureInfo.InvariantCulture)}</td><td class=\"reasons\">{E(model.Failure ?? "")}</td></tr>");
+            Line($"<tr><td class=\"id\">{E(model.ModelId)}</td><td{css}>{E(status)}</td><td class=\"num\">{E(Bytes(model.FileSizeBytes))}</td><td class=\"num\">{E(model.LoadInfo is { } load ? Ms(load.LoadTime) : "–")}</td><td class=\"num\">{E(Bytes(model.PeakResidentMemoryBytes))}</td><td>{E(model.LoadInfo?.Backend ?? "–")}</td><td class=\"num\">{model.ItemsRecorded.ToString(CultureInfo.InvariantCulture)}</td><td class=\"reasons\">{E(model.Failure ?? "")}</td></tr>");
         }
 
         Line("</tbody>");
@@ -525,7 +564,7 @@ public sealed class HtmlReportWriter : IReportWriter
         foreach (var model in measured)
         {
             var css = model.BusyMachine is not null ? " class=\"insufficient\"" : "";
-            line($"<tr><td>{E(model.ModelId)}</td>" + string.Concat(ContentionText.Cells(model.Contention!).Select(c => $"<td class=\"num\">{E(c)}</td>"))
+            line($"<tr><td class=\"id\">{E(model.ModelId)}</td>" + string.Concat(ContentionText.Cells(model.Contention!).Select(c => $"<td class=\"num\">{E(c)}</td>"))
                 + $"<td{css}>{E(model.BusyMachine?.Reason ?? model.Contention!.Unavailable ?? "no")}</td></tr>");
         }
 
@@ -541,7 +580,7 @@ public sealed class HtmlReportWriter : IReportWriter
         Line("<h2>Environment and energy</h2>");
         Line("<ul>");
         Line($"<li>Host: {E(Inv($"{host.HostName}, {host.CpuModel}, {host.LogicalCores} logical cores, {Bytes(host.TotalMemoryBytes)} memory"))}</li>");
-        Line($"<li>OS: {E($"{host.OperatingSystem} ({host.Architecture}), .NET {host.DotnetVersion}")}</li>");
+        Line($"<li>OS: {E($"{host.OperatingSystem} ({host.Architecture}), {Runtime(host.DotnetVersion)}")}</li>");
         if (!host.CpuFeatures.IsDefaultOrEmpty)
         {
             Line($"<li>CPU features: {E(string.Join(' ', host.CpuFeatures))}</li>");
@@ -599,10 +638,11 @@ public sealed class HtmlReportWriter : IReportWriter
         _ => "energy measured by " + string.Join(" + ", plan.Selected),
     };
 
-    private static string JoulesPerItem(EnergySummary? energy, double? fromVerdict) =>
+    /// <param name="format">The column's format (<see cref="SigColumn"/>), so the figures of one table read alike.</param>
+    private static string JoulesPerItem(EnergySummary? energy, double? fromVerdict, Func<double, string> format) =>
         energy is not null
-            ? (energy.Quality == EnergyQuality.Estimated ? "≈ " : "") + Sig(energy.JoulesPerItem.Mean)
-            : fromVerdict is { } j ? Sig(j) : "–";
+            ? (energy.Quality == EnergyQuality.Estimated ? "≈ " : "") + format(energy.JoulesPerItem.Mean)
+            : fromVerdict is { } j ? format(j) : "–";
 
     private static string Count(int count, string noun) =>
         count.ToString(CultureInfo.InvariantCulture) + " " + noun + (count == 1 ? "" : "s");

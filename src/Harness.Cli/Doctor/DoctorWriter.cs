@@ -12,7 +12,7 @@ internal static class DoctorWriter
         output.WriteLine("Machine");
         output.WriteLine(Inv($"  CPU: {host.CpuModel}, {host.LogicalCores} logical cores, {host.Architecture}"));
         output.WriteLine($"  CPU features llama.cpp uses: {(host.CpuFeatures.IsDefaultOrEmpty ? "none detected" : string.Join(' ', host.CpuFeatures))}");
-        output.WriteLine(Inv($"  Memory: {host.TotalMemoryBytes / (1024.0 * 1024 * 1024):0.0} GiB; OS: {host.OperatingSystem}; .NET {host.DotnetVersion}"));
+        output.WriteLine(Inv($"  Memory: {host.TotalMemoryBytes / (1024.0 * 1024 * 1024):0.0} GiB; OS: {host.OperatingSystem}; {Harness.Core.Reports.ReportText.Runtime(host.DotnetVersion)}"));
         var nvml = diagnosis.Meters.FirstOrDefault(m => m.Source == "nvml");
         var metal = diagnosis.Backends.Any(b => b.Name.Contains("Metal", StringComparison.Ordinal) && b.Available);
         output.WriteLine("  GPU: " + (nvml is { Usable: true } ? nvml.Detail

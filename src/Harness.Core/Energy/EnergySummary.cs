@@ -16,7 +16,10 @@ namespace Harness.Core.Energy;
 /// <param name="TotalJoules">Sum over the items with a reading.</param>
 /// <param name="JoulesPerGeneratedToken">Whole-item joules over generated tokens; null when nothing was generated.</param>
 /// <param name="GenerationJoulesPerToken">Generation-phase joules over the tokens of the items whose phases were resolved.</param>
-/// <param name="PromptJoulesPerItem">Mean prompt-phase joules over the items whose phases were resolved.</param>
+/// <param name="PromptJoulesPerItem">The part of <paramref name="JoulesPerItem"/>'s mean spent on prompt processing, in the
+/// proportion measured over the items whose phases were resolved; with <paramref name="GenerationJoulesPerItem"/> it
+/// adds up to that mean.</param>
+/// <param name="GenerationJoulesPerItem">The rest of the mean: generation.</param>
 /// <param name="ItemsSplit">Items whose window was split into prompt and generation.</param>
 /// <param name="JoulesPerCorrectAnswer">All joules over the primary scorer's passes; null when nothing passed.</param>
 public sealed record EnergySummary(
@@ -40,10 +43,11 @@ public sealed record EnergySummary(
     /// <summary>
     /// The interval a ceiling is checked against: the Student-t interval of the mean, widened by the meter's bound.
     /// Null for a single item (no spread to estimate).
+    /// Energy is never negative, so neither is its lower end.
     /// </summary>
     public Interval? CheckedInterval =>
         JoulesPerItem.Interval is { } t
-            ? new Interval(t.Lower - (MeterUncertaintyJoulesPerItem ?? 0), t.Upper + (MeterUncertaintyJoulesPerItem ?? 0))
+            ? new Interval(Math.Max(0, t.Lower - (MeterUncertaintyJoulesPerItem ?? 0)), t.Upper + (MeterUncertaintyJoulesPerItem ?? 0))
             : null;
 
     /// <summary>
@@ -68,6 +72,7 @@ public sealed record EnergySummary(
         var generated = used.Sum(i => (long)i.Metrics.GeneratedTokens);
         var split = used.Where(i => i.Energy!.PromptJoules is not null && i.Energy.GenerationJoules is not null).ToList();
         var splitTokens = split.Sum(i => (long)i.Metrics.GeneratedTokens);
+        var (promptPerItem, generationPerItem) = SplitOfMean(joules.Average(), split.Select(i => i.Energy!).ToList());
         var passed = used.Count(i => i.Passed);
         return new EnergySummary(
             string.Join(", ", readings.Select(r => r.Source).Distinct(StringComparer.Ordinal)),
@@ -76,15 +81,35 @@ public sealed record EnergySummary(
             items.Count,
             used.Count,
             readings.All(r => r.NetJoules is not null),
-            Estimators.MeanWithTInterval(joules, confidence),
+            // Single items net of the idle baseline can come out below zero (noise); the mean energy the work adds cannot.
+            Estimators.MeanWithTInterval(joules, confidence, 0, double.PositiveInfinity),
             quality == EnergyQuality.Measured ? readings.Average(r => r.UncertaintyJoules ?? 0) : null,
             total,
             generated > 0 ? total / generated : null,
             splitTokens > 0 ? split.Sum(i => i.Energy!.GenerationJoules!.Value) / splitTokens : null,
-            split.Count > 0 ? split.Average(i => i.Energy!.PromptJoules!.Value) : null,
-            split.Count > 0 ? split.Average(i => i.Energy!.GenerationJoules!.Value) : null,
+            promptPerItem,
+            generationPerItem,
             split.Count,
             passed > 0 ? total / passed : null,
             [.. readings.Select(r => r.Attribution).Distinct().Order()]);
+    }
+
+    /// <summary>
+    /// The J/item mean cut into prompt and generation in the proportion the split items measured. Only some items are
+    /// split (both phases must outlast the meter's resolution, so those are the long ones): the means over them alone
+    /// described other items than the J/item mean and could add up to more than it. The parts here always add up to
+    /// the mean. Null when no item was split or the split items' net joules are not positive (no proportion to take).
+    /// </summary>
+    internal static (double? Prompt, double? Generation) SplitOfMean(double meanJoulesPerItem, IReadOnlyCollection<EnergyReading> split)
+    {
+        var prompt = split.Sum(r => r.PromptJoules ?? 0);
+        var generation = split.Sum(r => r.GenerationJoules ?? 0);
+        if (split.Count == 0 || !(prompt + generation > 0))
+        {
+            return (null, null);
+        }
+
+        var promptShare = Math.Clamp(prompt / (prompt + generation), 0, 1);
+        return (meanJoulesPerItem * promptShare, meanJoulesPerItem * (1 - promptShare));
     }
 }

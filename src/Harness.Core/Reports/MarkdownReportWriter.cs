@@ -34,7 +34,7 @@ public sealed class MarkdownReportWriter : IReportWriter
         Line($"- Created: {report.CreatedAt.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC");
         HostFacts host = report.Host;
         Line(Inv($"- Host: {host.HostName}, {host.CpuModel}, {host.LogicalCores} logical cores, {Bytes(host.TotalMemoryBytes)} memory"));
-        Line($"- OS: {host.OperatingSystem} ({host.Architecture}), .NET {host.DotnetVersion}");
+        Line($"- OS: {host.OperatingSystem} ({host.Architecture}), {Runtime(host.DotnetVersion)}");
         if (!host.CpuFeatures.IsDefaultOrEmpty)
         {
             Line($"- CPU features: {string.Join(' ', host.CpuFeatures)}");
@@ -371,6 +371,12 @@ public sealed class MarkdownReportWriter : IReportWriter
         Line();
         Line("| model | J/item [interval] | ± meter | J/generated token | J/correct answer | prompt / generation J/item | items | source |");
         Line("|---|---|---:|---:|---:|---:|---:|---|");
+        // One format per column, from that column's own figures.
+        var measured = rows.Where(r => r.Energy is not null).Select(r => r.Energy!).ToList();
+        var perItem = SigColumn(measured.SelectMany(e => (double[])[e.JoulesPerItem.Mean, .. e.JoulesPerItem.Interval is { } iv ? [iv.Lower, iv.Upper] : Array.Empty<double>()]));
+        var perToken = SigColumn(measured.Where(e => e.JoulesPerGeneratedToken is not null).Select(e => e.JoulesPerGeneratedToken!.Value));
+        var perCorrect = SigColumn(measured.Where(e => e.JoulesPerCorrectAnswer is not null).Select(e => e.JoulesPerCorrectAnswer!.Value));
+        var phases = SigColumn(measured.SelectMany(e => (double?[])[e.PromptJoulesPerItem, e.GenerationJoulesPerItem]).OfType<double>());
         foreach (var (modelId, energy) in rows)
         {
             if (energy is null)
@@ -381,16 +387,16 @@ public sealed class MarkdownReportWriter : IReportWriter
 
             var estimated = energy.Quality == EnergyQuality.Estimated;
             var mark = estimated ? "≈ " : "";
-            var interval = energy.JoulesPerItem.Interval is { } i ? Inv($" [{Sig(i.Lower)}, {Sig(i.Upper)}]") : " [n < 2]";
+            var interval = energy.JoulesPerItem.Interval is { } i ? Inv($" [{perItem(i.Lower)}, {perItem(i.Upper)}]") : " [n < 2]";
             Line(Row(
                 modelId,
-                mark + Sig(energy.JoulesPerItem.Mean) + interval + (energy.NetOfBaseline ? "" : " gross")
+                mark + perItem(energy.JoulesPerItem.Mean) + interval + (energy.NetOfBaseline ? "" : " gross")
                     + (busy.Contains(modelId) ? " " + ContentionText.BusyMark : ""),
                 estimated ? "unknown (estimate)" : Sig(energy.MeterUncertaintyJoulesPerItem ?? 0),
-                energy.JoulesPerGeneratedToken is { } perToken ? mark + Sig(perToken) : "–",
-                energy.JoulesPerCorrectAnswer is { } perCorrect ? mark + Sig(perCorrect) : "no correct answer",
+                energy.JoulesPerGeneratedToken is { } token ? mark + perToken(token) : "–",
+                energy.JoulesPerCorrectAnswer is { } correct ? mark + perCorrect(correct) : "no correct answer",
                 energy.PromptJoulesPerItem is { } prompt && energy.GenerationJoulesPerItem is { } generation
-                    ? Inv($"{mark}{Sig(prompt)} / {Sig(generation)} ({energy.ItemsSplit} split)")
+                    ? Inv($"{mark}{phases(prompt)} / {phases(generation)} ({energy.ItemsSplit} split)")
                     : energy.Attributions.Contains(EnergyAttribution.BatchInterval) ? "– (batched)" : "– (below the meter's resolution)",
                 Inv($"{energy.ItemsWithReading}/{energy.Items}"),
                 estimated ? "estimate" : "measured: " + energy.Source));

@@ -59,6 +59,33 @@ public static class ReportText
         return value.ToString("F" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// One format for a whole column of figures, so they line up and read alike: as many decimals as give the largest
+    /// value three significant digits and the smallest non-zero one two (0.0081, 0.0123, 0.0219 rather than 0.00810,
+    /// 0.0123, 0.0219 mixed with 0.123). Never exponent notation.
+    /// </summary>
+    public static Func<double, string> SigColumn(IEnumerable<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var magnitudes = values.Where(v => v != 0 && double.IsFinite(v)).Select(Math.Abs).ToList();
+        if (magnitudes.Count == 0)
+        {
+            return Sig;
+        }
+
+        int Decimals(double value, int significant) => significant - 1 - (int)Math.Floor(Math.Log10(value));
+        var decimals = Math.Clamp(Math.Max(Decimals(magnitudes.Max(), 3), Decimals(magnitudes.Min(), 2)), 0, 9);
+        var format = "F" + decimals.ToString(CultureInfo.InvariantCulture);
+        return v => double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : v.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The runtime as the host reports it: ".NET 10.0.12" (older runs recorded the bare "10.0.12").</summary>
+    public static string Runtime(string dotnetVersion)
+    {
+        ArgumentNullException.ThrowIfNull(dotnetVersion);
+        return dotnetVersion.StartsWith(".NET", StringComparison.OrdinalIgnoreCase) ? dotnetVersion : ".NET " + dotnetVersion;
+    }
+
     public static string Bytes(long? bytes)
     {
         if (bytes is not { } b)

@@ -171,7 +171,7 @@ public static class RunReportBuilder
 
         return new OpenSuiteExclusion(
             modelId, coverage,
-            answers.Length == 0 ? null : Estimators.MeanWithTInterval(answers, VerdictCalculator.OpenSuiteConfidence),
+            answers.Length == 0 ? null : Estimators.MeanWithTInterval(answers, VerdictCalculator.OpenSuiteConfidence, 0, 1),
             reasons.ToImmutable());
     }
 

@@ -65,9 +65,8 @@ public static class ScorerMetrics
             return new ScorerMetric(modelId, scorer, values.Length, rate?.Rate ?? 0, values.Length < 2 ? null : rate?.Interval, flexibleMean, confidence);
         }
 
-        var mean = Estimators.MeanWithTInterval(values, confidence);
         // A mean of scores bounded by [0, 1] has an interval bounded by them too.
-        var interval = mean.Interval is { } i ? new Interval(Math.Max(0, i.Lower), Math.Min(1, i.Upper)) : null;
-        return new ScorerMetric(modelId, scorer, values.Length, mean.Mean, interval, flexibleMean, confidence);
+        var mean = Estimators.MeanWithTInterval(values, confidence, 0, 1);
+        return new ScorerMetric(modelId, scorer, values.Length, mean.Mean, mean.Interval, flexibleMean, confidence);
     }
 }

@@ -76,6 +76,25 @@ public static class Estimators
         return TimeSpan.FromTicks((long)Math.Round(ticks, MidpointRounding.AwayFromZero));
     }
 
+    /// <summary>
+    /// Sample mean with a two-sided Student-t interval, cut to the range the quantity cannot leave: a mean of scores in
+    /// [0, 1] is in [0, 1], a mean of joules is not negative. The t interval is symmetric and knows nothing of the
+    /// bound, so near it (every answer right, or items that cost almost nothing) it runs past; cutting it there only
+    /// removes impossible values and keeps its coverage (docs/statistics.md).
+    /// </summary>
+    public static MeanEstimate MeanWithTInterval(IReadOnlyCollection<double> values, double confidence, double lowerBound, double upperBound)
+    {
+        if (!(lowerBound <= upperBound))
+        {
+            throw new ArgumentOutOfRangeException(nameof(upperBound), upperBound, $"The upper bound must not be below the lower bound {lowerBound}.");
+        }
+
+        var estimate = MeanWithTInterval(values, confidence);
+        return estimate.Interval is { } i
+            ? estimate with { Interval = new Interval(Math.Clamp(i.Lower, lowerBound, upperBound), Math.Clamp(i.Upper, lowerBound, upperBound)) }
+            : estimate;
+    }
+
     /// <summary>Sample mean with a two-sided Student-t interval (n - 1 degrees of freedom).</summary>
     public static MeanEstimate MeanWithTInterval(IReadOnlyCollection<double> values, double confidence)
     {

@@ -218,7 +218,7 @@ public static class VerdictCalculator
         var scores = items
             .Where(i => i.Key.Suite == suite)
             .GroupBy(i => i.Key.ModelId, StringComparer.Ordinal)
-            .Select(g => (ModelId: g.Key, Score: Estimators.MeanWithTInterval(g.Select(PrimaryValue).ToArray(), OpenSuiteConfidence)))
+            .Select(g => (ModelId: g.Key, Score: Estimators.MeanWithTInterval(g.Select(PrimaryValue).ToArray(), OpenSuiteConfidence, 0, 1)))
             .OrderByDescending(s => s.Score.Mean)
             .ThenBy(s => s.ModelId, StringComparer.Ordinal)
             .ToArray();

@@ -17,6 +17,19 @@ public sealed class DoctorTests
         [new BackendCheck("llama.cpp (CPU)", true, "avx2 build", null), new BackendCheck("llama.cpp (CUDA 12)", false, "not in this build", "build with -p:HarnessCuda=true")];
 
     [Fact]
+    public void Runtime_line_names_dotnet_once()
+    {
+        var diagnosis = new Diagnosis(
+            Host with { DotnetVersion = ".NET 10.0.12" }, Backends(null), [], ["estimate"], new PowerState(PowerSource.Ac, null, null, null, null), []);
+        using var text = new StringWriter();
+
+        DoctorWriter.Write(diagnosis, text);
+
+        Assert.Contains("; .NET 10.0.12", text.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(".NET .NET", text.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Without_a_usable_meter_the_doctor_says_only_the_estimate_is_available_and_how_to_enable_each_meter()
     {
         var diagnosis = new Diagnosis(

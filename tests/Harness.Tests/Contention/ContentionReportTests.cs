@@ -95,7 +95,7 @@ public sealed class ContentionReportTests
         }
 
         Assert.Contains("<h3>Machine contention during each model's items</h3>", html, StringComparison.Ordinal);
-        Assert.Contains("<td>tiny</td><td class=\"num\">43%</td><td class=\"num\">7%</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"id\">tiny</td><td class=\"num\">43%</td><td class=\"num\">7%</td>", html, StringComparison.Ordinal);
         Assert.Contains("<td class=\"num\">0.50 / 2.25 / 2.50</td>", html, StringComparison.Ordinal);
         Assert.Contains("2400 / 2400 ms ⚠ busy", html, StringComparison.Ordinal);
         Assert.Contains("<strong>Busy machine:</strong>", html, StringComparison.Ordinal);

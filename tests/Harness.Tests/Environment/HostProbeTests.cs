@@ -130,4 +130,19 @@ public sealed class HostProbeTests
             Assert.Equal(HostProbe.ParseMemInfoTotalBytes(File.ReadAllText("/proc/meminfo")), facts.TotalMemoryBytes);
         }
     }
+
+    [Theory]
+    [InlineData(".NET 10.0.12", ".NET 10.0.12")]
+    [InlineData("10.0.0", ".NET 10.0.0")]
+    public void Runtime_is_named_once_whether_recorded_with_its_name_or_without(string recorded, string shown) =>
+        Assert.Equal(shown, Harness.Core.Reports.ReportText.Runtime(recorded));
+
+    [Fact]
+    public void This_machines_runtime_reads_dotnet_once()
+    {
+        var shown = Harness.Core.Reports.ReportText.Runtime(HostProbe.Probe().DotnetVersion);
+
+        Assert.StartsWith(".NET ", shown, StringComparison.Ordinal);
+        Assert.DoesNotContain(".NET .NET", shown, StringComparison.Ordinal);
+    }
 }

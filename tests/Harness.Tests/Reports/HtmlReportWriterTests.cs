@@ -96,7 +96,7 @@ public partial class HtmlReportWriterTests
         // The answer comes before any evidence.
         Assert.True(html.IndexOf("id=\"answer\"", StringComparison.Ordinal) < html.IndexOf("<svg", StringComparison.Ordinal));
         // The open suite's table marks the frontier.
-        Assert.Contains("<td>tiny-q8_0</td><td class=\"num\">0.705 [0.650, 0.760]</td><td class=\"num\">60</td><td class=\"front\">◆ on frontier</td><td class=\"num\">-0.007 [-0.031, +0.017]</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"id\">tiny-q8_0</td><td class=\"num\">0.705 [0.650, 0.760]</td><td class=\"num\">60</td><td class=\"front\">◆ on frontier</td><td class=\"num\">-0.007 [-0.031, +0.017]</td>", html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -132,8 +132,8 @@ public partial class HtmlReportWriterTests
         Assert.Contains("<td class=\"undecided\">undecided</td>", html, StringComparison.Ordinal);
         Assert.Contains("<td class=\"insufficient\">insufficient</td>", html, StringComparison.Ordinal);
         Assert.Contains("<h2>Quantization ladder <span class=\"tag\">against tiny-f16</span></h2>", html, StringComparison.Ordinal);
-        Assert.Contains("<td>tiny-q4_0</td><td class=\"num\">44.0 KiB</td><td class=\"num\">4.50</td><td class=\"num\">97.0% [93.6%, 98.6%]</td><td class=\"sufficient\">sufficient</td>", html, StringComparison.Ordinal);
-        Assert.Contains("<td>small</td><td class=\"insufficient\">loadFailed</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"id\">tiny-q4_0</td><td class=\"num\">44.0 KiB</td><td class=\"num\">4.50</td><td class=\"num\">97.0% [93.6%, 98.6%]</td><td class=\"sufficient\">sufficient</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"id\">small</td><td class=\"insufficient\">loadFailed</td>", html, StringComparison.Ordinal);
     }
 
     private static string Answer(string html)

@@ -131,7 +131,7 @@ public class RunReportTests
         Assert.Contains("| 1.50 GiB |", md, StringComparison.Ordinal);
         Assert.Contains("- tiny: pass rate 190/200: the two-sided 95% Wilson lower bound 91.0% clears the bar 90.0%; p95 latency 289.1 ms is within the ceiling 500 ms\n", md, StringComparison.Ordinal);
         Assert.Contains("## stories (open, v1, 3 items)", md, StringComparison.Ordinal);
-        Assert.Contains("| 1 | tiny | 0.500 [-0.742, 1.742] | 3 |", md, StringComparison.Ordinal);
+        Assert.Contains("| 1 | tiny | 0.500 [0.000, 1.000] | 3 |", md, StringComparison.Ordinal);
         Assert.Contains("## Failed models\n\n- small (loadFailed): small.gguf: bad magic \\| not a GGUF file\n", md, StringComparison.Ordinal);
         Assert.Contains("| small | loadFailed | 2.00 GiB | – | – | – | 0 |", md, StringComparison.Ordinal);
     }

@@ -105,6 +105,59 @@ internal static class SampleReports
             withAnalysis ? analysis : null);
     }
 
+    /// <summary>
+    /// Twelve models of nearly equal cost on one fixed and one open suite (one passes nothing, one everything), and a
+    /// ladder of KiB-sized files: what makes chart labels collide and axes waste their space.
+    /// </summary>
+    public static RunReport Crowded()
+    {
+        var arith = new Requirement(0.9, 0.95, null, null);
+        string[] ids = [.. Enumerable.Range(0, 12).Select(i => $"qwen2.5-0.5b-instruct-q{i % 4 + 3}_k_m-v{i}")];
+        var passed = new[] { 200, 0, 199, 198, 196, 195, 190, 185, 180, 150, 197, 193 };
+        var rows = ids.Select((id, i) =>
+        {
+            var rate = Estimators.Wilson(passed[i], 200, 0.95);
+            var kind = rate.Interval.Lower >= 0.9 ? VerdictKind.Sufficient : rate.Interval.Upper < 0.9 ? VerdictKind.Insufficient : VerdictKind.Undecided;
+            var joules = 0.0120 + (0.0001 * i);
+            return new FixedSuiteRow(id,
+                new FixedSuiteVerdict(id, "arith", arith, kind, 200, passed[i], rate, rate.Rate, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(40 + i), joules, ["crowded"]),
+                new PerformanceSummary(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(40 + i), 850, 4000, TimeSpan.FromMilliseconds(3)),
+                16_777_216 + i, Energy(joules));
+        }).ToImmutableArray();
+        var fixedSuite = new FixedSuiteReport("arith", 2, arith, 200, rows);
+        var openSuite = new OpenSuiteReport("stories", 1, 60, [.. ids.Select((id, i) =>
+            new OpenSuiteRow(i + 1, id, new MeanEstimate(60, 0.7 - (0.004 * i), 0.2, new Interval(0.65 - (0.004 * i), 0.75 - (0.004 * i)), 0.95),
+                new PerformanceSummary(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(40 + i), 900, 4200, TimeSpan.FromMilliseconds(2)),
+                16_777_216, Energy(0.0150 - (0.0001 * i))))]);
+        var points = rows.Select((r, i) => new CostQualityPoint(r.ModelId, "arith", r.Verdict.PassRate!.Rate, r.Energy!.JoulesPerItem.Mean, true,
+                r.Performance.P95Latency, r.PeakResidentMemoryBytes, i is 0 or 2 or 5))
+            .Concat(openSuite.Rows.Select(r => new CostQualityPoint(r.ModelId, "stories", r.Score.Mean, r.Energy!.JoulesPerItem.Mean, true,
+                r.Performance.P95Latency, r.PeakResidentMemoryBytes, true)));
+        var analysis = new FrontierAnalysis([], [.. points],
+            [new CheapestSufficient("arith", ids[0], "lowest J/item; models whose J/item intervals overlap tie, then smallest file, then p95 latency")],
+            [.. ids.Select(id => new ModelStanding(id, [], [], []))]);
+        var ladder = new QuantizationLadder("arith", arith,
+        [
+            new LadderRung("tiny-arith-xs-q4_0", 45_056, 4.5, VerdictKind.Sufficient, 0.97, new Interval(0.936, 0.986), 0.0123),
+            new LadderRung("tiny-arith-xs-q4_1", 48_128, 5.0, VerdictKind.Sufficient, 0.975, new Interval(0.94, 0.99), 0.0124),
+            new LadderRung("tiny-arith-xs-q8_0", 81_920, 8.5, VerdictKind.Sufficient, 1.0, new Interval(0.981, 1.0), 0.0151),
+            new LadderRung("tiny-arith-xs-f16", 155_648, 16, VerdictKind.Undecided, 0.93, new Interval(0.885, 0.958), 0.0219),
+        ], "tiny-arith-xs-q4_0");
+        var comparison = new ComparisonReport("tiny-arith-xs-f16", 10, "tasks/reference.txt", new string('e', 64), null, [], [ladder], []);
+        return new RunReport(
+            RunReport.CurrentSchemaVersion,
+            RunId,
+            new DateTimeOffset(2025, 3, 14, 9, 26, 53, TimeSpan.Zero),
+            new HostFacts("AMD EPYC 7763", ["avx2"], 2, 25_769_803_776, "Linux 6.1", "X64", ".NET 10.0.12", false, "ci-host"),
+            ImmutableSortedDictionary<string, string>.Empty,
+            [.. ids.Select(id => new ModelSummary(id, ModelRunStatus.Completed, null, 16_777_216, 45_056, null, 260))],
+            [fixedSuite],
+            [openSuite],
+            comparison,
+            null,
+            analysis);
+    }
+
     private static EnergySummary Energy(double joulesPerItem) =>
         new("estimate", EnergyQuality.Estimated, "this process's CPU time", 200, 200, false,
             new MeanEstimate(200, joulesPerItem, joulesPerItem / 10, new Interval(joulesPerItem * 0.95, joulesPerItem * 1.05), 0.95),

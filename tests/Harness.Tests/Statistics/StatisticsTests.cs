@@ -130,6 +130,21 @@ public class StatisticsTests
     }
 
     [Fact]
+    public void Mean_of_bounded_scores_has_an_interval_inside_the_bounds()
+    {
+        // 39 perfect answers and one 0.95: the plain t interval runs past 1.
+        double[] values = [.. Enumerable.Repeat(1.0, 39), 0.95];
+        Assert.True(Estimators.MeanWithTInterval(values, 0.95).Interval!.Upper > 1);
+
+        MeanEstimate bounded = Estimators.MeanWithTInterval(values, 0.95, 0, 1);
+
+        Assert.Equal(1.0, bounded.Interval!.Upper);
+        Assert.Equal(Estimators.MeanWithTInterval(values, 0.95).Interval!.Lower, bounded.Interval.Lower, 12);
+        Assert.Equal(0.99875, bounded.Mean, 12);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Estimators.MeanWithTInterval(values, 0.95, 1, 0));
+    }
+
+    [Fact]
     public void Mean_of_one_value_has_no_interval()
     {
         MeanEstimate estimate = Estimators.MeanWithTInterval([0.5], 0.95);
