@@ -108,7 +108,7 @@ internal static class ComparisonChart
         plot.Title($"Candidates against {Short(comparison.BaseModelId)}");
         plot.Axes.Title.Label.ForeColor = Foreground;
         plot.XLabel("candidate");
-        plot.YLabel("Δ quality vs base (percentage points)");
+        plot.YLabel("Δ quality vs base (pt)");
 
         plot.Legend.BackgroundColor = Colors.Transparent;
         plot.Legend.ShadowColor = Colors.Transparent;

@@ -45,7 +45,8 @@ public static class AnswerText
         {
             ModelRunStatus.LoadFailed => "did not load",
             ModelRunStatus.Crashed => "crashed",
-            null => "did not run",
+            // No record but items: a report built from items alone; the model did run.
+            null when model.ItemsRecorded == 0 => "did not run",
             _ => null,
         };
     }
