@@ -84,6 +84,11 @@ public sealed class HtmlReportWriter : IReportWriter
         }
 
         RenderCostQuality(report, charts, Line);
+        if (report.Comparison is { Candidates.IsDefaultOrEmpty: false } compared)
+        {
+            ComparisonSection.Render(compared, Line);
+        }
+
         if (report.Comparison is { Ladders.IsDefaultOrEmpty: false } comparison)
         {
             RenderLadders($"against {comparison.BaseModelId}", comparison.Ladders, comparison.Notes, charts, Line);
@@ -127,6 +132,13 @@ public sealed class HtmlReportWriter : IReportWriter
             Line($"<li><span class=\"error\">error</span>: <b>{E(modelId)}</b> on <b>{E(suite)}</b>: {E(string.Join("; ", VerdictCalculator.ErrorReasons(coverage)))}</li>");
         }
 
+        // A model that gave no result, with its reason: otherwise its suites would read as if nothing had been tried.
+        var failed = report.Models.Where(m => m.Status is ModelRunStatus.LoadFailed or ModelRunStatus.Crashed).ToArray();
+        foreach (var model in failed)
+        {
+            Line($"<li><b>{E(model.ModelId)}</b> <span class=\"insufficient\">{E(AnswerText.FailureVerb(model)!)}</span>: {E(model.Failure ?? "no reason recorded")}</li>");
+        }
+
         var partialNotes = report.FixedSuites
             .SelectMany(s => s.Rows.Select(r => (s.Suite, r.ModelId, Note: PartialNote(r.Verdict.Coverage))))
             .ToDictionary(r => (r.Suite, r.ModelId), r => r.Note);
@@ -138,15 +150,31 @@ public sealed class HtmlReportWriter : IReportWriter
             var sufficient = suite.Rows.Where(r => r.Verdict.Kind == VerdictKind.Sufficient).Select(r => r.ModelId).ToList();
             if (analysis?.Cheapest.FirstOrDefault(c => c.Suite == suite.Suite) is { } cheapest)
             {
-                Line(cheapest.ModelId is { } model
-                    ? $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): cheapest sufficient <span class=\"sufficient\">{E(model)}</span>{(PartialNote(cheapest.PartialCoverage) is { Length: > 0 } partial ? $" ({E(partial)})" : "")} <span class=\"muted\">({(sharedRule is null ? E(cheapest.CostRule) + "; " : "")}{Count(sufficient.Count, "model")} sufficient)</span></li>"
-                    : $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): <span class=\"insufficient\">no model is sufficient</span>{Outcome(suite)}</li>");
+                if (cheapest.ModelId is not { } model)
+                {
+                    Line($"<li><b>{E(suite.Suite)}</b> ({E(bar)}): <span class=\"insufficient\">{E(AnswerText.NoneSufficient(report, suite))}</span></li>");
+                    continue;
+                }
+
+                // What the recommendation costs, the next model in the same order and the one rule that separated them.
+                var figures = cheapest.Choice is { } choice
+                    ? $" <span class=\"figures\">{E(AnswerText.Figures(choice))}</span>"
+                    : PartialNote(cheapest.PartialCoverage) is { Length: > 0 } partial ? $" ({E(partial)})" : "";
+                Line($"<li><b>{E(suite.Suite)}</b> ({E(bar)}): cheapest sufficient <span class=\"sufficient\">{E(model)}</span>{figures}");
+                Line("<ul class=\"detail\">");
+                if (cheapest.RunnerUp is { } runnerUp)
+                {
+                    Line($"<li>runner-up <b>{E(runnerUp.ModelId)}</b> <span class=\"figures\">{E(AnswerText.Figures(runnerUp))}</span></li>");
+                }
+
+                Line($"<li class=\"muted\">{(cheapest.Decision is { } decision ? E(decision) + "; " : "")}{(sharedRule is null ? E(cheapest.CostRule) + "; " : "")}{Count(sufficient.Count, "model")} sufficient</li>");
+                Line("</ul></li>");
             }
             else
             {
                 Line(sufficient.Count > 0
                     ? $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): sufficient <span class=\"sufficient\">{string.Join(", ", sufficient.Select(m => WithNote(suite.Suite, m)))}</span></li>"
-                    : $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): <span class=\"insufficient\">no model is sufficient</span>{Outcome(suite)}</li>");
+                    : $"<li><b>{E(suite.Suite)}</b> ({E(bar)}): <span class=\"insufficient\">{E(AnswerText.NoneSufficient(report, suite))}</span></li>");
             }
         }
 
@@ -166,9 +194,10 @@ public sealed class HtmlReportWriter : IReportWriter
                 var best = suite.Rows.Where(r => r.Rank == 1).Select(r => r.ModelId);
                 Line($"<li><b>{E(suite.Suite)}</b> (open): best <span class=\"front\">{E(string.Join(", ", best))}</span>{notRanked}</li>");
             }
-            else if (!unranked.IsEmpty)
+            else if (!unranked.IsEmpty || AnswerText.NotEvaluated(report, suite.Suite).Count > 0)
             {
-                Line($"<li><b>{E(suite.Suite)}</b> (open): <span class=\"undecided\">no model is ranked</span>{notRanked}</li>");
+                var missing = AnswerText.NotEvaluated(report, suite.Suite);
+                Line($"<li><b>{E(suite.Suite)}</b> (open): <span class=\"undecided\">no model is ranked</span>{notRanked}{(missing.Count > 0 ? E("; no result: " + string.Join(", ", missing)) : "")}</li>");
             }
         }
 
@@ -202,21 +231,16 @@ public sealed class HtmlReportWriter : IReportWriter
                     parts.Add($"on the frontier of <span class=\"front\">{E(string.Join(", ", standing.FrontierOn))}</span>");
                 }
 
-                Line($"<li><b>{E(standing.ModelId)}</b>: {(parts.Count == 0 ? "<span class=\"muted\">sufficient for no fixed suite and on no frontier</span>" : string.Join("; ", parts))}</li>");
+                var nothing = failed.FirstOrDefault(m => m.ModelId == standing.ModelId) is { } gone
+                    ? $"<span class=\"insufficient\">{E(AnswerText.FailureVerb(gone)!)}</span>"
+                    : "<span class=\"muted\">sufficient for no fixed suite and on no frontier</span>";
+                Line($"<li><b>{E(standing.ModelId)}</b>: {(parts.Count == 0 ? nothing : string.Join("; ", parts))}</li>");
             }
 
             Line("</ul>");
         }
 
         Line("</section>");
-    }
-
-    private static string Outcome(FixedSuiteReport suite)
-    {
-        var undecided = suite.Rows.Count(r => r.Verdict.Kind == VerdictKind.Undecided);
-        var insufficient = suite.Rows.Count(r => r.Verdict.Kind == VerdictKind.Insufficient);
-        var errors = suite.Rows.Count(r => r.Verdict.Kind == VerdictKind.Error);
-        return E(Inv($" ({insufficient} insufficient, {undecided} undecided") + (errors > 0 ? Inv($", {errors} error") : "") + ")");
     }
 
     // Fixed-suite error verdicts and open-suite models left unranked for errored items, in report order.
@@ -476,6 +500,11 @@ public sealed class HtmlReportWriter : IReportWriter
             Line($"<p class=\"req\">{E(RequirementLine(ladder.Requirement))} Smallest sufficient: "
                 + (ladder.CheapestSufficientModelId is { } cheapest ? $"<span class=\"sufficient\">{E(cheapest)}</span>" : "<span class=\"insufficient\">none</span>")
                 + ".</p>");
+            if (ladder.AnswerNote is { } note)
+            {
+                Line($"<p class=\"req\">{E(note)}</p>");
+            }
+
             if (ladder.Rungs.Any(r => r.PassRate is not null))
             {
                 Line("<figure>");

@@ -83,10 +83,7 @@ internal sealed class CompareCommand : AsyncCommand<CompareSettings>
 
         if (result.Report.Comparison is { } comparison)
         {
-            foreach (var ladder in comparison.Ladders)
-            {
-                AnsiConsole.MarkupLineInterpolated($"ladder [bold]{ladder.Suite}[/]: smallest sufficient = [bold]{ladder.CheapestSufficientModelId ?? "none"}[/]");
-            }
+            SummaryWriter.WriteComparison(AnsiConsole.Console, comparison);
         }
 
         return result.Outcomes.Any(o => o.Status is ModelRunStatus.LoadFailed or ModelRunStatus.Crashed) || result.Drift.Any(d => d.Failure is not null)

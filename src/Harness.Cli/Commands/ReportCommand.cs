@@ -64,6 +64,11 @@ internal sealed class ReportCommand : AsyncCommand<ReportSettings>
 
         var manifest = await RunManifestFile.ReadAsync(Path.GetFullPath(settings.Run), cancellationToken);
         SummaryWriter.WriteTables(AnsiConsole.Console, new RunResult(Path.GetFullPath(settings.Run), manifest, [], report, []));
+        if (report.Comparison is { } comparison)
+        {
+            SummaryWriter.WriteComparison(AnsiConsole.Console, comparison);
+        }
+
         return exitCode;
     }
 }

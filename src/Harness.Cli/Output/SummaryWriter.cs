@@ -95,7 +95,35 @@ internal static class SummaryWriter
             console.MarkupLineInterpolated($"[red]{model.ModelId}: {model.Status}[/] {model.Failure}");
         }
 
+        WriteAnswer(console, report);
         console.MarkupLineInterpolated($"Results: [link]{result.RunDirectory}[/] (report.html, report.md, report.json, run.json, store.sqlite)");
+    }
+
+    /// <summary>The report's Answer, last, where a user reads first: each recommendation with what it costs.</summary>
+    internal static void WriteAnswer(IAnsiConsole console, RunReport report)
+    {
+        var lines = AnswerText.Lines(report);
+        if (lines.Count == 0)
+        {
+            return;
+        }
+
+        console.MarkupLine("[bold]Answer[/]");
+        foreach (var line in lines)
+        {
+            console.MarkupLine("  " + Markup.Escape(line));
+        }
+    }
+
+    /// <summary>The end of <c>harness compare</c>: the comparison's figures in a few lines (report.html has the chart).</summary>
+    internal static void WriteComparison(IAnsiConsole console, Harness.Core.Comparison.ComparisonReport comparison)
+    {
+        var lines = Harness.Core.Comparison.ComparisonText.SummaryLines(comparison);
+        console.MarkupLine("[bold]" + Markup.Escape(lines[0]) + "[/]");
+        foreach (var line in lines.Skip(1))
+        {
+            console.MarkupLine("  " + Markup.Escape(line));
+        }
     }
 
     public static string ToJson(RunResult result) => JsonSerializer.Serialize(new

@@ -84,11 +84,14 @@ public sealed record CostDelta(
 /// One fixed suite's ladder: base and candidates from smallest file to largest with their verdicts, and the
 /// smallest one that is sufficient. File size is the cost order until energy is measured.
 /// </summary>
+/// <param name="AnswerNote">Why the report's Answer names another model for this suite than this ladder's smallest
+/// sufficient rung (a model outside the family, or a measured energy difference); null when they agree.</param>
 public sealed record QuantizationLadder(
     string Suite,
     Requirement Requirement,
     ImmutableArray<LadderRung> Rungs,
-    string? CheapestSufficientModelId);
+    string? CheapestSufficientModelId,
+    string? AnswerNote = null);
 
 /// <param name="BitsPerParameter">File bits per model parameter (GGUF header), when known.</param>
 public sealed record LadderRung(

@@ -51,10 +51,53 @@ public sealed record CostQualityPoint(
     bool OnParetoFront);
 
 /// <summary>The cheapest of the models that are sufficient for a fixed suite; null when none is.</summary>
-/// <param name="CostRule">How "cheapest" was decided, in words (lowest J/item where intervals do not overlap, then file size, then p95 latency).</param>
+/// <param name="CostRule">How "cheapest" is decided, in words: the same sentence for every suite.</param>
 /// <param name="PartialCoverage">The chosen model's coverage when some of the suite's items were never recorded (it is
 /// sufficient even counting them as failures); null when its coverage is complete or nothing was chosen.</param>
-public sealed record CheapestSufficient(string Suite, string? ModelId, string CostRule, Verdicts.Coverage? PartialCoverage = null);
+/// <param name="Choice">The chosen model's figures, as the Answer shows them; null when nothing was chosen.</param>
+/// <param name="RunnerUp">The next sufficient model in the same order; null when at most one model is sufficient.</param>
+/// <param name="DecidedBy">The one rule that put <paramref name="Choice"/> before <paramref name="RunnerUp"/>.</param>
+/// <param name="Decision">That rule in words, with why energy could not decide where it could not.</param>
+public sealed record CheapestSufficient(
+    string Suite,
+    string? ModelId,
+    string CostRule,
+    Verdicts.Coverage? PartialCoverage = null,
+    AnswerFigures? Choice = null,
+    AnswerFigures? RunnerUp = null,
+    CostDecider? DecidedBy = null,
+    string? Decision = null);
+
+/// <summary>Which step of the cost rule separated two sufficient models.</summary>
+public enum CostDecider
+{
+    /// <summary>Only one model is sufficient.</summary>
+    OnlyOne,
+
+    /// <summary>Measured J/item whose intervals do not overlap.</summary>
+    Energy,
+    FileSize,
+    P95Latency,
+    ManifestOrder,
+}
+
+/// <summary>What a recommended model costs, beside its name in the Answer.</summary>
+/// <param name="PassRate">The verdict's pass rate with its interval.</param>
+/// <param name="JoulesPerItemInterval">Student-t over items, widened by the meter's bound; null with one item.</param>
+/// <param name="EnergyEstimated">J/item is the CPU-time estimate, not a meter's reading.</param>
+/// <param name="EnergyBusy">J/item and latencies were measured on a busy machine.</param>
+/// <param name="PartialCoverage">Its coverage when items of the suite are missing; null when complete.</param>
+public sealed record AnswerFigures(
+    string ModelId,
+    ProportionEstimate? PassRate,
+    double? JoulesPerItem,
+    Interval? JoulesPerItemInterval,
+    bool EnergyEstimated,
+    bool EnergyBusy,
+    TimeSpan? P50Latency,
+    TimeSpan? P95Latency,
+    long FileSizeBytes,
+    Verdicts.Coverage? PartialCoverage = null);
 
 /// <summary>One model's overall line: frontier on these open suites, sufficient for these fixed suites, cheapest for these.</summary>
 public sealed record ModelStanding(

@@ -73,8 +73,7 @@ public static class FrontierAnalyzer
             .Where(s => !s.Rows.IsEmpty)
             .Select(s => Frontier(s, scores, order, resamples, seed))];
         ImmutableArray<CostQualityPoint> points = ParetoFront(Points(fixedSuites, openSuites));
-        var sizes = models.ToDictionary(m => m.ModelId, m => m.FileSizeBytes, StringComparer.Ordinal);
-        ImmutableArray<CheapestSufficient> cheapest = [.. fixedSuites.Select(s => Cheapest(s, sizes, order))];
+        ImmutableArray<CheapestSufficient> cheapest = [.. fixedSuites.Select(s => new CostOrder(s, models).Cheapest())];
 
         ImmutableArray<ModelStanding> standings = [.. models.Select(m => new ModelStanding(
             m.ModelId,
@@ -206,43 +205,150 @@ public static class FrontierAnalyzer
         new(modelId, suite, quality, energy?.JoulesPerItem.Mean, energy?.Quality == EnergyQuality.Estimated,
             performance.P95Latency, peakMemory, OnParetoFront: false);
 
-    /// <summary>
-    /// Among the sufficient rows: the lowest J/item by mean, except that energy only separates models whose intervals
-    /// (Student-t over items, widened by the meter bound) do not overlap the lowest one's: every model whose interval
-    /// overlaps it ties, and ties go to the smallest file, then the lowest p95 latency, then manifest order. Rows
-    /// without an energy figure come after every row with one. Noise in J/item (a 10 ms CPU tick on a 2 ms item) thus
-    /// never picks the winner; a real difference in energy still does.
-    /// </summary>
-    private static CheapestSufficient Cheapest(FixedSuiteReport suite, Dictionary<string, long> sizes, Dictionary<string, int> order)
-    {
-        FixedSuiteRow[] sufficient = [.. suite.Rows.Where(r => r.Verdict.Kind == VerdictKind.Sufficient)];
-        var withEnergy = sufficient.Where(r => r.Energy is not null).ToArray();
-        var lowest = withEnergy.OrderBy(r => r.Energy!.JoulesPerItem.Mean).FirstOrDefault();
-        var lowestUpper = lowest is null ? (double?)null : Upper(lowest.Energy!);
-        bool Tied(FixedSuiteRow r) => lowestUpper is { } upper && r.Energy is { } e && Lower(e) <= upper;
-        FixedSuiteRow? winner = sufficient
-            .OrderBy(r => lowest is null ? 0 : Tied(r) ? 0 : r.Energy is null ? 2 : 1)
-            .ThenBy(r => Tied(r) ? 0 : r.Energy?.JoulesPerItem.Mean ?? double.PositiveInfinity)
-            .ThenBy(r => sizes.GetValueOrDefault(r.ModelId, long.MaxValue))
-            .ThenBy(r => r.Performance.P95Latency ?? TimeSpan.MaxValue)
-            .ThenBy(r => order.GetValueOrDefault(r.ModelId, int.MaxValue))
-            .FirstOrDefault();
+    /// <summary>The cost rule in words, the same for every suite.</summary>
+    public const string CostRule =
+        "lowest measured J/item where the intervals do not overlap (an estimate or a busy machine's figure never ranks), then smallest file, then p95 latency, then manifest order";
 
-        var energies = sufficient.Select(r => r.Energy).OfType<EnergySummary>().ToArray();
-        string energy = energies.Length == 0
-            ? "lowest J/item (not measured)"
-            : energies.Any(e => e.Quality == EnergyQuality.Estimated)
-                ? (energies.All(e => e.Quality == EnergyQuality.Estimated)
-                    ? "lowest J/item (≈ estimated from CPU time)"
-                    : "lowest J/item (≈ partly estimated from CPU time)")
-                : "lowest J/item (measured)";
-        string rule = $"{energy}; models whose J/item intervals overlap tie, then smallest file, then p95 latency";
-        Coverage? partial = winner?.Verdict.Coverage is { IsComplete: false } coverage ? coverage : null;
-        return new CheapestSufficient(suite.Suite, winner?.ModelId, winner is null ? "no model is sufficient; " + rule : rule, partial);
+    /// <summary>
+    /// Why <paramref name="first"/> comes before <paramref name="second"/> among the sufficient models of a suite, by
+    /// the cheapest-sufficient rule; null when either is not sufficient there. The quantization ladders use it to say why
+    /// the Answer names another model than their smallest sufficient rung.
+    /// </summary>
+    public static (CostDecider DecidedBy, string Decision)? Explain(
+        FixedSuiteReport suite, IReadOnlyList<ModelSummary> models, string first, string second)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        ArgumentNullException.ThrowIfNull(models);
+        var costs = new CostOrder(suite, models);
+        return costs.Row(first) is { } a && costs.Row(second) is { } b ? costs.Decide(a, b) : null;
     }
 
-    // One item gives no interval: its mean is then both bounds, so it ties only with what overlaps that point.
-    private static double Lower(EnergySummary e) => e.CheckedInterval?.Lower ?? e.JoulesPerItem.Mean;
+    /// <summary>
+    /// The sufficient rows of one fixed suite in cost order. Energy ranks only when every sufficient model has a J/item
+    /// read by a meter on a calm machine: the CPU-time estimate and figures from a busy machine decide no ceiling, so they
+    /// decide no choice either. Where it ranks, the lowest J/item by mean wins, except that every model whose interval
+    /// (Student-t over items, widened by the meter bound) overlaps the lowest one's ties with it: noise in J/item never
+    /// picks the winner. Ties go to the smallest file, then the lowest p95 latency, then manifest order, which is also
+    /// the order of the quantization ladders, so the two agree unless a measured energy difference is real.
+    /// </summary>
+    private sealed class CostOrder
+    {
+        private readonly Dictionary<string, ModelSummary> _models;
+        private readonly Dictionary<string, int> _order;
+        private readonly FixedSuiteRow[] _sufficient;
+        private readonly string? _energyCannotRank;
+        private readonly double? _lowestUpper;
+        private readonly string _suite;
 
-    private static double Upper(EnergySummary e) => e.CheckedInterval?.Upper ?? e.JoulesPerItem.Mean;
+        public CostOrder(FixedSuiteReport suite, IReadOnlyList<ModelSummary> models)
+        {
+            _suite = suite.Suite;
+            _models = models.ToDictionary(m => m.ModelId, StringComparer.Ordinal);
+            _order = models.Select((m, i) => (m.ModelId, i)).ToDictionary(p => p.ModelId, p => p.i, StringComparer.Ordinal);
+            _sufficient = [.. suite.Rows.Where(r => r.Verdict.Kind == VerdictKind.Sufficient)];
+            _energyCannotRank = EnergyCannotRank();
+            _lowestUpper = _energyCannotRank is null && _sufficient.Length > 0
+                ? Upper(_sufficient.MinBy(r => r.Energy!.JoulesPerItem.Mean)!.Energy!)
+                : null;
+            Sorted = [.. _sufficient
+                .OrderBy(r => Tied(r) ? 0 : 1)
+                .ThenBy(r => Tied(r) ? 0 : r.Energy!.JoulesPerItem.Mean)
+                .ThenBy(Size)
+                .ThenBy(r => r.Performance.P95Latency ?? TimeSpan.MaxValue)
+                .ThenBy(Position)];
+        }
+
+        public FixedSuiteRow[] Sorted { get; }
+
+        public FixedSuiteRow? Row(string modelId) => _sufficient.FirstOrDefault(r => r.ModelId == modelId);
+
+        public CheapestSufficient Cheapest()
+        {
+            if (Sorted.Length == 0)
+            {
+                return new CheapestSufficient(_suite, null, "no model is sufficient; " + CostRule);
+            }
+
+            FixedSuiteRow winner = Sorted[0];
+            Coverage? partial = winner.Verdict.Coverage is { IsComplete: false } coverage ? coverage : null;
+            if (Sorted.Length == 1)
+            {
+                return new CheapestSufficient(_suite, winner.ModelId, CostRule, partial, Figures(winner), null,
+                    CostDecider.OnlyOne, "the only sufficient model");
+            }
+
+            var (decidedBy, decision) = Decide(winner, Sorted[1]);
+            return new CheapestSufficient(_suite, winner.ModelId, CostRule, partial, Figures(winner), Figures(Sorted[1]), decidedBy, decision);
+        }
+
+        /// <summary>The first step of the rule at which <paramref name="a"/> and <paramref name="b"/> differ.</summary>
+        public (CostDecider, string) Decide(FixedSuiteRow a, FixedSuiteRow b)
+        {
+            if (Tied(a) != Tied(b))
+            {
+                return (CostDecider.Energy, "measured J/item decides: the intervals do not overlap");
+            }
+
+            string energy = _energyCannotRank is { } why
+                ? $"energy cannot separate them ({why})"
+                : "energy cannot separate them (the J/item intervals overlap)";
+            if (Size(a) != Size(b))
+            {
+                return (CostDecider.FileSize, energy + "; smallest file decides");
+            }
+
+            if (a.Performance.P95Latency != b.Performance.P95Latency)
+            {
+                return (CostDecider.P95Latency, energy + " and the files are the same size; lowest p95 latency decides");
+            }
+
+            return (CostDecider.ManifestOrder, energy + ", the files and p95 latencies are equal; manifest order decides");
+        }
+
+        private AnswerFigures Figures(FixedSuiteRow row) => new(
+            row.ModelId,
+            row.Verdict.PassRate,
+            row.Energy?.JoulesPerItem.Mean,
+            row.Energy?.CheckedInterval,
+            row.Energy?.Quality == EnergyQuality.Estimated,
+            Busy(row),
+            row.Performance.P50Latency,
+            row.Performance.P95Latency,
+            _models.TryGetValue(row.ModelId, out var m) ? m.FileSizeBytes : 0,
+            row.Verdict.Coverage is { IsComplete: false } c ? c : null);
+
+        private string? EnergyCannotRank()
+        {
+            if (_sufficient.All(r => r.Energy is null))
+            {
+                return "J/item was not measured";
+            }
+
+            if (_sufficient.Any(r => r.Energy is null))
+            {
+                return "J/item is missing for some of them";
+            }
+
+            if (_sufficient.Any(r => r.Energy!.Quality == EnergyQuality.Estimated))
+            {
+                return "≈ J/item is estimated from CPU time, which never ranks";
+            }
+
+            return _sufficient.Any(Busy) ? "J/item was measured on a busy machine" : null;
+        }
+
+        // Every row ties while energy cannot rank; otherwise a row ties when its interval reaches the lowest upper bound.
+        private bool Tied(FixedSuiteRow row) => _lowestUpper is not { } upper || Lower(row.Energy!) <= upper;
+
+        private bool Busy(FixedSuiteRow row) => _models.TryGetValue(row.ModelId, out var m) && m.BusyMachine is not null;
+
+        private long Size(FixedSuiteRow row) => _models.TryGetValue(row.ModelId, out var m) ? m.FileSizeBytes : long.MaxValue;
+
+        private int Position(FixedSuiteRow row) => _order.GetValueOrDefault(row.ModelId, int.MaxValue);
+
+        // One item gives no interval: its mean is then both bounds, so it ties only with what overlaps that point.
+        private static double Lower(EnergySummary e) => e.CheckedInterval?.Lower ?? e.JoulesPerItem.Mean;
+
+        private static double Upper(EnergySummary e) => e.CheckedInterval?.Upper ?? e.JoulesPerItem.Mean;
+    }
 }

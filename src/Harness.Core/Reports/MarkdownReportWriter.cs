@@ -194,7 +194,8 @@ public sealed class MarkdownReportWriter : IReportWriter
                     var rungs = string.Join(" · ", ladder.Rungs.Select(r =>
                         Inv($"{r.ModelId} {Bytes(r.FileSizeBytes)} {(r.PassRate is { } p ? Percent(p) : "–")} {Name(r.Verdict)}")));
                     Line();
-                    Line($"- {Cell(ladder.Suite)}: smallest sufficient {Cell(ladder.CheapestSufficientModelId ?? "none")} ({Cell(rungs)})");
+                    Line($"- {Cell(ladder.Suite)}: smallest sufficient {Cell(ladder.CheapestSufficientModelId ?? "none")} ({Cell(rungs)})"
+                        + (ladder.AnswerNote is { } note ? " " + Cell(note) : ""));
                 }
             }
         }
@@ -308,9 +309,26 @@ public sealed class MarkdownReportWriter : IReportWriter
             line("");
         }
 
+        // A model that gave no result is named with its reason before anything is recommended without it.
+        var failures = AnswerText.Failures(report).ToArray();
+        foreach (string failure in failures)
+        {
+            line(Cell($"- **{failure}**"));
+        }
+
+        if (failures.Length > 0)
+        {
+            line("");
+        }
+
+        var models = report.Models.ToDictionary(m => m.ModelId, StringComparer.Ordinal);
         foreach (ModelStanding standing in analysis.Standings)
         {
-            line(Cell($"- {standing.ModelId}: frontier on {List(standing.FrontierOn)}; sufficient for {Sufficient(standing.ModelId, standing.SufficientFor)}; cheapest sufficient for {Sufficient(standing.ModelId, standing.CheapestSufficientFor)}"));
+            string verb = models.TryGetValue(standing.ModelId, out ModelSummary? model) && AnswerText.FailureVerb(model) is { } failed
+                && standing.SufficientFor.IsDefaultOrEmpty && standing.FrontierOn.IsDefaultOrEmpty
+                ? $" ({failed})"
+                : "";
+            line(Cell($"- {standing.ModelId}{verb}: frontier on {List(standing.FrontierOn)}; sufficient for {Sufficient(standing.ModelId, standing.SufficientFor)}; cheapest sufficient for {Sufficient(standing.ModelId, standing.CheapestSufficientFor)}"));
         }
 
         if (analysis.Cheapest.IsDefaultOrEmpty)
@@ -319,11 +337,31 @@ public sealed class MarkdownReportWriter : IReportWriter
         }
 
         line("");
+        var suites = report.FixedSuites.ToDictionary(s => s.Suite, StringComparer.Ordinal);
         foreach (CheapestSufficient cheapest in analysis.Cheapest)
         {
-            string partial = PartialNote(cheapest.PartialCoverage) is { Length: > 0 } note ? $", {note}" : "";
-            line(Cell($"- {cheapest.Suite}: cheapest sufficient: {cheapest.ModelId ?? "none"}{partial} ({cheapest.CostRule})"));
+            if (cheapest.ModelId is null)
+            {
+                string none = suites.TryGetValue(cheapest.Suite, out FixedSuiteReport? suite) ? AnswerText.NoneSufficient(report, suite) : "no model is sufficient";
+                line(Cell($"- {cheapest.Suite}: cheapest sufficient: none: {none}"));
+                continue;
+            }
+
+            string figures = cheapest.Choice is { } choice ? AnswerText.Figures(choice) : PartialNote(cheapest.PartialCoverage);
+            line(Cell($"- {cheapest.Suite}: cheapest sufficient: **{cheapest.ModelId}**" + (figures.Length > 0 ? $" ({figures})" : "")));
+            if (cheapest.RunnerUp is { } runnerUp)
+            {
+                line(Cell($"  - runner-up: {runnerUp.ModelId} ({AnswerText.Figures(runnerUp)})"));
+            }
+
+            if (cheapest.Decision is { } decision)
+            {
+                line(Cell($"  - decided: {decision}"));
+            }
         }
+
+        line("");
+        line(Cell($"Cheapest: {FrontierAnalyzer.CostRule}."));
     }
 
     private static void RenderFrontierLines(FrontierAnalysis? analysis, string suite, Action<string> line)
@@ -487,8 +525,6 @@ public sealed class MarkdownReportWriter : IReportWriter
         return "measured by " + string.Join(" + ", plan.Probes.Where(p => plan.Selected.Contains(p.Source)).Select(p => $"{p.Source} ({p.Scope})"));
     }
 
-    private static string Holm(double? adjusted) => adjusted is { } p ? " (" + PValue(p) + ")" : "";
-
     private static void RenderComparison(ComparisonReport comparison, Action<string> line)
     {
         void Line(string text = "") => line(text);
@@ -500,26 +536,11 @@ public sealed class MarkdownReportWriter : IReportWriter
         foreach (CandidateComparison candidate in comparison.Candidates)
         {
             var drifts = candidate.DriftBySuite.ToDictionary(d => d.Suite, d => d.Drift, StringComparer.Ordinal);
-            string size = Bytes(candidate.FileSizeBytes) + (candidate.SizeRatio is { } r ? Inv($" ({r:0.00}×)") : "");
+            string size = ComparisonText.Size(candidate);
             foreach (SuiteQualityDelta quality in candidate.Quality)
             {
                 drifts.TryGetValue(quality.Suite, out DriftSummary? drift);
-                string delta, p;
-                if (quality.PassRate is { } rate)
-                {
-                    delta = Inv($"{SignedPoints(rate.Difference)} pass rate [{SignedPoints(rate.Interval.Lower)}, {SignedPoints(rate.Interval.Upper)}] (lost {rate.Counts.OnlyBasePassed}, gained {rate.Counts.OnlyCandidatePassed})");
-                    p = PValue(rate.PValue) + " McNemar" + Holm(quality.AdjustedPValue);
-                }
-                else if (quality.Score is { } score)
-                {
-                    delta = Inv($"{score.Difference:+0.000;-0.000;0.000} score [{score.Interval.Lower:+0.000;-0.000;0.000}, {score.Interval.Upper:+0.000;-0.000;0.000}]");
-                    p = PValue(score.PValue) + " bootstrap" + Holm(quality.AdjustedPValue);
-                }
-                else
-                {
-                    delta = "–";
-                    p = "–";
-                }
+                string delta = ComparisonText.Delta(quality), p = ComparisonText.PValues(quality);
 
                 Line(Row(candidate.ModelId, size, quality.Suite, quality.PairedItems.ToString(CultureInfo.InvariantCulture), delta, p,
                     Number(drift?.MeanKlDivergence, "0.00000"), Number(drift?.P99KlDivergence, "0.0000"),
@@ -559,6 +580,11 @@ public sealed class MarkdownReportWriter : IReportWriter
             Line(ladder.CheapestSufficientModelId is { } cheapest
                 ? $"Smallest sufficient: **{Cell(cheapest)}**."
                 : "Smallest sufficient: **none** — no model in the ladder provably clears the bar.");
+            if (ladder.AnswerNote is { } answerNote)
+            {
+                Line(Cell(answerNote));
+            }
+
             Line();
             Line("| model | file size | bits/param | pass rate [interval] | verdict |");
             Line("|---|---:|---:|---|---|");

@@ -134,6 +134,17 @@ public static class RunReportBuilder
         // Only the manifest's models: the analysis ranks and pairs what the tables show.
         var analysis = FrontierAnalyzer.Analyze(
             summaries, fixedSuites, openSuites, [.. items.Where(i => modelOrder.Contains(i.Key.ModelId))]);
+        // A ladder and the Answer may name different models for a suite; the ladder then says why.
+        QuantizationLadder Reconcile(QuantizationLadder ladder) => ladder with
+        {
+            AnswerNote = LadderNote(ladder, fixedSuites.First(s => s.Suite == ladder.Suite), summaries, analysis),
+        };
+        families = [.. families.Select(f => f with { Ladders = [.. f.Ladders.Select(Reconcile)] })];
+        if (comparison is not null)
+        {
+            comparison = comparison with { Ladders = [.. comparison.Ladders.Select(Reconcile)] };
+        }
+
         return new RunReport(
             RunReport.CurrentSchemaVersion,
             manifest.RunId,
@@ -148,6 +159,22 @@ public static class RunReportBuilder
             analysis,
             families.IsEmpty ? null : new QuantizationFamilies(families),
             manifest.Contention);
+    }
+
+    private static string? LadderNote(
+        QuantizationLadder ladder, FixedSuiteReport suite, IReadOnlyList<ModelSummary> models, FrontierAnalysis analysis)
+    {
+        string? answer = analysis.Cheapest.FirstOrDefault(c => c.Suite == ladder.Suite)?.ModelId;
+        if (answer is null || ladder.CheapestSufficientModelId is not { } smallest || answer == smallest)
+        {
+            return null;
+        }
+
+        string where = ladder.Rungs.Any(r => r.ModelId == answer) ? "" : " (not in this ladder)";
+        string why = FrontierAnalyzer.Explain(suite, models, answer, smallest) is { } explained
+            ? explained.Decision
+            : "it comes first by the cheapest-sufficient rule";
+        return $"The Answer names {answer}{where} for {ladder.Suite}, not {smallest}: {why}.";
     }
 
     // A resumed model's items ran in several invocations, each with its own window: the busiest one speaks for all,

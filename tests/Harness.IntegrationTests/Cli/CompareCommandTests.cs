@@ -33,6 +33,12 @@ public sealed class CompareCommandTests(ITestOutputHelper log)
         log.WriteLine(compare.Output + compare.Error);
         Assert.True(compare.ExitCode == 0, compare.Output + compare.Error);
         Assert.Contains("ladder arith: smallest sufficient =", compare.Output, StringComparison.Ordinal);
+        // The comparison's summary ends the console output: each candidate's drift and its delta per suite.
+        Assert.Contains("Comparison against bigram-96", compare.Output, StringComparison.Ordinal);
+        Assert.Contains("bigram-96-q4_0:", compare.Output, StringComparison.Ordinal);
+        Assert.Contains("mean KL", compare.Output, StringComparison.Ordinal);
+        Assert.Contains("McNemar", compare.Output, StringComparison.Ordinal);
+        Assert.Contains("Answer", compare.Output, StringComparison.Ordinal);
 
         var dir = ws.SingleRunDirectory();
         var manifest = await RunManifestFile.ReadAsync(dir, CancellationToken.None);
@@ -71,6 +77,21 @@ public sealed class CompareCommandTests(ITestOutputHelper log)
 
         Assert.Contains("## Comparison against bigram-96", markdown, StringComparison.Ordinal);
         Assert.Contains("### Ladder: arith", markdown, StringComparison.Ordinal);
+
+        // report.html holds the same comparison: the table of deltas and drift, and its chart.
+        var html = await File.ReadAllTextAsync(Path.Combine(dir, "report.html"));
+        var start = html.IndexOf("<section class=\"comparison\"", StringComparison.Ordinal);
+        Assert.True(start > 0, "report.html has no comparison section");
+        var section = html[start..html.IndexOf("</section>", start, StringComparison.Ordinal)];
+        Assert.Contains("aria-label=\"Quality change of each candidate against bigram-96", section, StringComparison.Ordinal);
+        foreach (var candidate in comparison.Candidates)
+        {
+            foreach (var quality in candidate.Quality)
+            {
+                Assert.Contains($"<tr><td>{candidate.ModelId}</td><td class=\"num\">", section, StringComparison.Ordinal);
+                Assert.Contains($"<td>{quality.Suite}</td><td class=\"num\">200</td><td class=\"num\">{System.Net.WebUtility.HtmlEncode(ComparisonText.Delta(quality))}</td>", section, StringComparison.Ordinal);
+            }
+        }
 
         File.Delete(Path.Combine(dir, "report.json"));
         var rebuilt = await HarnessProcess.RunAsync(ws.Root, Timeout, "report", dir);

@@ -223,6 +223,13 @@ public sealed class RunCommandTests
 
         Assert.Equal(200, (await ReadItemsAsync(dir)).Count(i => i.Key.ModelId == "good"));
         Assert.Contains("GGML_ASSERT", await File.ReadAllTextAsync(Path.Combine(dir, "report.md")), StringComparison.Ordinal);
+        // The Answer says which models gave no result and why, on the console and in the page, before any verdict.
+        Assert.Contains("missing did not load:", run.Output, StringComparison.Ordinal);
+        Assert.Contains("aborts crashed:", run.Output, StringComparison.Ordinal);
+        var html = await File.ReadAllTextAsync(Path.Combine(dir, "report.html"));
+        var answer = html[html.IndexOf("<section class=\"answer\"", StringComparison.Ordinal)..];
+        Assert.Contains("<li><b>missing</b> <span class=\"insufficient\">did not load</span>: ", answer[..answer.IndexOf("</section>", StringComparison.Ordinal)], StringComparison.Ordinal);
+        Assert.Contains("nowhere.gguf", answer[..answer.IndexOf("</section>", StringComparison.Ordinal)], StringComparison.Ordinal);
     }
 
     private static List<string> Outputs(IReadOnlyList<ItemRecord> items) =>

@@ -46,7 +46,8 @@ public class HtmlReportBrowserTests(ITestOutputHelper output)
         Assert.True(dom.ExitCode == 0, dom.Error);
         Assert.Empty(HeadlessChromium.ConsoleLines(dom.Error));
         Assert.Contains("<h2>Answer</h2>", dom.Output, StringComparison.Ordinal);
-        Assert.Equal(4, dom.Output.Split("<svg ").Length - 1);
+        // Pass rates, two cost-quality planes, the comparison and the ladder.
+        Assert.Equal(5, dom.Output.Split("<svg ").Length - 1);
         Assert.DoesNotContain("<script>alert", dom.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("<img", dom.Output, StringComparison.Ordinal);
     }

@@ -76,7 +76,7 @@ public class CoverageReportTests
             + "- **error**: broken on stories: 1 of 3 items not evaluated (contextOverflow, not the model's answer), e.g. item q000: Model 'broken': the prompt has 303 tokens",
             md, StringComparison.Ordinal);
         Assert.Contains("- partial: frontier on —; sufficient for arith (on 199 of 200 items; the 1 missing counted as failures); cheapest sufficient for arith (on 199 of 200 items; the 1 missing counted as failures)\n", md, StringComparison.Ordinal);
-        Assert.Contains("- arith: cheapest sufficient: partial, on 199 of 200 items; the 1 missing counted as failures (", md, StringComparison.Ordinal);
+        Assert.Matches(@"- arith: cheapest sufficient: \*\*partial\*\* \(pass 100\.0% \[98\.1%, 100\.0%\] · [^\n]*\(on 199 of 200 items; the 1 missing counted as failures\)\)\n", md);
         Assert.Contains("| model | pass rate [interval] | flexible | verdict | coverage |", md, StringComparison.Ordinal);
         Assert.Contains("| partial | 100.0% (199/199) [98.1%, 100.0%]; with missing items [97.2%, 100.0%] | 100.0% | **sufficient** | 199 scored, 1 missing of 200 |", md, StringComparison.Ordinal);
         Assert.Contains("| broken | 100.0% (188/188) [98.0%, 100.0%] | 100.0% | **error** | 188 scored, 12 errored of 200 |", md, StringComparison.Ordinal);
@@ -92,7 +92,7 @@ public class CoverageReportTests
         string answer = html[html.IndexOf("<section class=\"answer\"", StringComparison.Ordinal)..html.IndexOf("</section>", StringComparison.Ordinal)];
 
         Assert.Contains("<li><span class=\"error\">error</span>: <b>broken</b> on <b>arith</b>: 12 of 200 items not evaluated (contextOverflow, not the model&#39;s answer), e.g. item q000: Model &#39;broken&#39;: the prompt has 303 tokens but the context size is 256", answer, StringComparison.Ordinal);
-        Assert.Contains("cheapest sufficient <span class=\"sufficient\">partial</span> (on 199 of 200 items; the 1 missing counted as failures)", answer, StringComparison.Ordinal);
+        Assert.Matches("cheapest sufficient <span class=\"sufficient\">partial</span> <span class=\"figures\">pass 100.0% [^<]*\\(on 199 of 200 items; the 1 missing counted as failures\\)</span>", answer);
         Assert.Contains("sufficient for arith <span class=\"muted\">(on 199 of 200 items; the 1 missing counted as failures)</span>", answer, StringComparison.Ordinal);
         Assert.Contains("(not ranked, errored or missing items: partial 2 scored, 1 missing of 3, broken 2 scored, 1 errored of 3)", answer, StringComparison.Ordinal);
         Assert.Contains("<td class=\"error\">error</td><td>188 scored, 12 errored of 200</td>", html, StringComparison.Ordinal);

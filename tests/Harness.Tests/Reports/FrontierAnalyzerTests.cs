@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Harness.Core.Comparison;
 using Harness.Core.Energy;
 using Harness.Core.Reports;
 using Harness.Core.Runs;
@@ -198,14 +199,16 @@ public class FrontierAnalyzerTests
         new(estimated ? "estimate" : "rapl", estimated ? EnergyQuality.Estimated : EnergyQuality.Measured, "CPU",
             EnergyAttribution.Exclusive, TimeSpan.FromMilliseconds(100), joules, null, null, estimated ? null : 0.01, null, null, []);
 
-    private sealed record Spec(string Id, bool Passes, double? Joules = null, bool Estimated = false, double P95Ms = 100, long Size = 1_000);
+    private sealed record Spec(string Id, bool Passes, double? Joules = null, bool Estimated = false, double P95Ms = 100, long Size = 1_000, string? Family = null);
 
     // Every model answers 20 items on arith (bar 50%): 20/20 has a Wilson lower bound of 83.9% → sufficient;
     // 0/20 → insufficient. Latency is the same on every item, so p95 is that latency.
     private static RunReport FixedReport(params Spec[] specs)
     {
         RunManifest manifest = SampleRecords.Manifest(
-            [.. specs.Select(s => SampleRecords.RunModel(s.Id) with { FileSizeBytes = s.Size })],
+            [.. specs.Select(s => SampleRecords.RunModel(s.Id) is var m && s.Family is { } family
+                ? m with { FileSizeBytes = s.Size, Entry = m.Entry with { Metadata = m.Entry.Metadata.Add("base_model", family) } }
+                : m with { FileSizeBytes = s.Size })],
             [SampleRecords.FixedSuite(Fixed, HalfBar, 20)]);
         var items = specs.SelectMany(s => Enumerable.Range(0, 20).Select(i =>
             SampleRecords.Item(s.Id, Fixed, $"q{i:D2}", s.Passes, totalMs: s.P95Ms) with
@@ -224,7 +227,15 @@ public class FrontierAnalyzerTests
             new Spec("cheap but wrong", false, Joules: 0.5));
 
         CheapestSufficient cheapest = Assert.Single(report.Analysis!.Cheapest);
-        Assert.Equal(new CheapestSufficient(Fixed, "small", "lowest J/item (measured); models whose J/item intervals overlap tie, then smallest file, then p95 latency"), cheapest);
+        Assert.Equal(("small", FrontierAnalyzer.CostRule), (cheapest.ModelId, cheapest.CostRule));
+        // Beside the choice: its figures, the next sufficient model with the same figures, and the rule between them.
+        AnswerFigures choice = cheapest.Choice!;
+        Assert.Equal(("small", 1.0, 2.0, false, false, 1_000L), (choice.ModelId, choice.PassRate!.Rate, choice.JoulesPerItem!.Value, choice.EnergyEstimated, choice.EnergyBusy, choice.FileSizeBytes));
+        Assert.Equal((TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100)), (choice.P50Latency!.Value, choice.P95Latency!.Value));
+        Assert.Equal(("big", 3.0), (cheapest.RunnerUp!.ModelId, cheapest.RunnerUp.JoulesPerItem!.Value));
+        Assert.Equal(CostDecider.Energy, cheapest.DecidedBy);
+        Assert.Equal("measured J/item decides: the intervals do not overlap", cheapest.Decision);
+        Assert.Equal("pass 100.0% [83.9%, 100.0%] · 2.00 J/item (measured) · p50 / p95 100 / 100 ms · 1000 B", AnswerText.Figures(choice));
         CostQualityPoint point = report.Analysis.CostQuality.Single(p => p.ModelId == "small");
         Assert.Equal((1.0, 2.0, false, TimeSpan.FromMilliseconds(100)), (point.Quality, point.JoulesPerItem!.Value, point.EnergyEstimated, point.P95Latency!.Value));
         // cheap but wrong uses a quarter of the energy at quality 0; big is beaten by small on J/item alone.
@@ -249,7 +260,7 @@ public class FrontierAnalyzerTests
     }
 
     [Fact]
-    public void Equal_estimated_energy_is_broken_by_p95_latency_and_the_rule_says_estimated()
+    public void Equal_estimated_energy_is_broken_by_p95_latency_and_the_decision_says_estimated()
     {
         RunReport report = FixedReport(
             new Spec("slow", true, Joules: 1.0, Estimated: true, P95Ms: 200),
@@ -257,8 +268,62 @@ public class FrontierAnalyzerTests
 
         CheapestSufficient cheapest = Assert.Single(report.Analysis!.Cheapest);
         Assert.Equal("quick", cheapest.ModelId);
-        Assert.Equal("lowest J/item (≈ estimated from CPU time); models whose J/item intervals overlap tie, then smallest file, then p95 latency", cheapest.CostRule);
+        Assert.Equal(CostDecider.P95Latency, cheapest.DecidedBy);
+        Assert.Equal("energy cannot separate them (≈ J/item is estimated from CPU time, which never ranks) and the files are the same size; lowest p95 latency decides", cheapest.Decision);
+        Assert.True(cheapest.Choice!.EnergyEstimated);
         Assert.True(report.Analysis.CostQuality.All(p => p.EnergyEstimated));
+    }
+
+    [Fact]
+    public void Estimated_energy_never_ranks_so_the_answer_and_the_ladder_name_the_same_smallest_file()
+    {
+        // The estimate's intervals are far apart (every item the same J), and the larger file is the leaner by it: as a
+        // measurement this difference would decide; as CPU time × watts it decides nothing, like an energy ceiling.
+        RunReport report = FixedReport(
+            new Spec("q8", true, Joules: 1.0, Estimated: true, Size: 2_000, Family: "base"),
+            new Spec("q4", true, Joules: 2.0, Estimated: true, Size: 1_000, Family: "base"));
+
+        CheapestSufficient cheapest = Assert.Single(report.Analysis!.Cheapest);
+        Assert.Equal(("q4", "q8", CostDecider.FileSize), (cheapest.ModelId, cheapest.RunnerUp!.ModelId, cheapest.DecidedBy));
+        Assert.Equal("energy cannot separate them (≈ J/item is estimated from CPU time, which never ranks); smallest file decides", cheapest.Decision);
+        QuantizationLadder ladder = Assert.Single(Assert.Single(report.Quantization!.Families).Ladders);
+        Assert.Equal("q4", ladder.CheapestSufficientModelId);
+        Assert.Null(ladder.AnswerNote);
+        string md = MarkdownReportWriter.Render(report);
+        Assert.Contains("- arith: cheapest sufficient: **q4** (pass 100.0% [83.9%, 100.0%] · ≈ 2.00 J/item (estimated) · p50 / p95 100 / 100 ms · 1000 B)\n"
+            + "  - runner-up: q8 (pass 100.0% [83.9%, 100.0%] · ≈ 1.00 J/item (estimated) · p50 / p95 100 / 100 ms · 2.0 KiB)\n"
+            + "  - decided: energy cannot separate them (≈ J/item is estimated from CPU time, which never ranks); smallest file decides\n", md, StringComparison.Ordinal);
+        Assert.Contains("- arith: smallest sufficient q4 (", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_measured_energy_difference_decides_and_the_ladder_says_why_it_names_another_model()
+    {
+        RunReport report = FixedReport(
+            new Spec("q8", true, Joules: 1.0, Size: 2_000, Family: "base"),
+            new Spec("q4", true, Joules: 2.0, Size: 1_000, Family: "base"));
+
+        CheapestSufficient cheapest = Assert.Single(report.Analysis!.Cheapest);
+        Assert.Equal(("q8", CostDecider.Energy), (cheapest.ModelId, cheapest.DecidedBy));
+        QuantizationLadder ladder = Assert.Single(Assert.Single(report.Quantization!.Families).Ladders);
+        Assert.Equal("q4", ladder.CheapestSufficientModelId);
+        Assert.Equal("The Answer names q8 for arith, not q4: measured J/item decides: the intervals do not overlap.", ladder.AnswerNote);
+        Assert.Contains("- arith: smallest sufficient q4 (", MarkdownReportWriter.Render(report), StringComparison.Ordinal);
+        Assert.Contains("The Answer names q8 for arith, not q4: measured J/item decides", MarkdownReportWriter.Render(report), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_model_outside_the_family_is_named_as_such_by_the_ladder()
+    {
+        RunReport report = FixedReport(
+            new Spec("other", true, Size: 500),
+            new Spec("q8", true, Size: 2_000, Family: "base"),
+            new Spec("q4", true, Size: 1_000, Family: "base"));
+
+        Assert.Equal("other", Assert.Single(report.Analysis!.Cheapest).ModelId);
+        Assert.Equal(
+            "The Answer names other (not in this ladder) for arith, not q4: energy cannot separate them (J/item was not measured); smallest file decides.",
+            Assert.Single(Assert.Single(report.Quantization!.Families).Ladders).AnswerNote);
     }
 
     [Fact]
@@ -268,8 +333,12 @@ public class FrontierAnalyzerTests
         RunReport byOrder = FixedReport(new Spec("listed first", true), new Spec("a listed second", true));
 
         Assert.Equal("compact", Assert.Single(bySize.Analysis!.Cheapest).ModelId);
-        Assert.Equal("lowest J/item (not measured); models whose J/item intervals overlap tie, then smallest file, then p95 latency", bySize.Analysis.Cheapest[0].CostRule);
+        Assert.Equal(CostDecider.FileSize, bySize.Analysis.Cheapest[0].DecidedBy);
+        Assert.Equal("energy cannot separate them (J/item was not measured); smallest file decides", bySize.Analysis.Cheapest[0].Decision);
         Assert.Equal("listed first", Assert.Single(byOrder.Analysis!.Cheapest).ModelId);
+        Assert.Equal(CostDecider.ManifestOrder, byOrder.Analysis.Cheapest[0].DecidedBy);
+        Assert.Null(byOrder.Analysis.Cheapest[0].Choice!.JoulesPerItem);
+        Assert.Contains("J/item not measured", AnswerText.Figures(byOrder.Analysis.Cheapest[0].Choice!), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -280,7 +349,8 @@ public class FrontierAnalyzerTests
         CheapestSufficient cheapest = Assert.Single(report.Analysis!.Cheapest);
         Assert.Null(cheapest.ModelId);
         Assert.StartsWith("no model is sufficient; ", cheapest.CostRule, StringComparison.Ordinal);
-        Assert.Contains("- arith: cheapest sufficient: none (no model is sufficient; ", MarkdownReportWriter.Render(report), StringComparison.Ordinal);
+        Assert.Null(cheapest.Choice);
+        Assert.Contains("- arith: cheapest sufficient: none: no model is sufficient (1 insufficient, 0 undecided)\n", MarkdownReportWriter.Render(report), StringComparison.Ordinal);
     }
 
     // tiny passes arith and ties the best on reverse at half its latency; big passes arith at about twice the energy
@@ -334,9 +404,13 @@ public class FrontierAnalyzerTests
             "- tiny: frontier on reverse; sufficient for arith; cheapest sufficient for arith",
             "- big: frontier on reverse; sufficient for arith; cheapest sufficient for —",
             "- weak: frontier on —; sufficient for —; cheapest sufficient for —",
-            "- absent: frontier on —; sufficient for —; cheapest sufficient for —",
+            "- absent (did not run): frontier on —; sufficient for —; cheapest sufficient for —",
             "",
-            "- arith: cheapest sufficient: tiny (lowest J/item (≈ estimated from CPU time); models whose J/item intervals overlap tie, then smallest file, then p95 latency)",
+            "- arith: cheapest sufficient: **tiny** (pass 100.0% [83.9%, 100.0%] · ≈ 1.56 J/item (estimated) · p50 / p95 100 / 100 ms · 2.00 GiB)",
+            "  - runner-up: big (pass 100.0% [83.9%, 100.0%] · ≈ 3.06 J/item (estimated) · p50 / p95 100 / 100 ms · 2.00 GiB)",
+            "  - decided: energy cannot separate them (≈ J/item is estimated from CPU time, which never ranks), the files and p95 latencies are equal; manifest order decides",
+            "",
+            "Cheapest: " + FrontierAnalyzer.CostRule + ".",
             "",
             "## Models");
         Assert.Contains(summary, md, StringComparison.Ordinal);

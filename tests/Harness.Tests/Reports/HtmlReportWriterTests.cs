@@ -17,8 +17,8 @@ public partial class HtmlReportWriterTests
 
         Assert.StartsWith("<!DOCTYPE html>\n", html, StringComparison.Ordinal);
         Assert.Equal("report.html", new HtmlReportWriter().FileName);
-        // Pass rates, two cost-quality planes and the ladder.
-        Assert.Equal(4, Regex.Count(html, "<svg ", RegexOptions.None, TimeSpan.FromSeconds(5)));
+        // Pass rates, two cost-quality planes, the comparison and the ladder.
+        Assert.Equal(5, Regex.Count(html, "<svg ", RegexOptions.None, TimeSpan.FromSeconds(5)));
         Assert.Empty(ExternalReference().Matches(html));
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("<link", html, StringComparison.OrdinalIgnoreCase);
@@ -85,10 +85,15 @@ public partial class HtmlReportWriterTests
         var html = HtmlReportWriter.Render(SampleReports.Build());
         var answer = Answer(html);
 
-        Assert.Contains("<b>arith</b> (bar ≥ 90.0%): cheapest sufficient <span class=\"sufficient\">tiny-q4_0</span>", answer, StringComparison.Ordinal);
-        Assert.Contains("(2 models sufficient)", answer, StringComparison.Ordinal);
+        // Beside the recommendation: what it costs, the runner-up with the same figures, and the rule that decided.
+        Assert.Contains("<b>arith</b> (bar ≥ 90.0%): cheapest sufficient <span class=\"sufficient\">tiny-q4_0</span> "
+            + "<span class=\"figures\">pass 97.0% [93.6%, 98.6%] &#183; ≈ 0.0123 J/item (estimated) &#183; p50 / p95 21 / 42 ms &#183; 44.0 KiB</span>", answer, StringComparison.Ordinal);
+        Assert.Contains("<li>runner-up <b>tiny-q8_0</b> <span class=\"figures\">pass 98.0% [95.0%, 99.2%] &#183; ≈ 0.0151 J/item (estimated) &#183; p50 / p95 26 / 52 ms &#183; 80.0 KiB</span></li>", answer, StringComparison.Ordinal);
+        Assert.Contains("<li class=\"muted\">energy cannot separate them (≈ J/item is estimated from CPU time, which never ranks); smallest file decides; 2 models sufficient</li>", answer, StringComparison.Ordinal);
         // One cost rule for the run: said once, under the list.
-        Assert.Contains("<p class=\"muted\">Cheapest: lowest J/item; models whose J/item intervals overlap tie, then smallest file, then p95 latency.</p>", answer, StringComparison.Ordinal);
+        Assert.Contains($"<p class=\"muted\">Cheapest: {FrontierAnalyzer.CostRule.Replace("'", "&#39;", StringComparison.Ordinal)}.</p>", answer, StringComparison.Ordinal);
+        // The model that did not load is said first, with its reason.
+        Assert.Contains("<li><b>small</b> <span class=\"insufficient\">did not load</span>: small.gguf: bad magic</li>", answer, StringComparison.Ordinal);
         Assert.Contains("<b>stories</b> (open): frontier <span class=\"front\">tiny-f16, tiny-q8_0</span>", answer, StringComparison.Ordinal);
         Assert.Contains("<li><b>tiny-q4_0</b>: cheapest sufficient for <span class=\"sufficient\">arith</span>; sufficient for arith</li>", answer, StringComparison.Ordinal);
         Assert.Contains("<li><b>tiny-q8_0</b>: sufficient for arith; on the frontier of <span class=\"front\">stories</span></li>", answer, StringComparison.Ordinal);
@@ -97,6 +102,57 @@ public partial class HtmlReportWriterTests
         Assert.True(html.IndexOf("id=\"answer\"", StringComparison.Ordinal) < html.IndexOf("<svg", StringComparison.Ordinal));
         // The open suite's table marks the frontier.
         Assert.Contains("<td class=\"id\">tiny-q8_0</td><td class=\"num\">0.705 [0.650, 0.760]</td><td class=\"num\">60</td><td class=\"front\">◆ on frontier</td><td class=\"num\">-0.007 [-0.031, +0.017]</td>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_compare_run_shows_the_comparison_table_and_its_chart()
+    {
+        var html = HtmlReportWriter.Render(SampleReports.Build());
+        var start = html.IndexOf("<section class=\"comparison\"", StringComparison.Ordinal);
+        Assert.True(start > 0, "no comparison section");
+        var section = html[start..html.IndexOf("</section>", start, StringComparison.Ordinal)];
+
+        Assert.Contains("<h2>Comparison <span class=\"tag\">against tiny-f16</span></h2>", section, StringComparison.Ordinal);
+        // Per candidate and suite: paired delta with its Newcombe interval, McNemar p raw and Holm-adjusted, drift.
+        Assert.Contains("<tr><td>tiny-q4_0</td><td class=\"num\">44.0 KiB (0.29&#215;)</td><td>arith</td><td class=\"num\">200</td>"
+            + "<td class=\"num\">-4.5 pt pass rate [-8.1 pt, -1.2 pt] (lost 13, gained 4)</td><td class=\"num\">0.0490 McNemar (0.0980)</td>"
+            + "<td class=\"num\">0.01496</td><td class=\"num\">0.1309</td><td class=\"num\">96.13%</td><td class=\"num\">-0.00030</td><td class=\"num\">0.01900</td></tr>", section, StringComparison.Ordinal);
+        Assert.Contains("<td>stories</td><td class=\"num\">60</td><td class=\"num\">-0.045 score [-0.081, -0.012]</td><td class=\"num\">0.0490 bootstrap (0.0980)</td>", section, StringComparison.Ordinal);
+        // Per candidate: drift over every suite, perplexity ratio, latency and speed.
+        Assert.Contains("<tr><td>tiny-q8_0</td><td class=\"num\">0.00120</td><td class=\"num\">0.0108</td><td class=\"num\">96.88%</td><td class=\"num\">0.02100</td><td class=\"num\">1.0012</td><td class=\"num\">0.55</td><td class=\"num\">1.41</td>", section, StringComparison.Ordinal);
+        Assert.Contains("Base perplexity on tasks/reference.txt (sha256 eeeeeeeeeeee…): 12.5000 over 4096 tokens in 8 documents.", section, StringComparison.Ordinal);
+        Assert.Contains("Smallest sufficient quantization (ladders below): arith: tiny-q4_0.", section, StringComparison.Ordinal);
+
+        // The chart: quality delta per candidate and suite with its interval, KL on its own axis; titled, axes named,
+        // a legend entry per series.
+        var chart = Assert.Single(SvgElement().Matches(section)).Value;
+        Assert.Contains("aria-label=\"Quality change of each candidate against tiny-f16", chart, StringComparison.Ordinal);
+        // The legend sits below the data region: every legend label is lower than the x axis label.
+        Assert.True(LabelY(chart, "no change") > LabelY(chart, "candidate"), "legend inside the data region");
+        foreach (var text in new[] { "Candidates against tiny-f16", "Δ quality vs base (pt)", "mean KL divergence (nats)", "candidate",
+                     "Δ arith (pass rate)", "Δ stories (score × 100)", "mean KL (right axis)", "no change", "tiny-q8_0", "tiny-q4_0" })
+        {
+            // ScottPlot writes each label as its own <text> element, indented.
+            Assert.Matches(">\\s*" + Regex.Escape(text) + "\\s*<", chart);
+        }
+    }
+
+    // The vertical position of a chart label: ScottPlot places each <text> by translate(x y).
+    private static double LabelY(string svg, string text)
+    {
+        var match = Regex.Match(svg, @"translate\([-0-9.]+ ([-0-9.]+)\)""[^>]*>\s*" + Regex.Escape(text) + @"\s*<", RegexOptions.None, TimeSpan.FromSeconds(5));
+        Assert.True(match.Success, $"label '{text}' not found");
+        return double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public void An_ordinary_run_has_no_comparison_section()
+    {
+        var report = SampleReports.Build();
+        var html = HtmlReportWriter.Render(report with { Comparison = null });
+
+        Assert.DoesNotContain("class=\"comparison\"", html, StringComparison.Ordinal);
+        Assert.Equal(3, Regex.Count(html, "<svg ", RegexOptions.None, TimeSpan.FromSeconds(5)));
     }
 
     [Fact]
@@ -153,6 +209,9 @@ public partial class HtmlReportWriterTests
     // A src or href that leaves the file: a scheme, or a protocol-relative //host.
     [GeneratedRegex(@"(?:src|href)\s*=\s*[""']?\s*(?:[a-z][a-z0-9+.\-]*:|//)", RegexOptions.IgnoreCase)]
     private static partial Regex ExternalReference();
+
+    [GeneratedRegex(@"<svg .*?</svg>", RegexOptions.Singleline)]
+    private static partial Regex SvgElement();
 
     [GeneratedRegex(@"\sid=""([^""]+)""")]
     private static partial Regex IdAttribute();

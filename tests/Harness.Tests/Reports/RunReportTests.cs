@@ -4,6 +4,7 @@ using Harness.Core.Energy;
 using Harness.Core.Reports;
 using Harness.Core.Runs;
 using Harness.Core.Verdicts;
+using Harness.Reports.Html;
 using Harness.Tests.Serialization;
 
 namespace Harness.Tests.Reports;
@@ -43,6 +44,55 @@ public class RunReportTests
             SampleRecords.Model("tiny", ModelRunStatus.Completed, peak: 1_610_612_736),
         ];
         return RunReportBuilder.Build(manifest, models, items);
+    }
+
+    // The run a new user met: the only model did not load, so no suite has a row.
+    private static RunReport OnlyModelFailedToLoad()
+    {
+        RunManifest manifest = SampleRecords.Manifest([SampleRecords.RunModel("small")], SampleRecords.Manifest().Suites);
+        return RunReportBuilder.Build(manifest, [SampleRecords.Model("small", ModelRunStatus.LoadFailed, "small.gguf: not a GGUF file (bad magic)", peak: null)], []);
+    }
+
+    [Fact]
+    public void Answer_says_the_model_did_not_load_and_why_instead_of_zero_verdicts()
+    {
+        RunReport report = OnlyModelFailedToLoad();
+
+        string md = MarkdownReportWriter.Render(report);
+        Assert.Contains("- **small did not load: small.gguf: not a GGUF file (bad magic)**\n", md, StringComparison.Ordinal);
+        Assert.Contains("- small (did not load): frontier on —", md, StringComparison.Ordinal);
+        Assert.Contains("- arith: cheapest sufficient: none: no model has results: small did not load\n", md, StringComparison.Ordinal);
+        Assert.DoesNotContain("0 insufficient, 0 undecided", md, StringComparison.Ordinal);
+
+        string html = HtmlReportWriter.Render(report);
+        string answer = html[html.IndexOf("<section class=\"answer\"", StringComparison.Ordinal)..html.IndexOf("</section>", StringComparison.Ordinal)];
+        Assert.Contains("<li><b>small</b> <span class=\"insufficient\">did not load</span>: small.gguf: not a GGUF file (bad magic)</li>", answer, StringComparison.Ordinal);
+        Assert.Contains("<b>arith</b> (bar ≥ 90.0%): <span class=\"insufficient\">no model has results: small did not load</span>", answer, StringComparison.Ordinal);
+        Assert.Contains("<b>stories</b> (open): <span class=\"undecided\">no model is ranked</span>; no result: small did not load", answer, StringComparison.Ordinal);
+        Assert.Contains("<li><b>small</b>: <span class=\"insufficient\">did not load</span></li>", answer, StringComparison.Ordinal);
+        Assert.DoesNotContain("0 insufficient, 0 undecided", answer, StringComparison.Ordinal);
+
+        // The console prints these lines at the end of harness run.
+        Assert.Equal(
+            [
+                "small did not load: small.gguf: not a GGUF file (bad magic)",
+                "arith (bar ≥ 90.0%): no model has results: small did not load",
+                "stories (open): no model is ranked; no result: small did not load",
+            ],
+            AnswerText.Lines(report));
+    }
+
+    [Fact]
+    public void A_suite_with_verdicts_still_names_the_model_that_gave_none()
+    {
+        RunReport report = Build();
+        RunReport withoutTiny = report with
+        {
+            FixedSuites = [report.FixedSuites[0] with { Rows = [report.FixedSuites[0].Rows[0] with { Verdict = report.FixedSuites[0].Rows[0].Verdict with { Kind = VerdictKind.Insufficient } }] }],
+        };
+
+        Assert.Equal("no model is sufficient (1 insufficient, 0 undecided; no result: small did not load)",
+            AnswerText.NoneSufficient(withoutTiny, withoutTiny.FixedSuites[0]));
     }
 
     [Fact]

@@ -69,7 +69,9 @@ internal static class SampleReports
                  r.Performance.P95Latency, r.PeakResidentMemoryBytes, r.ModelId is "tiny-q4_0" or "tiny-q8_0" || r.ModelId == oddModelId)),
              .. openSuite.Rows.Select(r => new CostQualityPoint(r.ModelId, "stories", r.Score.Mean, r.Energy!.JoulesPerItem.Mean, true,
                  r.Performance.P95Latency, r.PeakResidentMemoryBytes, true))],
-            [new CheapestSufficient("arith", "tiny-q4_0", "lowest J/item; models whose J/item intervals overlap tie, then smallest file, then p95 latency")],
+            [new CheapestSufficient("arith", "tiny-q4_0", FrontierAnalyzer.CostRule, null,
+                Figures(fixedSuite.Rows[0], 45_056), Figures(fixedSuite.Rows[1], 81_920), CostDecider.FileSize,
+                "energy cannot separate them (≈ J/item is estimated from CPU time, which never ranks); smallest file decides")],
             [
                 new ModelStanding("tiny-q4_0", [], ["arith"], ["arith"]),
                 new ModelStanding("tiny-q8_0", ["stories"], ["arith"], []),
@@ -83,7 +85,9 @@ internal static class SampleReports
             new LadderRung("tiny-f16", 155_648, 16, VerdictKind.Undecided, 0.93, new Interval(0.885, 0.958), 0.0219),
         ], "tiny-q4_0");
         var comparison = new ComparisonReport("tiny-f16", 10, "tasks/reference.txt", new string('e', 64), new PerplexityFigure(12.5, 4096, 8),
-            [], [ladder], ["J/item is estimated from CPU time (≈), not measured."]);
+            [Candidate("tiny-q8_0", 81_920, -0.010, new Interval(-0.035, 0.014), 6, 4, 0.7539, 0.0012),
+             Candidate("tiny-q4_0", 45_056, -0.045, new Interval(-0.081, -0.012), 13, 4, 0.0490, 0.0187)],
+            [ladder], ["J/item is estimated from CPU time (≈), not measured."]);
 
         return new RunReport(
             RunReport.CurrentSchemaVersion,
@@ -157,6 +161,25 @@ internal static class SampleReports
             null,
             analysis);
     }
+
+    private static AnswerFigures Figures(FixedSuiteRow row, long size) =>
+        new(row.ModelId, row.Verdict.PassRate, row.Energy!.JoulesPerItem.Mean, row.Energy.CheckedInterval, true, false,
+            row.Performance.P50Latency, row.Performance.P95Latency, size);
+
+    // A candidate against tiny-f16: a pass-rate delta on arith (McNemar), a score delta on stories (bootstrap), drift.
+    private static CandidateComparison Candidate(
+        string id, long size, double difference, Interval interval, int lost, int gained, double p, double meanKl) =>
+        new(id, size, size / 155_648.0,
+        [
+            new SuiteQualityDelta("arith", SuiteKind.Fixed, 200,
+                new PairedProportionComparison(new PairedCounts(180, lost, gained, 20 - lost - gained), difference, interval, p, 0.95), null, Math.Min(1, p * 2)),
+            new SuiteQualityDelta("stories", SuiteKind.Open, 60, null,
+                new PairedMeanComparison(60, 0.712, 0.712 + difference, difference, interval, p, 0.95, 10_000, 20_260_101), Math.Min(1, p * 2)),
+        ],
+            new DriftSummary(260, 0, 5_200, meanKl, meanKl * 9, 0.97 - meanKl, -0.0004, 0.021),
+            [new SuiteDrift("arith", new DriftSummary(200, 0, 4_000, meanKl * 0.8, meanKl * 7, 0.98 - meanKl, -0.0003, 0.019))],
+            new PerplexityFigure(12.5 * (1 + meanKl), 4096, 8), 1 + meanKl,
+            new CostDelta(TimeSpan.FromMilliseconds(38), TimeSpan.FromMilliseconds(21), 0.55, 850.5, 1200, 1.41, 16_777_216, 16_777_216, null, null));
 
     private static EnergySummary Energy(double joulesPerItem) =>
         new("estimate", EnergyQuality.Estimated, "this process's CPU time", 200, 200, false,
