@@ -84,7 +84,7 @@ internal static class HarnessApp
             config.AddCommand<QuantizeCommand>("quantize")
                 .WithDescription("Quantize a manifest model or a GGUF with llama.cpp's quantizer and add the results, with their lineage, to the manifest.")
                 .WithExample("quantize", "tiny-multi-s-f16", "--types", "Q8_0,Q4_0")
-                .WithExample("quantize", "models/tiny-bigram-f32.gguf", "--types", "Q8_0", "--add-to", "models.manifest");
+                .WithExample("quantize", "models/tiny-arith-xs-f16.gguf", "--types", "Q8_0", "--add-to", "models.manifest");
             config.AddCommand<BenchCommand>("bench")
                 .WithDescription("llama-bench inside the harness: prompt (pp), generation (tg) and combined (pg) tokens/s and time to first token, swept over threads, batch size, depth, GPU layers and parallel sequences; suite items/s. Markdown, CSV and JSON, with the machine's fingerprint.")
                 .WithExample("bench", "--model-file", "models/tiny-multi-s-q4_0.gguf", "-t", "1,2", "-p", "64", "-n", "32", "--parallel", "1,4");
