@@ -15,8 +15,15 @@ internal static class ErrorReporter
     {
         switch (exception)
         {
+            case Running.RunCancelledException { Resumable: true } run:
+                AnsiConsole.MarkupLineInterpolated(
+                    $"[yellow]Cancelled.[/] What was finished is kept in {run.RunDirectory}; continue with [bold]{run.ResumeCommand(Environment.CurrentDirectory)}[/]");
+                return ExitCodes.Cancelled;
+            case Running.RunCancelledException run:
+                AnsiConsole.MarkupLineInterpolated($"[yellow]Cancelled[/] before the first item: {run.RunDirectory} holds no plan to resume; start the run again.");
+                return ExitCodes.Cancelled;
             case OperationCanceledException:
-                AnsiConsole.MarkupLine("[yellow]Cancelled.[/] What was finished is kept (a run continues with [bold]harness run --resume <run folder>[/]).");
+                AnsiConsole.MarkupLine("[yellow]Cancelled.[/] What was finished is kept.");
                 return ExitCodes.Cancelled;
             case InputFileException or Tasks.Import.ImportException or ManifestEditException or RunFolderBusyException or ModelResolutionException or ModelLoadException or CommandAppException:
                 AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");

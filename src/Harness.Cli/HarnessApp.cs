@@ -1,4 +1,5 @@
 using Harness.Cli.Commands;
+using Harness.Cli.Output;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -17,6 +18,7 @@ internal static class HarnessApp
             cancellation.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        ConsoleLayout.Apply(AnsiConsole.Console, Console.IsOutputRedirected);
         try
         {
             return await Build().RunAsync(args, cancellation.Token);
@@ -38,11 +40,13 @@ internal static class HarnessApp
         {
             config.SetApplicationName("harness");
             config.PropagateExceptions();
+            // Spectre's default keeps an unknown option aside and runs anyway: "--modle x" would evaluate every model.
+            config.UseStrictParsing();
             config.AddCommand<RunCommand>("run")
                 .WithDescription("Evaluate models on task suites and write results/<run-id>/ (store, run.json, report.md, report.json, report.html).")
                 .WithExample("run")
                 .WithExample("run", "--models", "models.manifest", "--suite", "tasks/arith", "--model", "tiny-bigram")
-                .WithExample("run", "--resume", "results/20261129-010203-abc123");
+                .WithExample("run", "--resume", "results/<run-id>");
             config.AddCommand<ValidateCommand>("validate")
                 .WithDescription("Check the manifest and every suite; print each problem as file:line.");
             config.AddCommand<ModelsCommand>("models")
@@ -58,10 +62,11 @@ internal static class HarnessApp
                 tasks.AddCommand<TasksFetchCommand>("fetch")
                     .WithDescription("Download (or --from DIR: read) a catalogue benchmark's pinned files, verify their sha256 and write tasks/<suite>/ with SOURCE.md.")
                     .WithExample("tasks", "fetch", "arc-easy")
-                    .WithExample("tasks", "fetch", "arc-easy", "arc-challenge", "--from", "../shared/datasets");
+                    .WithExample("tasks", "fetch", "arc-easy", "arc-challenge", "--from", "<datasets-dir>");
+                // Help prints an example's words joined by spaces, so a word with spaces carries its shell quotes.
                 tasks.AddCommand<TasksImportCommand>("import")
                     .WithDescription("Turn a CSV, TSV, JSONL, JSON or Parquet file into a suite (suite.yaml with a Liquid prompt, items.jsonl); every bad row is reported as file:row.")
-                    .WithExample("tasks", "import", "qa.csv", "--name", "my-qa", "--kind", "fixed", "--template", "Q: {{ question }}\\nA:", "--target", "answer", "--bar", "0.8");
+                    .WithExample("tasks", "import", "docs/examples/qa.csv", "--name", "my-qa", "--kind", "fixed", "--template", "'Q: {{ question }}\\nA:'", "--target", "answer", "--bar", "0.8");
                 tasks.AddCommand<TasksNewCommand>("new")
                     .WithDescription("Scaffold tasks/<name>/ with a commented suite.yaml and one example item.")
                     .WithExample("tasks", "new", "my-task", "--kind", "open");
@@ -72,20 +77,20 @@ internal static class HarnessApp
                 .WithExample("doctor", "--measure", "3");
             config.AddCommand<ReportCommand>("report")
                 .WithDescription("Rebuild report.md, report.json and report.html of a run from its stored records; with two runs, compare them item by item (diff-<A>-vs-<B>.md/.json).")
-                .WithExample("report", "results/20261129-010203-abc123")
-                .WithExample("report", "results/20261129-010203-abc123", "results/20261130-090000-def456");
+                .WithExample("report", "results/<run-id>")
+                .WithExample("report", "results/<run-a>", "results/<run-b>");
             config.AddCommand<ForgeCommand>("forge")
                 .WithDescription("Build one of the project's own tiny models from a recipe.");
             config.AddCommand<QuantizeCommand>("quantize")
                 .WithDescription("Quantize a manifest model or a GGUF with llama.cpp's quantizer and add the results, with their lineage, to the manifest.")
-                .WithExample("quantize", "tiny-multi-m", "--types", "Q8_0,Q4_0")
-                .WithExample("quantize", "models/x.gguf", "--types", "Q8_0", "--add-to", "models.manifest");
+                .WithExample("quantize", "tiny-multi-s-f16", "--types", "Q8_0,Q4_0")
+                .WithExample("quantize", "models/tiny-arith-xs-f16.gguf", "--types", "Q8_0", "--add-to", "models.manifest");
             config.AddCommand<BenchCommand>("bench")
                 .WithDescription("llama-bench inside the harness: prompt (pp), generation (tg) and combined (pg) tokens/s and time to first token, swept over threads, batch size, depth, GPU layers and parallel sequences; suite items/s. Markdown, CSV and JSON, with the machine's fingerprint.")
-                .WithExample("bench", "--model-file", "model.gguf", "-t", "1,2", "-p", "512", "-n", "128", "--parallel", "1,4");
+                .WithExample("bench", "--model-file", "models/tiny-multi-s-q4_0.gguf", "-t", "1,2", "-p", "64", "-n", "32", "--parallel", "1,4");
             config.AddCommand<CompareCommand>("compare")
                 .WithDescription("Evaluate a base model and candidates (e.g. its quantizations) on identical items: paired quality deltas, distribution drift, perplexity ratio, costs and the ladder of the smallest sufficient one.")
-                .WithExample("compare", "--base", "tiny-multi-m", "--candidates", "tiny-multi-m-q8_0,tiny-multi-m-q4_0");
+                .WithExample("compare", "--base", "tiny-multi-s-f16", "--candidates", "tiny-multi-s-q8_0,tiny-multi-s-q4_0", "--suite", "tasks/arith");
             config.AddCommand<WorkerCommand>("worker").IsHidden();
         });
         return app;

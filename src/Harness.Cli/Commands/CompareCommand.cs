@@ -28,6 +28,10 @@ internal sealed class CompareSettings : PlannedRunSettings
     [Description("Base tokens per position that KL divergence is measured over (the rest is one bin). Default: 64")]
     public int TopK { get; init; } = 64;
 
+    [CommandOption("--json")]
+    [Description("No progress display; print a machine-readable summary (outcomes, drift and the report with its comparison) on stdout")]
+    public bool Json { get; init; }
+
     public IReadOnlyList<string> CandidateIds =>
         [.. Candidates.SelectMany(c => c.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct(StringComparer.Ordinal)];
 
@@ -67,7 +71,7 @@ internal sealed class CompareCommand : AsyncCommand<CompareSettings>
         var service = RunService.WithWorkers(http, scorers);
         var reference = settings.Reference ?? Path.Combine(settings.Tasks, ReferenceText.DefaultFileName);
 
-        var result = await RunCommand.RunWithDisplayAsync(false, (observer, downloads) => settings.Resume is { } resume
+        var result = await RunCommand.RunWithDisplayAsync(settings.Json, (observer, downloads) => settings.Resume is { } resume
             ? service.ResumeAsync(resume, observer, downloads, cancellationToken)
             : service.StartAsync(
                 new NewRunOptions(settings.Manifest, settings.Tasks, [.. settings.Suites], [], settings.Results,
@@ -75,6 +79,22 @@ internal sealed class CompareCommand : AsyncCommand<CompareSettings>
                     settings.ToContentionThresholds(), Timeouts: settings.ToWatchdogOverrides()),
                 observer, downloads, cancellationToken));
 
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(SummaryWriter.ToJson(result));
+        }
+        else
+        {
+            WriteSummary(result);
+        }
+
+        return result.Outcomes.Any(o => o.Status is ModelRunStatus.LoadFailed or ModelRunStatus.Crashed) || result.Drift.Any(d => d.Failure is not null)
+            ? ExitCodes.ModelFailures
+            : result.Report.HasErrors() ? ExitCodes.VerdictErrors : ExitCodes.Success;
+    }
+
+    private static void WriteSummary(RunResult result)
+    {
         SummaryWriter.WriteTables(AnsiConsole.Console, result);
         foreach (var drift in result.Drift.Where(d => d.Failure is not null))
         {
@@ -85,9 +105,5 @@ internal sealed class CompareCommand : AsyncCommand<CompareSettings>
         {
             SummaryWriter.WriteComparison(AnsiConsole.Console, comparison);
         }
-
-        return result.Outcomes.Any(o => o.Status is ModelRunStatus.LoadFailed or ModelRunStatus.Crashed) || result.Drift.Any(d => d.Failure is not null)
-            ? ExitCodes.ModelFailures
-            : result.Report.HasErrors() ? ExitCodes.VerdictErrors : ExitCodes.Success;
     }
 }

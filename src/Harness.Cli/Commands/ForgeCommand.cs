@@ -16,6 +16,15 @@ internal sealed class ForgeSettings : CommandSettings
     [CommandOption("--output <FILE>")]
     [Description("Where to write the GGUF. Default: models/<recipe>.gguf")]
     public string? Output { get; init; }
+
+    [CommandOption("--json")]
+    [Description("With no --recipe: list the recipes as JSON")]
+    public bool Json { get; init; }
+
+    public override ValidationResult Validate() =>
+        Json && Recipe is not null
+            ? ValidationResult.Error("--json lists the recipes; it does not apply to building one (--recipe)")
+            : ValidationResult.Success();
 }
 
 /// <summary>Builds one of the project's own tiny models, so the offline default can be reproduced from source.</summary>
@@ -23,6 +32,13 @@ internal sealed class ForgeCommand : AsyncCommand<ForgeSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, ForgeSettings settings, CancellationToken cancellationToken)
     {
+        if (settings.Recipe is null && settings.Json)
+        {
+            Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(
+                ForgeRecipes.All.Select(r => new { r.Name, r.Description, r.DefaultFileName }), Core.Serialization.HarnessJson.IndentedOptions));
+            return ExitCodes.Success;
+        }
+
         if (settings.Recipe is null)
         {
             var table = new Table().AddColumns("recipe", "description");

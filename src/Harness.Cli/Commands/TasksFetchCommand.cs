@@ -13,7 +13,7 @@ namespace Harness.Cli.Commands;
 internal sealed class TasksFetchSettings : TasksSettings
 {
     [CommandArgument(0, "<NAME>")]
-    [Description("Catalogue names (harness tasks list --catalog); a trailing * matches a prefix, e.g. 'mmlu-*'")]
+    [Description("Catalogue names (harness tasks list --catalog); a trailing * matches a prefix, e.g. 'arc-*'")]
     public string[] Names { get; init; } = [];
 
     [CommandOption("--from <DIR>")]

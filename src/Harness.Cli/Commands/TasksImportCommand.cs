@@ -17,7 +17,7 @@ internal sealed class TasksImportSettings : TasksSettings
     public string File { get; init; } = "";
 
     [CommandOption("--name <NAME>")]
-    [Description("Suite name and folder under --tasks ([a-z0-9-]+)")]
+    [Description("Suite name and folder under --tasks ([[a-z0-9-]]+)")]
     public string? Name { get; init; }
 
     [CommandOption("--kind <KIND>")]
@@ -65,7 +65,7 @@ internal sealed class TasksImportSettings : TasksSettings
     public string Request { get; init; } = "generate";
 
     [CommandOption("--scorer <SCORER>")]
-    [Description("name or name:{json args}, e.g. exact or 'regex:{\"pattern\":\"\\\\d+\"}'; repeat for more (the first decides). Default: choice for loglikelihood, exact with normalize [trim] for generate")]
+    [Description("name or name:{json args}, e.g. exact or 'regex:{\"pattern\":\"\\\\d+\"}'; repeat for more (the first decides). Default: choice for loglikelihood, exact with normalize [[trim]] for generate")]
     public string[] Scorers { get; init; } = [];
 
     [CommandOption("--bar <RATE>")]
@@ -255,7 +255,7 @@ internal sealed class TasksImportCommand : AsyncCommand<TasksImportSettings>
 internal sealed class TasksNewSettings : TasksSettings
 {
     [CommandArgument(0, "<NAME>")]
-    [Description("Suite name and folder under --tasks ([a-z0-9-]+)")]
+    [Description("Suite name and folder under --tasks ([[a-z0-9-]]+)")]
     public string Name { get; init; } = "";
 
     [CommandOption("--kind <KIND>")]

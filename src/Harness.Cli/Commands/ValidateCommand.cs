@@ -28,9 +28,13 @@ internal sealed class ValidateCommand : Command<ValidateSettings>
     public override int Execute(CommandContext context, ValidateSettings settings, CancellationToken cancellationToken)
     {
         var manifest = new ManifestLoader().Validate(settings.Manifest);
+        // A manifest that parses can still point at a missing or broken file, which a run would find only at load.
+        var files = manifest.Manifest is { } parsed
+            ? ModelFileCheck.Check(parsed.FilePath, parsed.Models, readHeaders: true)
+            : [];
         using var scorers = new Scoring.HarnessScorers();
         var suites = SuiteValidator.ValidateAll(settings.Tasks, scorers.Registry.Factories);
-        var errors = manifest.Errors.AddRange(suites);
+        var errors = manifest.Errors.AddRange(files).AddRange(suites);
         if (settings.Json)
         {
             Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(
@@ -45,7 +49,7 @@ internal sealed class ValidateCommand : Command<ValidateSettings>
 
         if (errors.IsEmpty)
         {
-            AnsiConsole.MarkupLineInterpolated($"[green]ok[/]: {settings.Manifest} ({manifest.Manifest!.Models.Length} models) and the suites under {settings.Tasks}");
+            AnsiConsole.MarkupLineInterpolated($"[green]ok[/]: {settings.Manifest} ({manifest.Manifest!.Models.Length} models, every local file read as a model) and the suites under {settings.Tasks}");
             return ExitCodes.Success;
         }
 

@@ -130,6 +130,7 @@ internal static class SummaryWriter
     {
         runDirectory = result.RunDirectory,
         outcomes = result.Outcomes,
+        drift = result.Drift,
         report = result.Report,
     }, HarnessJson.IndentedOptions);
 

@@ -134,29 +134,38 @@ internal sealed class RunService(
         var entries = SelectModels(manifest, modelIds).Select(timeouts.Apply).ToImmutableArray();
         var sequential = PlanSequential(suites, options);
         var prepared = Prepare(suites, sequential);
+        var judgeEntries = JudgeEntries(manifest, prepared).Select(timeouts.Apply).ToImmutableArray();
+        // A local file that is not there is a typo or a forgotten download, not a model that failed: refuse the run
+        // before its folder exists rather than leave a results folder with nothing evaluated in it.
+        ThrowIfMissing(ModelFileCheck.Check(manifest.FilePath, [.. entries, .. judgeEntries], readHeaders: false), null);
         var createdAt = timeProvider.GetUtcNow();
         var runId = string.Create(CultureInfo.InvariantCulture, $"{createdAt:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}");
         var runDirectory = Path.GetFullPath(Path.Combine(options.ResultsDirectory, runId));
         Directory.CreateDirectory(runDirectory);
         using var folderLock = RunFolderLock.Acquire(runDirectory);
-
-        var (models, failures) = await ResolveAllAsync(entries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken);
-        var judgeEntries = JudgeEntries(manifest, prepared).Select(timeouts.Apply).ToImmutableArray();
-        var (judges, judgeFailures) = await ResolveAllAsync(judgeEntries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken);
-        var runManifest = new RunManifest(
-            RunManifest.CurrentSchemaVersion, runId, createdAt, manifest.FilePath, manifest.ContentSha256,
-            [.. models, .. failures.Select(f => f.Model)],
-            [.. suites.Select(ToRunSuite)],
-            HostProbe.Probe(),
-            BuildVersions(backend).AddRange(scorers?.VersionsFor(suites) ?? ImmutableSortedDictionary<string, string>.Empty),
-            plan,
-            PlanEnergy(options.Energy ?? EnergySettings.Default),
-            judgeEntries.IsEmpty ? null : new JudgePlan([.. judges, .. judgeFailures.Select(f => f.Model)]),
-            energy.Contention is { } probe ? new ContentionPlan(probe.Source, EnergyHardware.ContentionSampleInterval, options.Contention ?? ContentionThresholds.Default) : null,
-            sequential,
-            (backend as WorkerProcessBackend)?.Watchdog);
-        await RunManifestFile.WriteAsync(runManifest, runDirectory, cancellationToken);
-        return await ExecuteAsync(runDirectory, runManifest, models, failures, judges, prepared, observer, cancellationToken);
+        try
+        {
+            var (models, failures) = await ResolveAllAsync(entries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken);
+            var (judges, judgeFailures) = await ResolveAllAsync(judgeEntries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken);
+            var runManifest = new RunManifest(
+                RunManifest.CurrentSchemaVersion, runId, createdAt, manifest.FilePath, manifest.ContentSha256,
+                [.. models, .. failures.Select(f => f.Model)],
+                [.. suites.Select(ToRunSuite)],
+                HostProbe.Probe(),
+                BuildVersions(backend).AddRange(scorers?.VersionsFor(suites) ?? ImmutableSortedDictionary<string, string>.Empty),
+                plan,
+                PlanEnergy(options.Energy ?? EnergySettings.Default),
+                judgeEntries.IsEmpty ? null : new JudgePlan([.. judges, .. judgeFailures.Select(f => f.Model)]),
+                energy.Contention is { } probe ? new ContentionPlan(probe.Source, EnergyHardware.ContentionSampleInterval, options.Contention ?? ContentionThresholds.Default) : null,
+                sequential,
+                (backend as WorkerProcessBackend)?.Watchdog);
+            await RunManifestFile.WriteAsync(runManifest, runDirectory, cancellationToken);
+            return await ExecuteAsync(runDirectory, runManifest, models, failures, judges, prepared, observer, cancellationToken);
+        }
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not RunCancelledException)
+        {
+            throw new RunCancelledException(runDirectory, plan is not null, ex);
+        }
     }
 
     public async Task<RunResult> ResumeAsync(string runDirectory, IRunObserver? observer, IProgress<DownloadProgress>? downloads, CancellationToken cancellationToken)
@@ -178,13 +187,43 @@ internal sealed class RunService(
             return suite with { Scorers = planned.Scorers };
         }).ToImmutableArray();
 
-        var manifestDirectory = Path.GetDirectoryName(runManifest.ManifestPath)!;
-        var expected = runManifest.Models.ToDictionary(m => m.Entry.Id, m => m.FileSha256, StringComparer.Ordinal);
-        var (models, failures) = await ResolveAllAsync([.. runManifest.Models.Select(m => m.Entry)], manifestDirectory, expected, downloads, cancellationToken);
         var judgeModels = runManifest.Judges?.Models ?? [];
-        var expectedJudges = judgeModels.ToDictionary(m => m.Entry.Id, m => m.FileSha256, StringComparer.Ordinal);
-        var (judges, _) = await ResolveAllAsync([.. judgeModels.Select(m => m.Entry)], manifestDirectory, expectedJudges, downloads, cancellationToken);
-        return await ExecuteAsync(runDirectory, runManifest, models, failures, judges, Prepare(suites, runManifest.Sequential), observer, cancellationToken);
+        // A model that resolved when the run started and whose file is gone now would be recorded as failed to load
+        // over the items it already has: refuse before anything is written, so restoring the file and resuming again
+        // loses nothing. A model that was missing from the start (no sha256 recorded) fails again, as it did then.
+        ThrowIfMissing(
+            ModelFileCheck.Check(runManifest.ManifestPath, [.. runManifest.Models.Concat(judgeModels).Where(m => m.FileSha256.Length > 0).Select(m => m.Entry)], readHeaders: false),
+            runDirectory);
+        try
+        {
+            var manifestDirectory = Path.GetDirectoryName(runManifest.ManifestPath)!;
+            var expected = runManifest.Models.ToDictionary(m => m.Entry.Id, m => m.FileSha256, StringComparer.Ordinal);
+            var (models, failures) = await ResolveAllAsync([.. runManifest.Models.Select(m => m.Entry)], manifestDirectory, expected, downloads, cancellationToken);
+            var expectedJudges = judgeModels.ToDictionary(m => m.Entry.Id, m => m.FileSha256, StringComparer.Ordinal);
+            var (judges, _) = await ResolveAllAsync([.. judgeModels.Select(m => m.Entry)], manifestDirectory, expectedJudges, downloads, cancellationToken);
+            return await ExecuteAsync(runDirectory, runManifest, models, failures, judges, Prepare(suites, runManifest.Sequential), observer, cancellationToken);
+        }
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not RunCancelledException)
+        {
+            throw new RunCancelledException(runDirectory, runManifest.Comparison is not null, ex);
+        }
+    }
+
+    /// <param name="runDirectory">The run being resumed; null for a new run.</param>
+    private static void ThrowIfMissing(ImmutableArray<InputFileException> missing, string? runDirectory)
+    {
+        if (missing.IsEmpty)
+        {
+            return;
+        }
+
+        var advice = runDirectory is null
+            ? "no run folder was created; fix the path in the manifest or put the file there (harness validate checks every model)"
+            : $"nothing in {runDirectory} was changed; put the file back and resume again";
+        throw missing.Length == 1
+            ? new InputFileException(missing[0].FilePath, missing[0].Line, $"{missing[0].Problem}; {advice}")
+            : new InputFileException(missing[0].FilePath, null,
+                $"{missing.Length} model files are missing: {string.Join("; ", missing.Select(m => $"line {m.Line}: {m.Problem}"))}; {advice}");
     }
 
     private async Task<RunResult> ExecuteAsync(

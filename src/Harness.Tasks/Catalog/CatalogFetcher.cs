@@ -28,7 +28,7 @@ public static class CatalogFetcher
 
     /// <summary>
     /// The recipes named by <paramref name="patterns"/>, in the order named, each once. A pattern is a catalogue name
-    /// or a prefix with a trailing <c>*</c> (<c>mmlu-*</c>).
+    /// or a prefix with a trailing <c>*</c> (<c>arc-*</c>).
     /// </summary>
     /// <exception cref="CatalogException">A pattern matches nothing; the message lists the close names.</exception>
     public static ImmutableArray<IBenchmarkRecipe> Select(IEnumerable<string> patterns, ImmutableArray<IBenchmarkRecipe> recipes)

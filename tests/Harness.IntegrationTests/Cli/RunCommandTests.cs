@@ -187,7 +187,7 @@ public sealed class RunCommandTests
     }
 
     [Fact]
-    public async Task A_native_abort_and_a_missing_file_fail_their_models_and_the_others_still_run()
+    public async Task A_native_abort_fails_its_model_and_the_others_still_run()
     {
         using var ws = new HarnessProcess.Workspace();
         // A string array where llama.cpp expects float scores trips GGML_ASSERT in gguf.cpp: abort(), not an exception.
@@ -200,16 +200,15 @@ public sealed class RunCommandTests
             defaults: { context_size: 256, threads: 1, batch_size: 256, gpu_layers: 0, chat_template: none }
             models:
               - { id: aborts, path: models/aborts.gguf }
-              - { id: missing, path: models/nowhere.gguf }
               - { id: good, path: models/tiny-bigram.gguf }
             """);
 
+        // (A missing file no longer fails one model: the run refuses to start, CommandsAsPrintedTests.)
         var run = await HarnessProcess.RunAsync(ws.Root, Timeout, "run", "--models", "bad.manifest", "--suite", "tasks/arith");
 
         Assert.True(run.ExitCode == 3, run.Output + run.Error);
         Assert.Contains("GGML_ASSERT", run.Output, StringComparison.Ordinal);
         Assert.Contains("SIGABRT", run.Output, StringComparison.Ordinal);
-        Assert.Contains("nowhere.gguf", run.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", run.Output, StringComparison.Ordinal); // no stack trace for bad input
         var dir = ws.SingleRunDirectory();
         var store = await SqliteRunStore.OpenAsync(dir, CancellationToken.None);
@@ -217,7 +216,6 @@ public sealed class RunCommandTests
         {
             var models = (await store.ReadModelsAsync(CancellationToken.None)).ToDictionary(m => m.ModelId);
             Assert.Equal(ModelRunStatus.Crashed, models["aborts"].Status);
-            Assert.Equal(ModelRunStatus.LoadFailed, models["missing"].Status);
             Assert.Equal(ModelRunStatus.Completed, models["good"].Status);
         }
 

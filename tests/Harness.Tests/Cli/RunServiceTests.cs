@@ -93,22 +93,101 @@ public sealed class RunServiceTests : IDisposable
     }
 
     [Fact]
-    public async Task A_run_records_every_item_and_a_missing_model_as_load_failed_with_its_path()
+    public async Task A_run_records_every_item_of_every_model()
     {
         var backend = Backend((a, b) => (a + b).ToString(CultureInfo.InvariantCulture));
 
-        var result = await Service(backend).StartAsync(Options(), null, null, CancellationToken.None);
+        var result = await Service(backend).StartAsync(Options("oracle", "sloppy"), null, null, CancellationToken.None);
 
-        var outcomes = result.Outcomes.ToDictionary(o => o.ModelId);
-        Assert.Equal(ModelRunStatus.Completed, outcomes["oracle"].Status);
-        Assert.Equal(ModelRunStatus.LoadFailed, outcomes["absent"].Status);
-        Assert.Contains("nowhere.gguf", outcomes["absent"].Failure, StringComparison.Ordinal);
+        Assert.All(result.Outcomes, o => Assert.Equal(ModelRunStatus.Completed, o.Status));
         Assert.True(File.Exists(Path.Combine(result.RunDirectory, "report.md")));
         Assert.True(File.Exists(Path.Combine(result.RunDirectory, "report.html")));
         var arith = result.Report.FixedSuites.Single(s => s.Suite == "arith");
         Assert.All(arith.Rows, r => Assert.Equal(VerdictKind.Sufficient, r.Verdict.Kind));
         Assert.Equal(["arith", "sentiment"], result.Manifest.Suites.Select(s => s.Name));
-        Assert.Equal(3, result.Manifest.Models.Length);
+        Assert.Equal(2, result.Manifest.Models.Length);
+    }
+
+    [Fact]
+    public async Task A_missing_model_file_stops_the_run_at_its_manifest_line_before_a_results_folder_exists()
+    {
+        var ex = await Assert.ThrowsAsync<InputFileException>(() =>
+            Service(Backend((a, b) => "")).StartAsync(Options(), null, null, CancellationToken.None));
+
+        Assert.Equal((Path.Combine(_root, "models.manifest"), 6), (ex.FilePath, ex.Line!.Value));
+        Assert.Contains("model 'absent': file " + Path.Combine(_root, "models", "nowhere.gguf") + " does not exist", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("no run folder was created", ex.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root, "results")));
+        Assert.Equal(Harness.Cli.ExitCodes.BadInput, Harness.Cli.ErrorReporter.Report(ex));
+    }
+
+    [Fact]
+    public async Task A_resume_whose_model_file_went_missing_changes_nothing_and_goes_on_once_the_file_is_back()
+    {
+        using var cancel = new CancellationTokenSource();
+        var cut = await Assert.ThrowsAsync<RunCancelledException>(() =>
+            Service(Backend((a, b) => "1")).StartAsync(Options("oracle", "sloppy"), new CancelAfter(5, cancel), null, cancel.Token));
+        var model = Path.Combine(_root, "models", "b.gguf");
+        File.Move(model, model + ".away");
+        var storeBefore = await File.ReadAllBytesAsync(Path.Combine(cut.RunDirectory, "store.sqlite"));
+
+        var ex = await Assert.ThrowsAsync<InputFileException>(() =>
+            Service(Backend((a, b) => "1")).ResumeAsync(cut.RunDirectory, null, null, CancellationToken.None));
+
+        Assert.Contains("model 'sloppy': file " + model + " does not exist", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"nothing in {cut.RunDirectory} was changed", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(storeBefore, await File.ReadAllBytesAsync(Path.Combine(cut.RunDirectory, "store.sqlite")));
+        File.Move(model + ".away", model);
+        var resumed = await Service(Backend((a, b) => "1")).ResumeAsync(cut.RunDirectory, null, null, CancellationToken.None);
+        Assert.All(resumed.Outcomes, o => Assert.Equal(ModelRunStatus.Completed, o.Status));
+    }
+
+    [Fact]
+    public async Task Ctrl_c_during_a_run_names_its_folder_and_the_command_that_continues_it()
+    {
+        using var cancel = new CancellationTokenSource();
+        var observer = new CancelAfter(5, cancel);
+
+        var ex = await Assert.ThrowsAsync<RunCancelledException>(() =>
+            Service(Backend((a, b) => "1")).StartAsync(Options("oracle"), observer, null, cancel.Token));
+
+        Assert.True(ex.Resumable);
+        Assert.Equal(Path.Combine(_root, "results"), Path.GetDirectoryName(ex.RunDirectory));
+        Assert.True(File.Exists(Path.Combine(ex.RunDirectory, "run.json")));
+        Assert.Equal($"harness run --resume {Path.Combine("results", Path.GetFileName(ex.RunDirectory))}", ex.ResumeCommand(_root));
+        Assert.Equal($"harness run --resume {ex.RunDirectory}", ex.ResumeCommand(Path.Combine(_root, "elsewhere")));
+        Assert.Equal(Harness.Cli.ExitCodes.Cancelled, Harness.Cli.ErrorReporter.Report(ex));
+        var resumed = await Service(Backend((a, b) => "1")).ResumeAsync(ex.RunDirectory, null, null, CancellationToken.None);
+        Assert.Equal(ModelRunStatus.Completed, Assert.Single(resumed.Outcomes).Status);
+    }
+
+    [Fact]
+    public void A_resume_command_quotes_a_folder_the_shell_would_split()
+    {
+        var ex = new RunCancelledException(Path.Combine(_root, "my results", "run-1"), isComparison: true, new OperationCanceledException());
+
+        Assert.Equal($"harness compare --resume '{Path.Combine("my results", "run-1")}'", ex.ResumeCommand(_root));
+    }
+
+    private sealed class CancelAfter(int items, CancellationTokenSource cancel) : IRunObserver
+    {
+        private int _completed;
+
+        public void ModelStarting(RunModel model, int pendingItems)
+        {
+        }
+
+        public void ModelFinished(ModelOutcome outcome)
+        {
+        }
+
+        public void ItemCompleted(EvaluationProgress progress)
+        {
+            if (Interlocked.Increment(ref _completed) == items)
+            {
+                cancel.Cancel();
+            }
+        }
     }
 
     // The fake model gets every sum divisible by k wrong. Counts and Wilson 95% bounds worked out by hand

@@ -1,0 +1,24 @@
+using Spectre.Console;
+
+namespace Harness.Cli.Output;
+
+/// <summary>How wide the console lays out tables when nobody reads it in a terminal.</summary>
+internal static class ConsoleLayout
+{
+    /// <summary>
+    /// The width given to redirected output. Spectre falls back to 80 columns when stdout has no terminal, and a table
+    /// that does not fit is wrapped inside its cells, splitting ids mid-word; piped into grep, a file or another
+    /// program, each row should instead stay on one line, however long.
+    /// </summary>
+    public const int RedirectedWidth = 4096;
+
+    /// <summary>Widens <paramref name="console"/> when its output goes to a pipe or a file; a terminal keeps its own width.</summary>
+    public static void Apply(IAnsiConsole console, bool outputRedirected)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        if (outputRedirected)
+        {
+            console.Profile.Width = RedirectedWidth;
+        }
+    }
+}
