@@ -67,6 +67,9 @@ internal static class HarnessApp
                 tasks.AddCommand<TasksImportCommand>("import")
                     .WithDescription("Turn a CSV, TSV, JSONL, JSON or Parquet file into a suite (suite.yaml with a Liquid prompt, items.jsonl); every bad row is reported as file:row.")
                     .WithExample("tasks", "import", "docs/examples/qa.csv", "--name", "my-qa", "--kind", "fixed", "--template", "'Q: {{ question }}\\nA:'", "--target", "answer", "--bar", "0.8");
+                tasks.AddCommand<TasksScorersCommand>("scorers")
+                    .WithDescription("List the scorers a suite can name, with their arguments (--markdown: the reference of docs/suite-format.md).")
+                    .WithExample("tasks", "scorers", "--markdown");
                 tasks.AddCommand<TasksNewCommand>("new")
                     .WithDescription("Scaffold tasks/<name>/ with a commented suite.yaml and one example item.")
                     .WithExample("tasks", "new", "my-task", "--kind", "open");

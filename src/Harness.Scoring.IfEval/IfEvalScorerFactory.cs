@@ -28,34 +28,30 @@ public sealed class IfEvalScorerFactory : IScorerFactory
 
     public string Name => ScorerName;
 
-    /// <exception cref="ArgumentException">An unknown argument or value.</exception>
+    public ScorerDescription Description { get; } = new(
+        ScorerName,
+        "Checks the verifiable instructions of an IFEval item (its fields `instruction_id_list` and `kwargs`); the "
+        + "`ifeval` catalogue suite uses it. Details below.",
+        [
+            new(LevelArgument, ScorerArgumentType.Text, "`prompt`: 1 when every instruction is followed, else 0; `instruction`: the fraction followed")
+            {
+                Default = "prompt",
+                AllowedValues = ["prompt", "instruction"],
+            },
+            new(ModeArgument, ScorerArgumentType.Text, "`strict`: the response as given; `loose`: followed if any of the response, it without its first line, without its last line, without both, and each of those without `*` follows it")
+            {
+                Default = "strict",
+                AllowedValues = ["strict", "loose"],
+            },
+        ],
+        """{"level": "instruction", "mode": "loose"}""");
+
+    /// <exception cref="ScorerArgumentException">An unknown argument or value.</exception>
     public IScorer Create(ImmutableSortedDictionary<string, JsonElement> arguments, string suiteDirectory)
     {
-        foreach (var name in arguments.Keys)
-        {
-            if (name is not (LevelArgument or ModeArgument))
-            {
-                throw new ArgumentException($"scorer '{Name}': unknown argument '{name}'; known arguments: {LevelArgument}, {ModeArgument}", name);
-            }
-        }
-
-        var level = Choice(arguments, LevelArgument, "prompt", "instruction") == "prompt" ? IfEvalLevel.Prompt : IfEvalLevel.Instruction;
-        var mode = Choice(arguments, ModeArgument, "strict", "loose") == "strict" ? IfEvalMode.Strict : IfEvalMode.Loose;
+        var args = new ScorerArguments(Description, arguments);
+        var level = args.OptionalString(LevelArgument) is null or "prompt" ? IfEvalLevel.Prompt : IfEvalLevel.Instruction;
+        var mode = args.OptionalString(ModeArgument) is null or "strict" ? IfEvalMode.Strict : IfEvalMode.Loose;
         return new IfEvalScorer(level, mode, languages);
-    }
-
-    private string Choice(ImmutableSortedDictionary<string, JsonElement> arguments, string name, string first, string second)
-    {
-        if (!arguments.TryGetValue(name, out var value))
-        {
-            return first;
-        }
-
-        if (value.ValueKind == JsonValueKind.String && value.GetString() is { } text && (text == first || text == second))
-        {
-            return text;
-        }
-
-        throw new ArgumentException($"scorer '{Name}': argument '{name}' must be \"{first}\" or \"{second}\", got {value.GetRawText()}", name);
     }
 }

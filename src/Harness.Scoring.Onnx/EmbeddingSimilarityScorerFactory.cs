@@ -29,24 +29,24 @@ public sealed class EmbeddingSimilarityScorerFactory : IScorerFactory, IDisposab
     /// <summary>The shared embedder's model, loading it if no scorer has yet; null when the embedder is not MiniLM.</summary>
     public MiniLmModelInfo? Model => (embedder.Value as MiniLmEmbedder)?.Model;
 
-    /// <exception cref="ArgumentException">An unknown argument, or a threshold that is not a number in [0, 1].</exception>
+    public ScorerDescription Description { get; } = new(
+        EmbeddingSimilarityScorer.ScorerName,
+        "Graded: cosine similarity of output and target under all-MiniLM-L6-v2 on ONNX Runtime, clamped to [0, 1]; "
+        + "flexible value on the first non-empty line. Details below.",
+        [new(ThresholdArgument, ScorerArgumentType.Number, "a number from 0 to 1: the item passes (1) at this similarity or above, else 0; none: the similarity itself is the score")],
+        """{"threshold": 0.8}""");
+
+    /// <exception cref="ScorerArgumentException">An unknown argument, or a threshold that is not a number in [0, 1].</exception>
     public IScorer Create(ImmutableSortedDictionary<string, JsonElement> arguments, string suiteDirectory)
     {
-        foreach (var name in arguments.Keys)
-        {
-            if (name != ThresholdArgument)
-            {
-                throw new ArgumentException($"scorer '{Name}': unknown argument '{name}'; known arguments: {ThresholdArgument}", name);
-            }
-        }
-
+        var args = new ScorerArguments(Description, arguments);
         double? threshold = null;
-        if (arguments.TryGetValue(ThresholdArgument, out var value))
+        if (args.Raw(ThresholdArgument) is { } value)
         {
             if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number) || !(number is >= 0 and <= 1))
             {
                 var got = value.ValueKind == JsonValueKind.String ? $"\"{value.GetString()}\"" : value.GetRawText();
-                throw Invalid(ThresholdArgument, $"must be a number from 0 to 1, got {got}");
+                throw args.Invalid(ThresholdArgument, $"must be a number from 0 to 1, got {got}");
             }
 
             threshold = number;
@@ -62,8 +62,4 @@ public sealed class EmbeddingSimilarityScorerFactory : IScorerFactory, IDisposab
             disposable.Dispose();
         }
     }
-
-    // The argument's name as ParamName, like the built-in factories.
-    private ArgumentException Invalid(string argument, string problem) =>
-        new($"scorer '{Name}': argument '{argument}' {problem}", argument);
 }

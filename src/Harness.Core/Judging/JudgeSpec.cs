@@ -43,19 +43,40 @@ public sealed record JudgeSpec(
     /// <summary>More steps than this make a grammar of single choices unwieldy and a judge's scale meaningless.</summary>
     public const int MaxScaleSteps = 100;
 
+    /// <summary>The <c>judge</c> scorer's arguments, for validation and the generated reference.</summary>
+    public static ScorerDescription Description { get; } = new(
+        ScorerName,
+        "A GGUF model of the manifest grades the recorded answers after every candidate has run (the judge pass); "
+        + "the report's scores of a judged suite are the judge's, normalised to [0, 1]. Below: how it prompts and parses.",
+        [
+            new("model", ScorerArgumentType.Text, "a model id of the manifest (it need not be a candidate of the run); `harness run --judge <id>` sets it") { Required = true },
+            new("mode", ScorerArgumentType.Text, "`pointwise`: a score on the scale; `pairwise`: against `against`'s answer to the same item; `mt-bench`: MT-bench's single-answer grading")
+            {
+                Default = "pointwise",
+                AllowedValues = ["pointwise", "pairwise", "mt-bench"],
+            },
+            new("rubric", ScorerArgumentType.Text, "grading instructions (pointwise, pairwise: this or `rubric_file` is required)"),
+            new("rubric_file", ScorerArgumentType.Text, "grading instructions from a file, relative to the suite folder"),
+            new("scale", ScorerArgumentType.WholeNumberPair, "pointwise: the integer scale `[lowest, highest]`, at most 100 steps") { Default = "[1, 10]" },
+            new("pass_at", ScorerArgumentType.WholeNumber, "pointwise, mt-bench: passes at this score or above (pairwise: passes when preferred)") { Default = "top of the scale" },
+            new("against", ScorerArgumentType.Text, "pairwise only, required there: the model every other model is compared with"),
+            new("prompts_file", ScorerArgumentType.Text, "mt-bench only, required there: MT-bench's `judge_prompts.jsonl`, relative to the suite folder"),
+            new("reference_categories", ScorerArgumentType.TextList, "mt-bench only: categories graded against reference answers (FastChat's `NEED_REF_CATS`)") { Default = "[math, reasoning, coding]" },
+        ],
+        """{"model": "my-judge", "rubric": "Is the answer correct and complete?", "scale": [1, 10], "pass_at": 7}""");
+
     /// <summary>Parses the scorer arguments; <paramref name="suiteDirectory"/> resolves <c>rubric_file</c>.</summary>
     /// <exception cref="ArgumentException">A missing or malformed argument, named.</exception>
     public static JudgeSpec Parse(ImmutableSortedDictionary<string, JsonElement> arguments, string suiteDirectory)
     {
-        var args = new ScorerArguments(ScorerName, arguments, "model", "rubric", "rubric_file", "scale", "pass_at", "mode", "against",
-            "prompts_file", "reference_categories");
+        var args = new ScorerArguments(Description, arguments);
         var model = args.RequiredString("model");
         var mode = args.OptionalString("mode") switch
         {
             null or "pointwise" => JudgeMode.Pointwise,
             "pairwise" => JudgeMode.Pairwise,
             "mt-bench" => JudgeMode.MtBench,
-            var other => throw args.Invalid("mode", $"must be pointwise, pairwise or mt-bench, got '{other}'"),
+            var other => throw args.Invalid("mode", $"has unknown mode '{other}'"),
         };
         if (mode == JudgeMode.MtBench)
         {
@@ -191,6 +212,8 @@ public sealed class JudgeScorer(JudgeSpec spec) : IScorer
 public sealed class JudgeScorerFactory : IScorerFactory
 {
     public string Name => JudgeSpec.ScorerName;
+
+    public ScorerDescription Description => JudgeSpec.Description;
 
     public IScorer Create(ImmutableSortedDictionary<string, JsonElement> arguments, string suiteDirectory) =>
         new JudgeScorer(JudgeSpec.Parse(arguments, suiteDirectory));

@@ -36,9 +36,16 @@ public sealed class ChoiceScorerFactory : IScorerFactory
 {
     public string Name => ChoiceScorer.ScorerName;
 
+    public ScorerDescription Description { get; } = new(
+        ChoiceScorer.ScorerName,
+        "The output (for a log-likelihood item, the choice the model ranked first) is the target, character for character. "
+        + "Flexible: equal after trimming, ignoring case.",
+        [],
+        """{}""");
+
     public IScorer Create(ImmutableSortedDictionary<string, JsonElement> arguments, string suiteDirectory)
     {
-        _ = new ScorerArguments(Name, arguments);
+        _ = new ScorerArguments(Description, arguments);
         return new ChoiceScorer();
     }
 }

@@ -39,9 +39,15 @@ public sealed class ExactScorerFactory : IScorerFactory
 {
     public string Name => ExactScorer.ScorerName;
 
+    public ScorerDescription Description { get; } = new(
+        ExactScorer.ScorerName,
+        "The normalized output equals the normalized target. Flexible: the first non-empty line does.",
+        [TextNormalizer.Argument],
+        """{"normalize": ["trim", "lowercase"]}""");
+
     public IScorer Create(ImmutableSortedDictionary<string, JsonElement> arguments, string suiteDirectory)
     {
-        var args = new ScorerArguments(Name, arguments, TextNormalizer.ArgumentName);
+        var args = new ScorerArguments(Description, arguments);
         return new ExactScorer(TextNormalizer.Parse(args));
     }
 }

@@ -161,12 +161,27 @@ public sealed class ExtractMatchScorerFactory : IScorerFactory
 {
     public string Name => ExtractMatchScorer.ScorerName;
 
+    public ScorerDescription Description { get; } = new(
+        ExtractMatchScorer.ScorerName,
+        "lm-evaluation-harness's `regex` filter followed by its `exact_match`, so a catalogue suite scores as lm-eval "
+        + "does. The strict filter decides; the flexible one is scored the same way and recorded independently, as lm-eval "
+        + "reports each filter as its own figure (so flexible can fail where strict passes). Patterns are .NET regular "
+        + "expressions (culture-invariant, 1 s match timeout, after which the item fails).",
+        [
+            new("pattern", ScorerArgumentType.Text, "strict filter: all matches are found and `group_select` picks one; no capture group: the whole match, one: that group, several: the first non-empty group; the result is whitespace-stripped") { Required = true },
+            new("group_select", ScorerArgumentType.WholeNumber, "which match; negative counts from the last (`-1`: the last)") { Default = "0" },
+            new("fallback", ScorerArgumentType.Text, "the answer when nothing matches or `group_select` is past the matches") { Default = "\"[invalid]\"" },
+            new("flexible_pattern", ScorerArgumentType.Text, "the recorded second filter; without it flexible equals strict"),
+            new("flexible_group_select", ScorerArgumentType.WholeNumber, "`group_select` of the flexible filter (needs `flexible_pattern`)") { Default = "0" },
+            new("ignore_case", ScorerArgumentType.Boolean, "lower-case answer and target before comparing") { Default = "false" },
+            new("ignore_punctuation", ScorerArgumentType.Boolean, "remove ASCII punctuation (Python's `string.punctuation`) from both") { Default = "false" },
+            new("regexes_to_ignore", ScorerArgumentType.TextList, "patterns removed, in order, from both answer and target before comparing") { Default = "[]" },
+        ],
+        """{"pattern": "#### (\\-?[0-9\\.\\,]+)", "regexes_to_ignore": [",", "\\$"], "ignore_case": true}""");
+
     public IScorer Create(ImmutableSortedDictionary<string, JsonElement> arguments, string suiteDirectory)
     {
-        var args = new ScorerArguments(
-            Name, arguments,
-            "pattern", "group_select", "fallback", "flexible_pattern", "flexible_group_select",
-            "ignore_case", "ignore_punctuation", "regexes_to_ignore");
+        var args = new ScorerArguments(Description, arguments);
         var fallback = args.OptionalString("fallback") ?? ExtractMatchScorer.DefaultFallback;
         var strict = new ExtractMatchScorer.Extraction(Compile(args, "pattern", args.RequiredString("pattern")), GroupSelect(args, "group_select"), fallback);
         ExtractMatchScorer.Extraction? flexible = null;

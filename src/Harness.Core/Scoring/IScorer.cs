@@ -30,9 +30,12 @@ public interface IScorer
     Score Score(ScoringInput input);
 }
 
-/// <summary>Builds a scorer from a suite's <see cref="ScorerSpec"/>; throws <see cref="ArgumentException"/> on bad arguments.</summary>
+/// <summary>Builds a scorer from a suite's <see cref="ScorerSpec"/>; throws <see cref="ScorerArgumentException"/> on bad arguments.</summary>
 public interface IScorerFactory
 {
     string Name { get; }
+
+    /// <summary>What the scorer does and every argument it accepts: validates arguments and writes the docs.</summary>
+    ScorerDescription Description { get; }
     IScorer Create(ImmutableSortedDictionary<string, System.Text.Json.JsonElement> arguments, string suiteDirectory);
 }

@@ -191,9 +191,20 @@ public sealed class JsonScorerFactory : IScorerFactory
 {
     public string Name => JsonScorer.ScorerName;
 
+    public ScorerDescription Description { get; } = new(
+        JsonScorer.ScorerName,
+        "The output is JSON that validates against `schema` and, with `match_target`, deep-equals the target parsed as "
+        + "JSON (property order ignored, numbers compared by value). Strict: the whole trimmed output is one JSON value. "
+        + "Flexible: the first balanced `{…}` in the output that parses.",
+        [
+            new("schema", ScorerArgumentType.Text, "a JSON Schema (draft 2020-12) file, relative to the suite folder; none: any JSON passes the schema check"),
+            new("match_target", ScorerArgumentType.Boolean, "also require the output to equal the target parsed as JSON") { Default = "false" },
+        ],
+        """{"match_target": true}""");
+
     public IScorer Create(ImmutableSortedDictionary<string, JsonElement> arguments, string suiteDirectory)
     {
-        var args = new ScorerArguments(Name, arguments, "schema", "match_target");
+        var args = new ScorerArguments(Description, arguments);
         var matchTarget = args.Bool("match_target", defaultValue: false);
         var schemaPath = args.OptionalString("schema");
         return new JsonScorer(schemaPath is null ? null : LoadSchema(args, Path.GetFullPath(schemaPath, Path.GetFullPath(suiteDirectory))), matchTarget);

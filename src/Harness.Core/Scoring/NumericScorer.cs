@@ -92,9 +92,20 @@ public sealed class NumericScorerFactory : IScorerFactory
 {
     public string Name => NumericScorer.ScorerName;
 
+    public ScorerDescription Description { get; } = new(
+        NumericScorer.ScorerName,
+        "A number in the output equals the target number within max(`tolerance`, `relative_tolerance` × |target|). "
+        + "Strict: the whole trimmed output is one number in invariant notation (`-12.5`, `3e8`; no thousands separators, "
+        + "no decimal comma). Flexible: the last number anywhere in the output, `1,234` read as one number.",
+        [
+            new("tolerance", ScorerArgumentType.Number, "absolute tolerance, 0 or more") { Default = "0" },
+            new("relative_tolerance", ScorerArgumentType.Number, "tolerance as a fraction of |target|, 0 or more") { Default = "0" },
+        ],
+        """{"tolerance": 0.01}""");
+
     public IScorer Create(ImmutableSortedDictionary<string, JsonElement> arguments, string suiteDirectory)
     {
-        var args = new ScorerArguments(Name, arguments, "tolerance", "relative_tolerance");
+        var args = new ScorerArguments(Description, arguments);
         return new NumericScorer(
             args.NonNegativeNumber("tolerance", defaultValue: 0.0),
             args.NonNegativeNumber("relative_tolerance", defaultValue: 0.0));

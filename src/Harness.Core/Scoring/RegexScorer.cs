@@ -31,7 +31,7 @@ public sealed class RegexScorer : IScorer
         whole = new Regex($@"\A(?:{pattern})\z", options, MatchTimeout);
         if (anywhere.GroupNumberFromName(group) < 0)
         {
-            throw new ArgumentException($"scorer '{ScorerName}': argument 'group' names group '{group}', which the pattern does not have", nameof(group));
+            throw new ScorerArgumentException(ScorerName, "group", $"argument 'group' names group '{group}', which the pattern does not have");
         }
 
         this.group = group;
@@ -82,9 +82,22 @@ public sealed class RegexScorerFactory : IScorerFactory
 {
     public string Name => RegexScorer.ScorerName;
 
+    public ScorerDescription Description { get; } = new(
+        RegexScorer.ScorerName,
+        "Extracts a group with `pattern` and compares it with the target, both normalized as in `exact`. Strict: the "
+        + "pattern matches the whole trimmed output. Flexible: its first match anywhere. .NET regular expressions, "
+        + "culture-invariant, 1 s match timeout (then the item fails).",
+        [
+            new("pattern", ScorerArgumentType.Text, "the regular expression") { Required = true },
+            new("group", ScorerArgumentType.WholeNumberOrText, "the group compared: its number or its name; 0 is the whole match") { Default = "0" },
+            new("ignore_case", ScorerArgumentType.Boolean, "match the pattern ignoring case (the comparison follows `normalize`)") { Default = "false" },
+            TextNormalizer.Argument,
+        ],
+        """{"pattern": "answer: (?<n>\\d+)", "group": "n"}""");
+
     public IScorer Create(ImmutableSortedDictionary<string, JsonElement> arguments, string suiteDirectory)
     {
-        var args = new ScorerArguments(Name, arguments, "pattern", "group", "ignore_case", TextNormalizer.ArgumentName);
+        var args = new ScorerArguments(Description, arguments);
         var pattern = args.RequiredString("pattern");
         var group = args.Raw("group") switch
         {

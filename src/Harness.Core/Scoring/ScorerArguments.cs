@@ -5,25 +5,36 @@ using System.Text.Json;
 namespace Harness.Core.Scoring;
 
 /// <summary>
-/// Typed, validated access to a scorer's arguments. Unknown names are rejected up front so a typo in a suite
-/// (<c>tolerence</c>) fails at load instead of silently using the default.
+/// Typed, validated access to a scorer's arguments, checked against the scorer's <see cref="ScorerDescription"/>:
+/// unknown names are rejected up front so a typo in a suite (<c>tolerence</c>) fails at load instead of silently
+/// using the default, and so are missing required arguments, values of the wrong shape and values not allowed.
+/// Every problem is a <see cref="ScorerArgumentException"/> whose message reads once, prefix included.
 /// </summary>
-internal sealed class ScorerArguments
+public sealed class ScorerArguments
 {
     private readonly string scorer;
     private readonly ImmutableSortedDictionary<string, JsonElement> arguments;
 
-    public ScorerArguments(string scorer, ImmutableSortedDictionary<string, JsonElement> arguments, params string[] known)
+    /// <exception cref="ScorerArgumentException">An argument the description does not name, a required one missing,
+    /// or a value of the wrong type or not among the allowed values.</exception>
+    public ScorerArguments(ScorerDescription description, ImmutableSortedDictionary<string, JsonElement> arguments)
     {
-        this.scorer = scorer;
+        scorer = description.Name;
         this.arguments = arguments;
         foreach (var name in arguments.Keys)
         {
-            if (Array.IndexOf(known, name) < 0)
+            if (!description.Arguments.Any(a => a.Name == name))
             {
-                var expected = known.Length == 0 ? "it takes no arguments" : $"known arguments: {string.Join(", ", known)}";
-                throw new ArgumentException($"scorer '{scorer}': unknown argument '{name}'; {expected}", name);
+                var expected = description.Arguments.IsDefaultOrEmpty
+                    ? "it takes no arguments"
+                    : $"known: {string.Join(", ", description.Arguments.Select(a => a.Summary))}";
+                throw new ScorerArgumentException(scorer, name, $"unknown argument '{name}'; {expected}");
             }
+        }
+
+        foreach (var argument in description.Arguments)
+        {
+            Check(argument);
         }
     }
 
@@ -100,8 +111,58 @@ internal sealed class ScorerArguments
     /// <summary>The raw value, for arguments whose type decides their meaning (a regex group by number or by name).</summary>
     public JsonElement? Raw(string name) => arguments.TryGetValue(name, out var value) ? value : null;
 
-    public ArgumentException Invalid(string name, string problem) =>
-        new($"scorer '{scorer}': argument '{name}' {problem}", name);
+    public ScorerArgumentException Invalid(string name, string problem) =>
+        new(scorer, name, $"argument '{name}' {problem}");
+
+    // Only the shape and allowed values: ranges and cross-argument rules stay with the scorer that knows them.
+    private void Check(ScorerArgument argument)
+    {
+        if (!arguments.TryGetValue(argument.Name, out var value))
+        {
+            if (argument.Required)
+            {
+                throw Invalid(argument.Name, argument.Type == ScorerArgumentType.Text ? "is required and must be a non-empty string" : "is required");
+            }
+
+            return;
+        }
+
+        ImmutableArray<string>? allowed = argument.AllowedValues.IsDefaultOrEmpty ? null : argument.AllowedValues;
+        switch (argument.Type)
+        {
+            case ScorerArgumentType.Text:
+                if (OptionalString(argument.Name) is { } text && allowed is not null && !allowed.Value.Contains(text))
+                {
+                    throw Invalid(argument.Name, $"must be {Alternatives(allowed.Value)}, got \"{text}\"");
+                }
+
+                break;
+            case ScorerArgumentType.Boolean:
+                _ = Bool(argument.Name, defaultValue: false);
+                break;
+            case ScorerArgumentType.TextList:
+                foreach (var item in StringList(argument.Name, []))
+                {
+                    if (allowed is not null && !allowed.Value.Contains(item))
+                    {
+                        throw Invalid(argument.Name, $"has unknown {Singular(argument.AllowedValuesLabel)} '{item}'; known {argument.AllowedValuesLabel}: {string.Join(", ", allowed.Value)}");
+                    }
+                }
+
+                break;
+            case ScorerArgumentType.Number:
+            case ScorerArgumentType.WholeNumber:
+            case ScorerArgumentType.WholeNumberOrText:
+            case ScorerArgumentType.WholeNumberPair:
+            default:
+                break;
+        }
+    }
+
+    private static string Alternatives(ImmutableArray<string> values) =>
+        values.Length == 1 ? $"\"{values[0]}\"" : $"{string.Join(", ", values[..^1].Select(v => $"\"{v}\""))} or \"{values[^1]}\"";
+
+    private static string Singular(string label) => label == "one of" ? "value" : label.TrimEnd('s');
 
     private static string Describe(JsonElement value) => value.ValueKind switch
     {

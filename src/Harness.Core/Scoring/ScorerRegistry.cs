@@ -47,12 +47,12 @@ public sealed class ScorerRegistry
 
     /// <summary>Builds the scorer <paramref name="spec"/> names with its arguments.</summary>
     /// <param name="suiteDirectory">Folder of the suite; arguments naming files resolve against it.</param>
-    /// <exception cref="ArgumentException">Unknown scorer name (the message lists the known ones) or bad arguments.</exception>
+    /// <exception cref="ScorerArgumentException">Unknown scorer name (the message lists the known ones) or bad arguments.</exception>
     public IScorer Create(ScorerSpec spec, string suiteDirectory)
     {
         if (!factories.TryGetValue(spec.Name, out var factory))
         {
-            throw new ArgumentException($"unknown scorer '{spec.Name}'; known scorers: {string.Join(", ", factories.Keys)}", nameof(spec));
+            throw new ScorerArgumentException($"unknown scorer '{spec.Name}'; known scorers: {string.Join(", ", factories.Keys)}");
         }
 
         return factory.Create(spec.Arguments, suiteDirectory);

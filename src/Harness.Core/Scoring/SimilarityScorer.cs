@@ -72,9 +72,16 @@ public sealed class SimilarityScorerFactory : IScorerFactory
 {
     public string Name => SimilarityScorer.ScorerName;
 
+    public ScorerDescription Description { get; } = new(
+        SimilarityScorer.ScorerName,
+        "Graded: 1 − Levenshtein(output, target) / max(length) after trim and lowercase; 1 when equal, 0 for empty "
+        + "against non-empty. Flexible: the same on the first non-empty line. (`embedding_similarity` compares meaning.)",
+        [],
+        """{}""");
+
     public IScorer Create(ImmutableSortedDictionary<string, JsonElement> arguments, string suiteDirectory)
     {
-        _ = new ScorerArguments(Name, arguments);
+        _ = new ScorerArguments(Description, arguments);
         return new SimilarityScorer();
     }
 }

@@ -25,6 +25,18 @@ internal static class TextNormalizer
 
     private static readonly ImmutableArray<string> DefaultNames = ["trim"];
 
+    /// <summary>The <c>normalize</c> argument of the scorers that compare text.</summary>
+    public static ScorerArgument Argument { get; } = new(
+        ArgumentName, ScorerArgumentType.TextList,
+        "clean-ups applied to both output and target before comparing, always in the order lowercase, strip_punctuation "
+        + "(Unicode punctuation and symbols), collapse_whitespace, trim; `[]` compares as written")
+    {
+        Default = "[trim]",
+        AllowedValues = ["trim", "lowercase", "collapse_whitespace", "strip_punctuation"],
+        AllowedValuesLabel = "steps",
+    };
+
+    /// <remarks>The steps were checked against <see cref="Argument"/> when <paramref name="arguments"/> was built.</remarks>
     public static TextNormalization Parse(ScorerArguments arguments)
     {
         var result = TextNormalization.None;
@@ -36,7 +48,7 @@ internal static class TextNormalizer
                 "lowercase" => TextNormalization.Lowercase,
                 "collapse_whitespace" => TextNormalization.CollapseWhitespace,
                 "strip_punctuation" => TextNormalization.StripPunctuation,
-                _ => throw arguments.Invalid(ArgumentName, $"has unknown step '{name}'; known steps: trim, lowercase, collapse_whitespace, strip_punctuation"),
+                _ => throw arguments.Invalid(ArgumentName, $"has unknown step '{name}'"),
             };
         }
 

@@ -71,9 +71,16 @@ public sealed class TokenF1ScorerFactory : IScorerFactory
 {
     public string Name => TokenF1Scorer.ScorerName;
 
+    public ScorerDescription Description { get; } = new(
+        TokenF1Scorer.ScorerName,
+        "Graded: SQuAD-style F1 of the bags of whitespace tokens of output and target, after lowercasing and stripping "
+        + "punctuation (articles are kept). Both empty: 1; one empty: 0. Flexible: the same on the first non-empty line.",
+        [],
+        """{}""");
+
     public IScorer Create(ImmutableSortedDictionary<string, JsonElement> arguments, string suiteDirectory)
     {
-        _ = new ScorerArguments(Name, arguments);
+        _ = new ScorerArguments(Description, arguments);
         return new TokenF1Scorer();
     }
 }

@@ -52,6 +52,11 @@ public static class SuiteValidator
             {
                 factory.Create(site.Spec.Arguments, Path.GetFullPath(suiteDirectory));
             }
+            catch (ScorerArgumentException e)
+            {
+                // Its message names the scorer already.
+                errors.Add(new InputFileException(yamlPath, site.Line, e.Message));
+            }
             catch (ArgumentException e)
             {
                 errors.Add(new InputFileException(yamlPath, site.Line, $"scorer '{site.Spec.Name}': {e.Message}"));

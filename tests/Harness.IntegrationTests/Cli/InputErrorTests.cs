@@ -24,6 +24,28 @@ public sealed class InputErrorTests
     }
 
     [Fact]
+    public async Task Validate_prints_a_bad_scorer_argument_once_with_what_is_known()
+    {
+        using var ws = new HarnessProcess.Workspace();
+        var suiteYaml = Path.Combine(ws.Root, "tasks", "arith", "suite.yaml");
+        var yaml = (await File.ReadAllTextAsync(suiteYaml)).Replace("  - name: numeric\n    args: { tolerance: 0 }", "  - name: exact\n    args: { ignore_case: true }", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(suiteYaml, yaml);
+        var line = yaml[..yaml.IndexOf("  - name: exact", StringComparison.Ordinal)].Count(c => c == '\n') + 1;
+
+        // --json: the plain console wraps long lines when piped, which is not what this test is about.
+        var result = await HarnessProcess.RunAsync(ws.Root, Timeout, "validate", "--json");
+
+        Assert.Equal(2, result.ExitCode);
+        using var problems = System.Text.Json.JsonDocument.Parse(result.Output);
+        var problem = Assert.Single(problems.RootElement.EnumerateArray());
+        Assert.Equal(suiteYaml, problem.GetProperty("file").GetString());
+        Assert.Equal(line, problem.GetProperty("line").GetInt32());
+        Assert.Equal(
+            "scorer 'exact': unknown argument 'ignore_case'; known: normalize (steps: trim, lowercase, collapse_whitespace, strip_punctuation)",
+            problem.GetProperty("problem").GetString());
+    }
+
+    [Fact]
     public async Task A_malformed_manifest_stops_the_run_with_file_and_line()
     {
         using var ws = new HarnessProcess.Workspace();

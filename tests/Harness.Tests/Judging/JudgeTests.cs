@@ -113,7 +113,7 @@ public sealed partial class JudgeTests
     {
         var args = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json)!.ToImmutableSortedDictionary(StringComparer.Ordinal);
 
-        var ex = Assert.Throws<ArgumentException>(() => new JudgeScorerFactory().Create(args, "/nowhere"));
+        var ex = Assert.Throws<ScorerArgumentException>(() => new JudgeScorerFactory().Create(args, "/nowhere"));
 
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }

@@ -188,10 +188,10 @@ public sealed class MtBenchJudgeTests
 
         Assert.Equal((JudgeMode.MtBench, 1, 10, "single-v1"), (spec.Mode, spec.ScaleMin, spec.ScaleMax, spec.MtBench!.SingleTurn.Name));
         Assert.Equal(["math", "reasoning", "coding"], spec.MtBench.ReferenceCategories.AsEnumerable());
-        var ex = Assert.Throws<ArgumentException>(() => JudgeSpec.Parse(
+        var ex = Assert.Throws<ScorerArgumentException>(() => JudgeSpec.Parse(
             Args(("model", "j"), ("mode", "mt-bench"), ("prompts_file", "judge_prompts.jsonl"), ("rubric", "r")), Path.GetDirectoryName(PromptsFile)!));
         Assert.Contains("'rubric'", ex.Message, StringComparison.Ordinal);
-        var missing = Assert.Throws<ArgumentException>(() => JudgeSpec.Parse(Args(("model", "j"), ("mode", "mt-bench"), ("prompts_file", "nope.jsonl")), "/nowhere"));
+        var missing = Assert.Throws<ScorerArgumentException>(() => JudgeSpec.Parse(Args(("model", "j"), ("mode", "mt-bench"), ("prompts_file", "nope.jsonl")), "/nowhere"));
         Assert.Contains("'prompts_file'", missing.Message, StringComparison.Ordinal);
     }
 

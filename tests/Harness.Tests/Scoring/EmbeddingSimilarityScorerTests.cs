@@ -17,7 +17,7 @@ public sealed class EmbeddingSimilarityScorerTests
     {
         using var factory = new EmbeddingSimilarityScorerFactory(() => throw new InvalidOperationException("no model in unit tests"));
 
-        var error = Assert.Throws<ArgumentException>(() => factory.Create(Args(json), "."));
+        var error = Assert.Throws<ScorerArgumentException>(() => factory.Create(Args(json), "."));
 
         Assert.Equal(argument, error.ParamName);
         Assert.StartsWith("scorer 'embedding_similarity': ", error.Message, StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using Harness.Core.Scoring;
 using static Harness.Tests.Scoring.ScoringFixtures;
 
 namespace Harness.Tests.Scoring;
@@ -49,7 +50,7 @@ public sealed class ExactScorerTests
     [InlineData("""{"normalize": [1]}""")]
     public void Bad_normalize_argument_is_named(string json)
     {
-        var error = Assert.Throws<ArgumentException>(() => Create("exact", json));
+        var error = Assert.Throws<ScorerArgumentException>(() => Create("exact", json));
 
         Assert.Equal("normalize", error.ParamName);
     }
@@ -113,7 +114,7 @@ public sealed class RegexScorerTests
     [InlineData("""{"pattern": "a", "ignore_case": "yes"}""", "ignore_case")]
     public void Bad_arguments_are_named(string json, string argument)
     {
-        var error = Assert.Throws<ArgumentException>(() => Create("regex", json));
+        var error = Assert.Throws<ScorerArgumentException>(() => Create("regex", json));
 
         Assert.Equal(argument, error.ParamName);
     }

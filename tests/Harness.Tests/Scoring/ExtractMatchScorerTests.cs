@@ -133,11 +133,11 @@ public sealed class ExtractMatchScorerTests
     public void Missing_target_and_bad_arguments_are_reported()
     {
         Assert.Contains("no target", Score("extract_match", "x", null, Bbh).Explanation, StringComparison.Ordinal);
-        Assert.Equal("pattern", Assert.Throws<ArgumentException>(() => Create("extract_match", "{}")).ParamName);
-        Assert.Equal("pattern", Assert.Throws<ArgumentException>(() => Create("extract_match", """{"pattern": "(unclosed"}""")).ParamName);
-        Assert.Equal("group_select", Assert.Throws<ArgumentException>(() => Create("extract_match", """{"pattern": "x", "group_select": "last"}""")).ParamName);
-        Assert.Equal("flexible_group_select", Assert.Throws<ArgumentException>(() => Create("extract_match", """{"pattern": "x", "flexible_group_select": -1}""")).ParamName);
-        Assert.Equal("regexes_to_ignore", Assert.Throws<ArgumentException>(() => Create("extract_match", """{"pattern": "x", "regexes_to_ignore": ["["]}""")).ParamName);
+        Assert.Equal("pattern", Assert.Throws<ScorerArgumentException>(() => Create("extract_match", "{}")).ParamName);
+        Assert.Equal("pattern", Assert.Throws<ScorerArgumentException>(() => Create("extract_match", """{"pattern": "(unclosed"}""")).ParamName);
+        Assert.Equal("group_select", Assert.Throws<ScorerArgumentException>(() => Create("extract_match", """{"pattern": "x", "group_select": "last"}""")).ParamName);
+        Assert.Equal("flexible_group_select", Assert.Throws<ScorerArgumentException>(() => Create("extract_match", """{"pattern": "x", "flexible_group_select": -1}""")).ParamName);
+        Assert.Equal("regexes_to_ignore", Assert.Throws<ScorerArgumentException>(() => Create("extract_match", """{"pattern": "x", "regexes_to_ignore": ["["]}""")).ParamName);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Harness.Core.Scoring;
 using Harness.Tests.Models;
 using static Harness.Tests.Scoring.ScoringFixtures;
 
@@ -138,7 +139,7 @@ public sealed class JsonScorerTests : IDisposable
     [InlineData("""{"match_target": "yes"}""", "match_target", "true or false")]
     public void Bad_arguments_are_named(string json, string argument, string problem)
     {
-        var error = Assert.Throws<ArgumentException>(() => Create("json", json, suite.Path));
+        var error = Assert.Throws<ScorerArgumentException>(() => Create("json", json, suite.Path));
 
         Assert.Equal(argument, error.ParamName);
         Assert.Contains(problem, error.Message, StringComparison.Ordinal);
@@ -150,8 +151,8 @@ public sealed class JsonScorerTests : IDisposable
         suite.Write("broken.json", "{ not json");
         suite.Write("typo.json", """{"type": "strnig"}""");
 
-        var notJson = Assert.Throws<ArgumentException>(() => Create("json", """{"schema": "broken.json"}""", suite.Path));
-        var notSchema = Assert.Throws<ArgumentException>(() => Create("json", """{"schema": "typo.json"}""", suite.Path));
+        var notJson = Assert.Throws<ScorerArgumentException>(() => Create("json", """{"schema": "broken.json"}""", suite.Path));
+        var notSchema = Assert.Throws<ScorerArgumentException>(() => Create("json", """{"schema": "typo.json"}""", suite.Path));
 
         Assert.Contains("not valid JSON", notJson.Message, StringComparison.Ordinal);
         Assert.Contains("not a valid JSON Schema", notSchema.Message, StringComparison.Ordinal);

@@ -100,7 +100,7 @@ public sealed class NumericScorerTests
     [InlineData("""{"relative_tolerance": -0.5}""", "relative_tolerance")]
     public void Bad_tolerances_are_named(string json, string argument)
     {
-        var error = Assert.Throws<ArgumentException>(() => Create("numeric", json));
+        var error = Assert.Throws<ScorerArgumentException>(() => Create("numeric", json));
 
         Assert.Equal(argument, error.ParamName);
     }
@@ -139,7 +139,7 @@ public sealed class ChoiceScorerTests
     [Fact]
     public void Takes_no_arguments()
     {
-        var error = Assert.Throws<ArgumentException>(() => new ChoiceScorerFactory().Create(Args("""{"x": 1}"""), "."));
+        var error = Assert.Throws<ScorerArgumentException>(() => new ChoiceScorerFactory().Create(Args("""{"x": 1}"""), "."));
 
         Assert.Contains("takes no arguments", error.Message, StringComparison.Ordinal);
     }

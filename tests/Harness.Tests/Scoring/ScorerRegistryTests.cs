@@ -30,7 +30,7 @@ public sealed class ScorerRegistryTests
     [Fact]
     public void Unknown_scorer_lists_the_known_names()
     {
-        var error = Assert.Throws<ArgumentException>(() => ScorerRegistry.Default.Create(new ScorerSpec("exakt", Args()), "."));
+        var error = Assert.Throws<ScorerArgumentException>(() => ScorerRegistry.Default.Create(new ScorerSpec("exakt", Args()), "."));
 
         Assert.Contains("unknown scorer 'exakt'", error.Message, StringComparison.Ordinal);
         Assert.Contains("choice, exact, extract_match, json, judge, numeric, regex, similarity, token_f1", error.Message, StringComparison.Ordinal);
@@ -48,7 +48,7 @@ public sealed class ScorerRegistryTests
     {
         var json = scorer == "regex" ? $$"""{"pattern": "x", "{{argument}}": 1}""" : $$"""{"{{argument}}": 1}""";
 
-        var error = Assert.Throws<ArgumentException>(() => Create(scorer, json));
+        var error = Assert.Throws<ScorerArgumentException>(() => Create(scorer, json));
 
         Assert.Equal(argument, error.ParamName);
         Assert.Contains($"scorer '{scorer}'", error.Message, StringComparison.Ordinal);

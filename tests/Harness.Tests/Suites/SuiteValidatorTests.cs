@@ -13,6 +13,8 @@ public sealed class SuiteValidatorTests
     {
         public string Name => name;
 
+        public ScorerDescription Description => new(name, "a fake", [], "{}");
+
         public IScorer Create(ImmutableSortedDictionary<string, JsonElement> arguments, string suiteDirectory) =>
             rejectArgument is not null && arguments.ContainsKey(rejectArgument)
                 ? throw new ArgumentException($"unknown argument '{rejectArgument}'")

@@ -112,9 +112,9 @@ public sealed class IfEvalScorerTests
     [Fact]
     public void Factory_refuses_unknown_arguments_and_values()
     {
-        Assert.Contains("unknown argument 'strictness'", Assert.Throws<ArgumentException>(() => factory.Create(
+        Assert.Contains("unknown argument 'strictness'", Assert.Throws<ScorerArgumentException>(() => factory.Create(
             ImmutableSortedDictionary<string, JsonElement>.Empty.Add("strictness", JsonSerializer.SerializeToElement(1)), ".")).Message, StringComparison.Ordinal);
-        Assert.Contains("\"strict\" or \"loose\"", Assert.Throws<ArgumentException>(() => factory.Create(
+        Assert.Contains("\"strict\" or \"loose\"", Assert.Throws<ScorerArgumentException>(() => factory.Create(
             ImmutableSortedDictionary<string, JsonElement>.Empty.Add("mode", JsonSerializer.SerializeToElement("lax")), ".")).Message, StringComparison.Ordinal);
         Assert.Equal("ifeval.prompt_strict", factory.Create(ImmutableSortedDictionary<string, JsonElement>.Empty, ".").Name);
     }
