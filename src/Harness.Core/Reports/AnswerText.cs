@@ -74,8 +74,8 @@ public static class AnswerText
 
     /// <summary>
     /// A fixed suite with no sufficient model: the verdict counts and any model that gave no result, e.g. "no model is
-    /// sufficient (1 insufficient, 0 undecided; no result: small did not load)", or "no model has results: small did not
-    /// load" when nothing ran on it.
+    /// sufficient (1 insufficient; no result: small did not load)", "no verdict: … (error …)" when every model is in
+    /// error, or "no model has results: small did not load" when nothing ran on it.
     /// </summary>
     public static string NoneSufficient(RunReport report, FixedSuiteReport suite)
     {
@@ -90,8 +90,19 @@ public static class AnswerText
         int undecided = suite.Rows.Count(r => r.Verdict.Kind == VerdictKind.Undecided);
         int insufficient = suite.Rows.Count(r => r.Verdict.Kind == VerdictKind.Insufficient);
         int errors = suite.Rows.Count(r => r.Verdict.Kind == VerdictKind.Error);
-        string counts = Inv($"{insufficient} insufficient, {undecided} undecided") + (errors > 0 ? Inv($", {errors} error") : "");
-        return $"no model is sufficient ({counts}{(missing.Count > 0 ? "; no result: " + string.Join(", ", missing) : "")})";
+        string noResult = missing.Count > 0 ? "; no result: " + string.Join(", ", missing) : "";
+        if (insufficient == 0 && undecided == 0)
+        {
+            // Every row is in error: nothing was judged on its answers, so "insufficient" would be a false statement.
+            var inError = suite.Rows.Where(r => r.Verdict.Kind == VerdictKind.Error).Select(r => r.ModelId);
+            return $"no verdict: items that say nothing about the answers failed for {string.Join(", ", inError)} (error; see the coverage){noResult}";
+        }
+
+        var counts = new List<string>();
+        if (insufficient > 0) counts.Add(Inv($"{insufficient} insufficient"));
+        if (undecided > 0) counts.Add(Inv($"{undecided} undecided"));
+        if (errors > 0) counts.Add(Inv($"{errors} in error"));
+        return $"no model is sufficient ({string.Join(", ", counts)}{noResult})";
     }
 
     /// <summary>

@@ -65,6 +65,8 @@ public sealed class ErrorVerdictTests
         Assert.True(console.Contains("error tiny on long: 12 of 20 items not evaluated (contextOverflow, not the model's answer)", StringComparison.Ordinal), run.Output);
         Assert.Matches("the prompt has [0-9]+ tokens but the context size is 256", console);
         Assert.DoesNotContain("insufficient", console, StringComparison.Ordinal);
+        Assert.Contains("long (bar", console, StringComparison.Ordinal);
+        Assert.Contains("no verdict: items that say nothing about the answers failed for tiny (error; see the coverage)", console, StringComparison.Ordinal);
 
         var dir = ws.SingleRunDirectory();
         var store = await SqliteRunStore.OpenAsync(dir, CancellationToken.None);

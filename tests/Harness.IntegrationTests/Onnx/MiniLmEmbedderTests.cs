@@ -183,8 +183,8 @@ public sealed class EmbeddingSimilarityScorerModelTests(MiniLmFixture fixture) :
     [Fact]
     public void Bad_arguments_fail_at_create()
     {
-        Assert.Throws<ArgumentException>(() => Scorer("""{"threshold": 1.5}"""));
-        Assert.Throws<ArgumentException>(() => Scorer("""{"treshold": 0.5}"""));
+        Assert.Throws<Harness.Core.Scoring.ScorerArgumentException>(() => Scorer("""{"threshold": 1.5}"""));
+        Assert.Throws<Harness.Core.Scoring.ScorerArgumentException>(() => Scorer("""{"treshold": 0.5}"""));
     }
 
     private IScorer Scorer(string json = "{}")

@@ -91,7 +91,7 @@ public class RunReportTests
             FixedSuites = [report.FixedSuites[0] with { Rows = [report.FixedSuites[0].Rows[0] with { Verdict = report.FixedSuites[0].Rows[0].Verdict with { Kind = VerdictKind.Insufficient } }] }],
         };
 
-        Assert.Equal("no model is sufficient (1 insufficient, 0 undecided; no result: small did not load)",
+        Assert.Equal("no model is sufficient (1 insufficient; no result: small did not load)",
             AnswerText.NoneSufficient(withoutTiny, withoutTiny.FixedSuites[0]));
     }
 
