@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using Harness.Cli.Benchmarking;
+using Harness.Cli.Output;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -84,6 +85,10 @@ internal sealed class BenchSettings : CommandSettings
     [Description("Where bench.md, bench.csv and bench.json go. Default: results/bench-<time>")]
     public string? Output { get; init; }
 
+    [CommandOption("--json")]
+    [Description("Print bench.json's document on stdout instead of the table; progress and warnings go to stderr")]
+    public bool Json { get; init; }
+
     public override ValidationResult Validate()
     {
         if (Models.Length + ModelFiles.Length == 0)
@@ -111,13 +116,23 @@ internal sealed class BenchCommand : AsyncCommand<BenchSettings>
     public override async Task<int> ExecuteAsync(CommandContext context, BenchSettings settings, CancellationToken cancellationToken)
     {
         var plan = BenchPlan.From(settings, Environment.GetCommandLineArgs());
-        var runner = new BenchRunner(plan, AnsiConsole.Console);
+        // With --json, stdout carries the one document; the per-test lines and their warnings go to stderr.
+        var progress = settings.Json ? ConsoleLayout.StandardError() : AnsiConsole.Console;
+        var runner = new BenchRunner(plan, progress);
         var report = await runner.RunAsync(cancellationToken);
         var output = Path.GetFullPath(settings.Output ?? Path.Combine("results", "bench-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)));
         var written = BenchRunner.Write(report, output).ToList();
-        AnsiConsole.WriteLine();
-        AnsiConsole.Write(new Text(Core.Benchmarks.BenchWriters.Markdown(report)));
-        AnsiConsole.MarkupLineInterpolated($"Results: {output} ({string.Join(", ", written.Select(Path.GetFileName))})");
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(Core.Benchmarks.BenchWriters.Json(report));
+        }
+        else
+        {
+            AnsiConsole.WriteLine();
+            AnsiConsole.Write(new Text(Core.Benchmarks.BenchWriters.Markdown(report)));
+        }
+
+        progress.MarkupLineInterpolated($"Results: {output} ({string.Join(", ", written.Select(Path.GetFileName))})");
         return ExitCodes.Success;
     }
 }

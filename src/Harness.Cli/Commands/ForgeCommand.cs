@@ -54,7 +54,7 @@ internal sealed class ForgeCommand : AsyncCommand<ForgeSettings>
         var recipe = ForgeRecipes.Find(settings.Recipe);
         if (recipe is null)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] no recipe '{settings.Recipe}'; known: {string.Join(", ", ForgeRecipes.All.Select(r => r.Name))}");
+            Harness.Cli.Output.ConsoleLayout.StandardError().MarkupLineInterpolated($"[red]error:[/] no recipe '{settings.Recipe}'; known: {string.Join(", ", ForgeRecipes.All.Select(r => r.Name))}");
             return ExitCodes.BadInput;
         }
 

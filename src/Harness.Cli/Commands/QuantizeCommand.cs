@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text;
 using Harness.Backends.LlamaSharp;
+using Harness.Cli.Output;
 using Harness.Core.Backends;
 using Harness.Core.Downloads;
 using Harness.Core.Gguf;
@@ -42,6 +43,10 @@ internal sealed class QuantizeSettings : CommandSettings
     [Description("Add no manifest entries")]
     public bool NoManifest { get; init; }
 
+    [CommandOption("--json")]
+    [Description("Print the table's facts as one JSON document on stdout; the log summary and errors go to stderr")]
+    public bool Json { get; init; }
+
     public override ValidationResult Validate()
     {
         if (Threads < 1)
@@ -73,7 +78,8 @@ internal sealed record QuantizeOptions(
     int Threads,
     string Manifest,
     string? AddTo,
-    bool WriteManifest);
+    bool WriteManifest,
+    bool Json);
 
 /// <summary>
 /// Quantizes a GGUF with llama.cpp's quantizer, shows what each type costs in bytes and bits per weight and
@@ -106,72 +112,98 @@ internal sealed class QuantizeCommand : AsyncCommand<QuantizeSettings>
         var refusals = new List<ManifestEditException>();
 
         var table = new Table().AddColumns("type", "file", "size", "file bits/param", "time", "fell back", "manifest id");
+        var files = ImmutableArray.CreateBuilder<QuantizedFileJson>();
         // llama.cpp's writer does not create folders and reports a missing one only as a failed open.
         Directory.CreateDirectory(model.OutputDirectory);
         // llama.cpp logs every tensor it converts and warns once per fallback: evidence for a file, not lines for the
         // console, which gets one summary line. The log of the last command replaces the previous one.
         var logPath = Path.Combine(model.OutputDirectory, $"{Path.GetFileNameWithoutExtension(model.FilePath)}-quantize.log");
         var logs = new List<(string Type, QuantizeLogSummary Log, int FellBack)>();
-        await using var log = new StreamWriter(logPath, append: false, new UTF8Encoding(false));
-        foreach (var type in options.Types)
+        await using (var log = new StreamWriter(logPath, append: false, new UTF8Encoding(false)))
         {
-            var output = Path.Combine(model.OutputDirectory, $"{Path.GetFileNameWithoutExtension(model.FilePath)}-{type.ToLowerInvariant()}.gguf");
-            if (string.Equals(Path.GetFullPath(output), model.FilePath, StringComparison.Ordinal))
+            foreach (var type in options.Types)
             {
-                throw new InputFileException(model.FilePath, null, $"quantizing to {type} would overwrite the input; rename it or give --output-dir");
-            }
+                var output = Path.Combine(model.OutputDirectory, $"{Path.GetFileNameWithoutExtension(model.FilePath)}-{type.ToLowerInvariant()}.gguf");
+                if (string.Equals(Path.GetFullPath(output), model.FilePath, StringComparison.Ordinal))
+                {
+                    throw new InputFileException(model.FilePath, null, $"quantizing to {type} would overwrite the input; rename it or give --output-dir");
+                }
 
-            await log.WriteLineAsync($"== harness quantize {model.FilePath} to {type}: {output}");
-            QuantizationResult result;
-            try
-            {
-                result = await LlamaQuantizer.QuantizeAsync(model.FilePath, output, type, options.Threads, log, cancellationToken);
-            }
-            catch (ModelLoadException ex)
-            {
-                throw new ModelLoadException($"{ex.Message} (llama.cpp's log: {RelativeToCurrent(logPath)})", ex);
-            }
-
-            var written = GgufReader.Read(output);
-            var bitsPerWeight = result.OutputBytes * 8.0 / Math.Max(1, parameterCount);
-            var fallback = LlamaFileType.NamedTensorType(type) is { } named ? QuantizedTensors.FindFallback(written, named) : null;
-            logs.Add((result.Type, result.Log, fallback?.FellBack ?? 0));
-
-            var manifestCell = "-";
-            if (model.ManifestPath is { } manifestPath)
-            {
-                var entry = Entry(model, manifestPath, output, result, bitsPerWeight, QuantizedTensors.Histogram(written), fallback);
+                await log.WriteLineAsync($"== harness quantize {model.FilePath} to {type}: {output}");
+                QuantizationResult result;
                 try
                 {
-                    var edit = editor.AddOrReplace(manifestPath, entry);
-                    manifestCell = Markup.Escape(entry.Id) + (edit.Replaced ? " (replaced)" : "");
+                    result = await LlamaQuantizer.QuantizeAsync(model.FilePath, output, type, options.Threads, log, cancellationToken);
                 }
-                catch (ManifestEditException ex)
+                catch (ModelLoadException ex)
                 {
-                    refusals.Add(ex);
-                    manifestCell = "[red]not written (below)[/]";
+                    throw new ModelLoadException($"{ex.Message} (llama.cpp's log: {RelativeToCurrent(logPath)})", ex);
                 }
-            }
 
-            table.AddRow(
-                Markup.Escape(result.Type),
-                Markup.Escape(RelativeToCurrent(output)),
-                string.Create(CultureInfo.InvariantCulture, $"{result.OutputBytes / 1024.0:F1} KiB"),
-                string.Create(CultureInfo.InvariantCulture, $"{bitsPerWeight:F2}"),
-                string.Create(CultureInfo.InvariantCulture, $"{result.Duration.TotalSeconds:F1} s"),
-                fallback is null ? "-" : $"[yellow]{Markup.Escape(fallback.Summary)}[/]",
-                manifestCell);
+                var written = GgufReader.Read(output);
+                var bitsPerWeight = result.OutputBytes * 8.0 / Math.Max(1, parameterCount);
+                var fallback = LlamaFileType.NamedTensorType(type) is { } named ? QuantizedTensors.FindFallback(written, named) : null;
+                logs.Add((result.Type, result.Log, fallback?.FellBack ?? 0));
+
+                var manifestCell = "-";
+                string? manifestId = null, manifestError = null, manifestEntry = null;
+                var replaced = false;
+                if (model.ManifestPath is { } manifestPath)
+                {
+                    var entry = Entry(model, manifestPath, output, result, bitsPerWeight, QuantizedTensors.Histogram(written), fallback);
+                    try
+                    {
+                        replaced = editor.AddOrReplace(manifestPath, entry).Replaced;
+                        manifestId = entry.Id;
+                        manifestCell = Markup.Escape(entry.Id) + (replaced ? " (replaced)" : "");
+                    }
+                    catch (ManifestEditException ex)
+                    {
+                        refusals.Add(ex);
+                        (manifestError, manifestEntry) = (ex.Message, ex.EntryText);
+                        manifestCell = "[red]not written (below)[/]";
+                    }
+                }
+
+                files.Add(new QuantizedFileJson(
+                    result.Type, RelativeToCurrent(output), result.OutputBytes, bitsPerWeight, result.Duration.TotalSeconds,
+                    fallback is null ? null : new QuantizeFallbackJson(fallback.FellBack, fallback.WeightCount, fallback.Summary),
+                    new QuantizeLogJson(result.Log.Warnings, result.Log.ReportedFallbacks, result.Log.ReportedTensors),
+                    manifestId, replaced, manifestError, manifestEntry));
+                table.AddRow(
+                    Markup.Escape(result.Type),
+                    Markup.Escape(RelativeToCurrent(output)),
+                    string.Create(CultureInfo.InvariantCulture, $"{result.OutputBytes / 1024.0:F1} KiB"),
+                    string.Create(CultureInfo.InvariantCulture, $"{bitsPerWeight:F2}"),
+                    string.Create(CultureInfo.InvariantCulture, $"{result.Duration.TotalSeconds:F1} s"),
+                    fallback is null ? "-" : $"[yellow]{Markup.Escape(fallback.Summary)}[/]",
+                    manifestCell);
+            }
         }
 
-        AnsiConsole.Write(table);
-        AnsiConsole.WriteLine(QuantizeLogSummary.ConsoleLine(logs, RelativeToCurrent(logPath)));
+        // stdout is the result (the table, or with --json one document); what went wrong goes to stderr.
+        var errors = ConsoleLayout.StandardError();
+        var summary = QuantizeLogSummary.ConsoleLine(logs, RelativeToCurrent(logPath));
+        if (options.Json)
+        {
+            Console.Out.WriteLine(new QuantizeJson(
+                RelativeToCurrent(model.FilePath), model.Id, model.ManifestPath is { } manifestFile ? RelativeToCurrent(manifestFile) : null,
+                RelativeToCurrent(logPath), files.ToImmutable()).Serialize());
+            errors.WriteLine(summary);
+        }
+        else
+        {
+            AnsiConsole.Write(table);
+            AnsiConsole.WriteLine(summary);
+        }
+
         foreach (var refusal in refusals)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {refusal.Message}");
-            AnsiConsole.WriteLine("Add this entry to its models: list yourself:");
+            errors.MarkupLineInterpolated($"[red]error:[/] {refusal.Message}");
+            errors.WriteLine("Add this entry to its models: list yourself:");
             // Raw, not through the console's line wrapping: this text is meant to be pasted.
-            Console.Out.Write(refusal.EntryText);
-            Console.Out.Flush();
+            Console.Error.Write(refusal.EntryText);
+            Console.Error.Flush();
         }
 
         return refusals.Count == 0 ? ExitCodes.Success : ExitCodes.BadInput;
@@ -199,7 +231,7 @@ internal sealed class QuantizeCommand : AsyncCommand<QuantizeSettings>
             ?? throw new ModelLoadException($"unknown quantization type '{t}'; known: {string.Join(", ", LlamaQuantizer.Types.Keys)}"));
         return new QuantizeOptions(
             settings.Input, [.. canonical.Distinct(StringComparer.Ordinal)], settings.OutputDirectory, settings.Threads,
-            settings.Manifest, settings.AddTo, !settings.NoManifest);
+            settings.Manifest, settings.AddTo, !settings.NoManifest, settings.Json);
     }
 
     private static async Task<Base> FromManifestAsync(QuantizeOptions options, ManifestLoader loader, CancellationToken cancellationToken)

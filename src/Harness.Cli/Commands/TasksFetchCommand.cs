@@ -94,7 +94,7 @@ internal sealed class TasksFetchCommand : AsyncCommand<TasksFetchSettings>
             }
             else
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {ex.Message}");
+                ConsoleLayout.StandardError().MarkupLineInterpolated($"[red]error:[/] {ex.Message}");
             }
 
             return ExitCodes.BadInput;

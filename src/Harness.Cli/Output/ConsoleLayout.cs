@@ -21,4 +21,15 @@ internal static class ConsoleLayout
             console.Profile.Width = RedirectedWidth;
         }
     }
+
+    /// <summary>
+    /// A console on stderr, laid out as <see cref="Apply"/> lays out stdout. Errors, warnings and progress go here
+    /// so that stdout carries only a command's result: with <c>--json</c>, exactly one JSON document.
+    /// </summary>
+    public static IAnsiConsole StandardError()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        Apply(console, Console.IsErrorRedirected);
+        return console;
+    }
 }

@@ -128,6 +128,31 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public async Task With_json_stdout_is_bench_json_and_progress_and_warnings_go_to_stderr()
+    {
+        using var ws = new HarnessProcess.Workspace();
+        var model = await WriteSmallModelAsync(ws.Root);
+        var output = Path.Combine(ws.Root, "bench");
+
+        var run = await HarnessProcess.RunAsync(ws.Root, Timeout, "bench", "--model-file", model, "-p", "16", "-n", "0", "-t", "1", "-r", "1", "-o", output, "--json");
+
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        using var json = JsonDocument.Parse(run.Output);
+        var row = Assert.Single(json.RootElement.GetProperty("rows").EnumerateArray());
+        Assert.Equal("pp16", row.GetProperty("test").GetString());
+        Assert.Equal(1, row.GetProperty("repetitions").GetInt32());
+        Assert.True(row.GetProperty("mean").GetDouble() > 0);
+        Assert.Equal(1, row.GetProperty("values").GetArrayLength());
+        Assert.True(row.TryGetProperty("standardDeviation", out _));
+        Assert.Contains(row.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.StartsWith("one repetition (n=1)", StringComparison.Ordinal));
+        // The same document as the file.
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(output, "bench.json")), run.Output.TrimEnd('\n', '\r'));
+        Assert.Contains("pp16: ", run.Error, StringComparison.Ordinal);
+        Assert.Contains("one repetition (n=1)", run.Error, StringComparison.Ordinal);
+        Assert.Contains("Results: ", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_model_file_is_a_clear_input_error()
     {
         using var ws = new HarnessProcess.Workspace();

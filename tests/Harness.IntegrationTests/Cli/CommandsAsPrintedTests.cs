@@ -70,7 +70,7 @@ public sealed class CommandsAsPrintedTests(ITestOutputHelper log)
         Assert.Contains($"models.manifest:7: model 'notes': file {Path.Combine(ws.Root, "models", "notes.gguf")}: not a GGUF file", validate.Output, StringComparison.Ordinal);
         Assert.Contains("2 problem(s) found.", validate.Output, StringComparison.Ordinal);
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("model 'gone': file", run.Output, StringComparison.Ordinal);
+        Assert.Contains("model 'gone': file", run.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(ws.Results));
     }
 

@@ -54,7 +54,7 @@ public sealed class InputErrorTests
         var result = await HarnessProcess.RunAsync(ws.Root, Timeout, "run");
 
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("models.manifest:", result.Output, StringComparison.Ordinal);
+        Assert.Contains("models.manifest:", result.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", result.Output + result.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(ws.Results));
     }
@@ -67,6 +67,36 @@ public sealed class InputErrorTests
         var result = await HarnessProcess.RunAsync(ws.Root, Timeout, "report", "tasks");
 
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("not a run folder", result.Output, StringComparison.Ordinal);
+        Assert.Contains("not a run folder", result.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>With --json a reader parses stdout: an error goes to stderr, stdout holds nothing or valid JSON, exit 2.</summary>
+    [Theory]
+    [InlineData("unknown quantization type 'Q9_9'", "quantize", "tiny-bigram", "--types", "Q9_9", "--json")]
+    [InlineData("name at least one --model or --model-file", "bench", "--json")]
+    [InlineData("nope.gguf", "bench", "--model-file", "nope.gguf", "-r", "1", "--json")]
+    [InlineData("no model", "run", "--model", "nope", "--suite", "tasks/arith", "--json")]
+    [InlineData("no model with id 'nope'", "compare", "--base", "nope", "--candidates", "tiny-bigram", "--suite", "tasks/arith", "--json")]
+    [InlineData("not a run folder", "report", "tasks", "--json")]
+    [InlineData("missing.manifest", "models", "--models", "missing.manifest", "--json")]
+    [InlineData("nope", "tasks", "fetch", "nope", "--json")]
+    [InlineData("Unknown option 'frobnicate'", "tasks", "scorers", "--frobnicate", "--json")]
+    [InlineData("Unknown option 'frobnicate'", "tasks", "list", "--frobnicate", "--json")]
+    [InlineData("Unknown option 'frobnicate'", "doctor", "--frobnicate", "--json")]
+    [InlineData("Unknown option 'frobnicate'", "validate", "--frobnicate", "--json")]
+    [InlineData("--json lists the recipes", "forge", "--recipe", "bigram", "--json")]
+    public async Task With_json_an_error_leaves_stdout_parseable_and_names_the_problem_on_stderr(string problem, params string[] args)
+    {
+        using var ws = new HarnessProcess.Workspace();
+
+        var result = await HarnessProcess.RunAsync(ws.Root, Timeout, args);
+
+        Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Output}{result.Error}");
+        if (result.Output.Trim().Length > 0)
+        {
+            using var _ = System.Text.Json.JsonDocument.Parse(result.Output);
+        }
+
+        Assert.Contains(problem, result.Error, StringComparison.Ordinal);
     }
 }

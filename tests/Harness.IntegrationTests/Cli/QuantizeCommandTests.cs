@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text.Json;
 using Harness.Core.Gguf;
 using Harness.Core.Models;
 using Harness.Forge;
@@ -35,12 +36,14 @@ public sealed class QuantizeCommandTests(ITestOutputHelper log)
             var run = await HarnessProcess.RunAsync(ws.Root, Timeout, "quantize", "tiny-bigram", "--types", type, "--threads", "1");
 
             Assert.True(run.ExitCode == 2, run.Output + run.Error);
-            Assert.Contains("could not quantize", run.Output, StringComparison.Ordinal);
-            Assert.Contains("no tensor type fallback is defined for type q8_0", Flatten(run.Output), StringComparison.Ordinal);
-            // The failure names the log, which holds llama.cpp's own account; stderr holds none of it.
-            Assert.Contains("llama.cpp's log: models/tiny-bigram-quantize.log", Flatten(run.Output), StringComparison.Ordinal);
+            Assert.Contains("could not quantize", run.Error, StringComparison.Ordinal);
+            Assert.Contains("no tensor type fallback is defined for type q8_0", Flatten(run.Error), StringComparison.Ordinal);
+            // The failure names the log, which holds llama.cpp's own account; stderr holds the one error line, none of
+            // the log, and stdout nothing.
+            Assert.Contains("llama.cpp's log: models/tiny-bigram-quantize.log", Flatten(run.Error), StringComparison.Ordinal);
             Assert.Contains("no tensor type fallback", await File.ReadAllTextAsync(Path.Combine(ws.Root, "models", "tiny-bigram-quantize.log")), StringComparison.Ordinal);
-            Assert.DoesNotContain("llama.cpp", run.Error, StringComparison.Ordinal);
+            Assert.StartsWith("error: ", Assert.Single(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+            Assert.Empty(run.Output.Trim());
             Assert.Empty(Directory.GetFiles(Path.Combine(ws.Root, "models"), "tiny-bigram-q*.gguf"));
         }
 
@@ -141,6 +144,44 @@ public sealed class QuantizeCommandTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public async Task With_json_stdout_holds_each_file_with_its_facts_and_the_log_line_goes_to_stderr()
+    {
+        using var ws = new HarnessProcess.Workspace();
+        var fitted = BigramRecipe.Build(Corpus, BigramOptions.Default with { Name = "bigram-96" });
+        var wide = fitted with { Hyperparameters = fitted.Hyperparameters with { EmbeddingLength = 96, HeadCount = 12, HeadCountKv = 12, FeedForwardLength = 32 } };
+        wide.WriteFile(Path.Combine(ws.Root, "models", "bigram-96.gguf"));
+        await File.AppendAllTextAsync(Path.Combine(ws.Root, "models.manifest"), "  - id: bigram-96\n    path: models/bigram-96.gguf\n");
+
+        var run = await HarnessProcess.RunAsync(ws.Root, Timeout, "quantize", "bigram-96", "--types", "Q8_0,Q4_K_M", "--threads", "1", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        using var json = JsonDocument.Parse(run.Output);
+        var root = json.RootElement;
+        Assert.Equal("bigram-96", root.GetProperty("baseId").GetString());
+        Assert.Equal("models/bigram-96-quantize.log", root.GetProperty("log").GetString());
+        Assert.Equal("models/bigram-96.gguf", root.GetProperty("input").GetString());
+        Assert.Equal("models.manifest", root.GetProperty("manifest").GetString());
+        var files = root.GetProperty("files").EnumerateArray().ToList();
+        Assert.Equal(["Q8_0", "Q4_K_M"], files.Select(f => f.GetProperty("type").GetString()));
+        foreach (var file in files)
+        {
+            var path = file.GetProperty("file").GetString()!;
+            Assert.Equal(new FileInfo(Path.Combine(ws.Root, path)).Length, file.GetProperty("sizeBytes").GetInt64());
+            Assert.True(file.GetProperty("bitsPerParameter").GetDouble() > 4);
+            Assert.Equal(JsonValueKind.Null, file.GetProperty("manifestError").ValueKind);
+        }
+
+        Assert.Equal("bigram-96-q8_0", files[0].GetProperty("manifestId").GetString());
+        Assert.Equal(JsonValueKind.Null, files[0].GetProperty("fallback").ValueKind);
+        Assert.Equal(0, files[0].GetProperty("llamaCpp").GetProperty("warnings").GetInt32());
+        var k = files[1];
+        Assert.Equal("bigram-96-q4_k_m", k.GetProperty("manifestId").GetString());
+        Assert.Equal((8, 9), (k.GetProperty("fallback").GetProperty("fellBack").GetInt32(), k.GetProperty("fallback").GetProperty("weightMatrices").GetInt32()));
+        Assert.Equal((8, 12), (k.GetProperty("llamaCpp").GetProperty("reportedFallbacks").GetInt32(), k.GetProperty("llamaCpp").GetProperty("reportedTensors").GetInt32()));
+        Assert.Contains("llama.cpp log: models/bigram-96-quantize.log (Q8_0: no warnings; Q4_K_M: 9 warnings", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_path_with_add_to_records_the_file_and_no_manifest_writes_nothing()
     {
         using var ws = new HarnessProcess.Workspace();
@@ -185,10 +226,12 @@ public sealed class QuantizeCommandTests(ITestOutputHelper log)
         Assert.True(run.ExitCode == 2, run.Output + run.Error);
         Assert.Equal(before, await File.ReadAllBytesAsync(manifestPath));
         Assert.True(File.Exists(Path.Combine(ws.Root, "models", "tiny-bigram-f16.gguf")));
-        Assert.Contains("'models:' is not the last top-level key ('defaults' follows it)", Flatten(run.Output), StringComparison.Ordinal);
+        // The refusal and the entry to paste are on stderr; stdout keeps the table.
+        Assert.Contains("'models:' is not the last top-level key ('defaults' follows it)", Flatten(run.Error), StringComparison.Ordinal);
+        Assert.Contains("not written (below)", run.Output, StringComparison.Ordinal);
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(Path.Combine(ws.Root, "models", "tiny-bigram.gguf"))));
-        Assert.Contains("  - id: tiny-bigram-f16\n    path: models/tiny-bigram-f16.gguf\n", run.Output.Replace("\r\n", "\n", StringComparison.Ordinal), StringComparison.Ordinal);
-        Assert.Contains($"      base_sha256: {sha256}\n", run.Output.Replace("\r\n", "\n", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("  - id: tiny-bigram-f16\n    path: models/tiny-bigram-f16.gguf\n", run.Error.Replace("\r\n", "\n", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains($"      base_sha256: {sha256}\n", run.Error.Replace("\r\n", "\n", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 
     /// <summary>The console wraps long lines at 80 columns when redirected; words survive, line breaks do not.</summary>
