@@ -201,9 +201,11 @@ public sealed class RunCommandTests
             models:
               - { id: aborts, path: models/aborts.gguf }
               - { id: good, path: models/tiny-bigram.gguf }
+              - { id: wrong-sha, path: models/tiny-bigram.gguf, sha256: "0000000000000000000000000000000000000000000000000000000000000000" }
             """);
 
-        // (A missing file no longer fails one model: the run refuses to start, CommandsAsPrintedTests.)
+        // A missing file no longer fails one model (the run refuses to start, CommandsAsPrintedTests); a file whose
+        // sha256 is not the manifest's does: it is there, so the run starts, and that model does not load.
         var run = await HarnessProcess.RunAsync(ws.Root, Timeout, "run", "--models", "bad.manifest", "--suite", "tasks/arith");
 
         Assert.True(run.ExitCode == 3, run.Output + run.Error);
@@ -222,12 +224,12 @@ public sealed class RunCommandTests
         Assert.Equal(200, (await ReadItemsAsync(dir)).Count(i => i.Key.ModelId == "good"));
         Assert.Contains("GGML_ASSERT", await File.ReadAllTextAsync(Path.Combine(dir, "report.md")), StringComparison.Ordinal);
         // The Answer says which models gave no result and why, on the console and in the page, before any verdict.
-        Assert.Contains("missing did not load:", run.Output, StringComparison.Ordinal);
+        Assert.Contains("wrong-sha did not load:", run.Output, StringComparison.Ordinal);
         Assert.Contains("aborts crashed:", run.Output, StringComparison.Ordinal);
         var html = await File.ReadAllTextAsync(Path.Combine(dir, "report.html"));
         var answer = html[html.IndexOf("<section class=\"answer\"", StringComparison.Ordinal)..];
-        Assert.Contains("<li><b>missing</b> <span class=\"insufficient\">did not load</span>: ", answer[..answer.IndexOf("</section>", StringComparison.Ordinal)], StringComparison.Ordinal);
-        Assert.Contains("nowhere.gguf", answer[..answer.IndexOf("</section>", StringComparison.Ordinal)], StringComparison.Ordinal);
+        Assert.Contains("<li><b>wrong-sha</b> <span class=\"insufficient\">did not load</span>: ", answer[..answer.IndexOf("</section>", StringComparison.Ordinal)], StringComparison.Ordinal);
+        Assert.Contains("checksum mismatch", answer[..answer.IndexOf("</section>", StringComparison.Ordinal)], StringComparison.Ordinal);
     }
 
     private static List<string> Outputs(IReadOnlyList<ItemRecord> items) =>
