@@ -591,7 +591,7 @@ internal sealed partial class SuiteParser
         }
         catch (JsonException e)
         {
-            Fail($"invalid JSON: {e.Message}");
+            Fail($"invalid JSON: {Serialization.JsonErrorText.Describe(e)}");
             return (null, null);
         }
         using (document)

@@ -135,7 +135,7 @@ public static class SourceReaders
             }
             catch (JsonException e)
             {
-                problems.Add(new ImportProblem(path, where, $"invalid JSON: {e.Message}"));
+                problems.Add(new ImportProblem(path, where, $"invalid JSON: {Harness.Core.Serialization.JsonErrorText.Describe(e)}"));
             }
         }
         return new SourceTable(rows.ToImmutable(), problems.ToImmutable());
@@ -162,7 +162,7 @@ public static class SourceReaders
         {
             // The reader counts lines from 0.
             var line = e.LineNumber is { } l ? (l + 1).ToString(CultureInfo.InvariantCulture) : "";
-            return new SourceTable([], [new ImportProblem(path, line, $"invalid JSON: {e.Message}")]);
+            return new SourceTable([], [new ImportProblem(path, line, $"invalid JSON: {Harness.Core.Serialization.JsonErrorText.Describe(e)}")]);
         }
         var prefix = "";
         if (root.ValueKind == JsonValueKind.Object)

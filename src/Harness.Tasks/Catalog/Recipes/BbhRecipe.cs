@@ -184,7 +184,7 @@ public sealed class BbhRecipe : IBenchmarkRecipe
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: invalid JSON ({e.Message})", e);
+            throw new InvalidDataException($"{path}: invalid JSON ({Harness.Core.Serialization.JsonErrorText.Describe(e, multiLine: true)})", e);
         }
 
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("examples", out var examples) || examples.ValueKind != JsonValueKind.Array)

@@ -72,7 +72,7 @@ internal static class Nutcracker
         }
         catch (JsonException e)
         {
-            throw Bad($"invalid JSON: {e.Message}");
+            throw Bad($"invalid JSON: {Harness.Core.Serialization.JsonErrorText.Describe(e, multiLine: true)}");
         }
         using (document)
         {

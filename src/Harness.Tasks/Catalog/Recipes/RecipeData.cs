@@ -56,7 +56,7 @@ internal static class RecipeData
             }
             catch (JsonException e)
             {
-                throw new InvalidDataException($"{path}:{i + 1}: invalid JSON ({e.Message})", e);
+                throw new InvalidDataException($"{path}:{i + 1}: invalid JSON ({Harness.Core.Serialization.JsonErrorText.Describe(e)})", e);
             }
 
             if (row.ValueKind != JsonValueKind.Object)

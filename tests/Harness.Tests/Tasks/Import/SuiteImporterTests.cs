@@ -135,6 +135,7 @@ public sealed class SuiteImporterTests
         var problems = await ImportWorkspace.ProblemsAsync(options);
 
         Assert.StartsWith($"{jsonl}:7: invalid JSON: ", problems[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("LineNumber: 0", problems[0], StringComparison.Ordinal);
         Assert.Equal(
         [
             $"{jsonl}:2: missing target field 'ans'",
