@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Harness.Forge;
 using Harness.Forge.Training;
+using Harness.Cli.Output;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -41,7 +42,7 @@ internal sealed class ForgeCommand : AsyncCommand<ForgeSettings>
 
         if (settings.Recipe is null)
         {
-            var table = new Table().AddColumns("recipe", "description");
+            var table = new Table().AddColumns("recipe", "description").KeepWhole(0);
             foreach (var r in ForgeRecipes.All)
             {
                 table.AddRow(Markup.Escape(r.Name), Markup.Escape(r.Description));

@@ -5,6 +5,7 @@ using Harness.Core.Gguf;
 using Harness.Core.Models;
 using Harness.Core.Serialization;
 using Harness.Core.Suites;
+using Harness.Cli.Output;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -36,7 +37,7 @@ internal sealed class ModelsCommand : Command<ModelsSettings>
             return ExitCodes.Success;
         }
 
-        var table = new Table().AddColumns("id", "arch", "params", "quant", "size", "ctx", "template", "source");
+        var table = new Table().AddColumns("id", "arch", "params", "quant", "size", "ctx", "template", "source").KeepWhole(0);
         foreach (var row in rows)
         {
             var f = row.Facts;

@@ -111,7 +111,7 @@ internal sealed class QuantizeCommand : AsyncCommand<QuantizeSettings>
         var editor = new ManifestEditor(loader);
         var refusals = new List<ManifestEditException>();
 
-        var table = new Table().AddColumns("type", "file", "size", "file bits/param", "time", "fell back", "manifest id");
+        var table = new Table().AddColumns("type", "file", "size", "file bits/param", "time", "fell back", "manifest id").KeepWhole(0, 6);
         var files = ImmutableArray.CreateBuilder<QuantizedFileJson>();
         // llama.cpp's writer does not create folders and reports a missing one only as a failed open.
         Directory.CreateDirectory(model.OutputDirectory);

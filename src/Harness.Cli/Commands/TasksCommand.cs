@@ -4,6 +4,7 @@ using System.Text.Json;
 using Harness.Core.Serialization;
 using Harness.Core.Suites;
 using Harness.Tasks;
+using Harness.Cli.Output;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -47,7 +48,7 @@ internal sealed class TasksCommand : Command<TasksListSettings>
             return ExitCodes.Success;
         }
 
-        var table = new Table().AddColumns("suite", "version", "kind", "request", "items", "scorers", "requirement");
+        var table = new Table().AddColumns("suite", "version", "kind", "request", "items", "scorers", "requirement").KeepWhole(0);
         foreach (var s in suites)
         {
             var r = s.Requirement;

@@ -122,7 +122,7 @@ internal sealed class TasksFetchCommand : AsyncCommand<TasksFetchSettings>
             return ExitCodes.Success;
         }
 
-        var table = new Table().AddColumns("name", "description", "source", "licence", "lm-eval task file", "suites");
+        var table = new Table().AddColumns("name", "description", "source", "licence", "lm-eval task file", "suites").KeepWhole(0);
         foreach (var r in recipes)
         {
             var suites = r.SuiteNames.Length <= 3 ? string.Join(", ", r.SuiteNames) : $"{r.SuiteNames[0]}, ... ({r.SuiteNames.Length.ToString(CultureInfo.InvariantCulture)} suites)";

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Harness.Core.Scoring;
 using Harness.Core.Serialization;
+using Harness.Cli.Output;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -35,7 +36,7 @@ internal sealed class TasksScorersCommand : Command<TasksScorersSettings>
             return ExitCodes.Success;
         }
 
-        var table = new Table().AddColumns("scorer", "arguments");
+        var table = new Table().AddColumns("scorer", "arguments").KeepWhole(0);
         foreach (var description in factories.Select(f => f.Description))
         {
             var arguments = description.Arguments.IsDefaultOrEmpty ? "-" : string.Join(", ", description.Arguments.Select(a => a.Summary));

@@ -23,6 +23,22 @@ internal static class ConsoleLayout
     }
 
     /// <summary>
+    /// Keeps the named columns (model ids, suite names, file names) on one line in a narrow terminal: Spectre shrinks a
+    /// table to the terminal's width by wrapping inside cells, and an id split as "tiny-bigr|am" cannot be copied into
+    /// the next command. The other columns wrap instead.
+    /// </summary>
+    public static Table KeepWhole(this Table table, params int[] columns)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        foreach (var index in columns)
+        {
+            table.Columns[index].NoWrap = true;
+        }
+
+        return table;
+    }
+
+    /// <summary>
     /// A console on stderr, laid out as <see cref="Apply"/> lays out stdout. Errors, warnings and progress go here
     /// so that stdout carries only a command's result: with <c>--json</c>, exactly one JSON document.
     /// </summary>

@@ -20,7 +20,7 @@ internal static class RunDiffSummaryWriter
 
         var table = new Table()
             .Title(Invariant($"[bold]{Markup.Escape(diff.RunA.RunId)}[/] (A) vs [bold]{Markup.Escape(diff.RunB.RunId)}[/] (B) · {diff.PairedItems} paired items · B − A"))
-            .AddColumns("model", "suite", "n", "pass rate A → B", "Δ [[interval]]", "p", "pass→fail", "fail→pass", "p50 ratio", "J/item A → B");
+            .AddColumns("model", "suite", "n", "pass rate A → B", "Δ [[interval]]", "p", "pass→fail", "fail→pass", "p50 ratio", "J/item A → B").KeepWhole(0, 1);
         foreach (var suite in diff.Suites)
         {
             var rate = suite.PassRate;

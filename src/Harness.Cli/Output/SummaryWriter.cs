@@ -21,7 +21,7 @@ internal static class SummaryWriter
             var requirement = suite.Requirement;
             var table = new Table()
                 .Title(Invariant($"[bold]{Markup.Escape(suite.Suite)}[/] v{suite.Version} · fixed · bar {Percent(requirement.MinPassRate)} by the two-sided {Percent(requirement.Confidence)} Wilson lower bound"))
-                .AddColumns("model", "pass rate [[interval]]", "verdict", "coverage", "p50 / p95 latency", "gen tok/s", "J/item");
+                .AddColumns("model", "pass rate [[interval]]", "verdict", "coverage", "p50 / p95 latency", "gen tok/s", "J/item").KeepWhole(0);
             foreach (var row in suite.Rows)
             {
                 var v = row.Verdict;
@@ -40,7 +40,7 @@ internal static class SummaryWriter
         {
             var table = new Table()
                 .Title(Invariant($"[bold]{Markup.Escape(suite.Suite)}[/] v{suite.Version} · open"))
-                .AddColumns("rank", "model", "mean score [[interval]]", "p95 latency", "J/item");
+                .AddColumns("rank", "model", "mean score [[interval]]", "p95 latency", "J/item").KeepWhole(1);
             foreach (var row in suite.Rows)
             {
                 var s = row.Score;

@@ -17,8 +17,17 @@ public sealed class ConsoleLayoutTests
         Assert.Single(piped.Split('\n'), line => line.Contains(LongId, StringComparison.Ordinal) && line.Contains($"models/{LongId}.gguf", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void In_a_narrow_terminal_the_id_column_stays_whole_and_the_other_columns_wrap()
+    {
+        var terminal = Render(outputRedirected: false, keepIdWhole: true);
+
+        Assert.Contains(LongId, terminal, StringComparison.Ordinal);
+        Assert.All(terminal.Split('\n'), line => Assert.True(line.TrimEnd().Length <= 80, line));
+    }
+
     // A console as Spectre builds one over a pipe: no terminal, so its width is the 80-column fallback.
-    private static string Render(bool outputRedirected)
+    private static string Render(bool outputRedirected, bool keepIdWhole = false)
     {
         using var writer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -31,6 +40,11 @@ public sealed class ConsoleLayoutTests
         console.Profile.Width = 80;
         ConsoleLayout.Apply(console, outputRedirected);
         var table = new Table().AddColumns("id", "arch", "params", "quant", "size", "ctx", "template", "source");
+        if (keepIdWhole)
+        {
+            table.KeepWhole(0);
+        }
+
         table.AddRow(LongId, "llama", "49.4K", "Q4_0", "43.8 KiB", "128", "no", $"models/{LongId}.gguf");
         console.Write(table);
         return writer.ToString();
