@@ -6,6 +6,33 @@ namespace Harness.Tests.Models;
 public sealed class ModelFileCheckTests
 {
     [Fact]
+    public void A_file_whose_sha256_is_not_the_manifests_is_reported_by_the_full_check_with_both_hashes()
+    {
+        using var folder = new TempFolder();
+        using var files = new GgufTestFiles();
+        var (metadata, tensors) = GgufTestFiles.SampleModel();
+        var good = files.Write("good.gguf", metadata, tensors);
+        var actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(good)));
+        var manifest = folder.Write("models.manifest", $"""
+            version: 1
+            models:
+              - id: right
+                path: {good}
+                sha256: {actual.ToUpperInvariant()}
+              - id: wrong
+                path: {good}
+                sha256: {new string('0', 64)}
+            """);
+
+        var problems = ModelFileCheck.Check(manifest, new ManifestLoader().Load(manifest).Models, readHeaders: true);
+
+        var problem = Assert.Single(problems);
+        Assert.Equal((manifest, 6), (problem.FilePath, problem.Line!.Value));
+        Assert.Equal($"model 'wrong': file {good} has sha256 {actual}, but the manifest says {new string('0', 64)}: fix the sha256, or the file if it is not the one you meant", problem.Problem);
+        Assert.Empty(ModelFileCheck.Check(manifest, new ManifestLoader().Load(manifest).Models, readHeaders: false));
+    }
+
+    [Fact]
     public void A_missing_file_and_a_file_that_is_not_a_gguf_are_each_reported_at_their_manifest_line_naming_the_file()
     {
         using var folder = new TempFolder();
