@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Harness.Core.Downloads;
 using Harness.Core.Models;
 using Harness.Core.Scoring;
 using Harness.Core.Suites;
@@ -23,14 +24,14 @@ internal sealed class ValidateSettings : CommandSettings
 }
 
 /// <summary>Every problem of the manifest and of every suite at once, as file:line, so a user fixes them in one pass.</summary>
-internal sealed class ValidateCommand : Command<ValidateSettings>
+internal sealed class ValidateCommand : AsyncCommand<ValidateSettings>
 {
-    public override int Execute(CommandContext context, ValidateSettings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, ValidateSettings settings, CancellationToken cancellationToken)
     {
         var manifest = new ManifestLoader().Validate(settings.Manifest);
         // A manifest that parses can still point at a missing or broken file, which a run would find only at load.
         var files = manifest.Manifest is { } parsed
-            ? ModelFileCheck.Check(parsed.FilePath, parsed.Models, readHeaders: true)
+            ? await ModelFileCheck.CheckAsync(parsed.FilePath, parsed.Models, new FileHasher(HarnessCache.FromEnvironment().HashesDirectory), cancellationToken)
             : [];
         using var scorers = new Scoring.HarnessScorers();
         var suites = SuiteValidator.ValidateAll(settings.Tasks, scorers.Registry.Factories);

@@ -1,3 +1,4 @@
+using Harness.Core.Downloads;
 using Harness.Core.Models;
 using Harness.Tests.Gguf;
 
@@ -6,7 +7,7 @@ namespace Harness.Tests.Models;
 public sealed class ModelFileCheckTests
 {
     [Fact]
-    public void A_file_whose_sha256_is_not_the_manifests_is_reported_by_the_full_check_with_both_hashes()
+    public async Task A_file_whose_sha256_is_not_the_manifests_is_reported_by_the_full_check_with_both_hashes()
     {
         using var folder = new TempFolder();
         using var files = new GgufTestFiles();
@@ -24,12 +25,12 @@ public sealed class ModelFileCheckTests
                 sha256: {new string('0', 64)}
             """);
 
-        var problems = ModelFileCheck.Check(manifest, new ManifestLoader().Load(manifest).Models, readHeaders: true);
+        var problems = await ModelFileCheck.CheckAsync(manifest, new ManifestLoader().Load(manifest).Models, new FileHasher(folder.Path), CancellationToken.None);
 
         var problem = Assert.Single(problems);
         Assert.Equal((manifest, 6), (problem.FilePath, problem.Line!.Value));
         Assert.Equal($"model 'wrong': file {good} has sha256 {actual}, but the manifest says {new string('0', 64)}: fix the sha256, or the file if it is not the one you meant", problem.Problem);
-        Assert.Empty(ModelFileCheck.Check(manifest, new ManifestLoader().Load(manifest).Models, readHeaders: false));
+        Assert.Empty(ModelFileCheck.Check(manifest, new ManifestLoader().Load(manifest).Models, readHeaders: true));
     }
 
     [Fact]
