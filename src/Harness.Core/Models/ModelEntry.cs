@@ -2,7 +2,8 @@ using System.Collections.Immutable;
 
 namespace Harness.Core.Models;
 
-public enum ModelFormat { Gguf, Onnx }
+/// <summary>What a model's bytes are: a GGUF file, an ONNX Runtime GenAI folder, or weights behind a server (no local file).</summary>
+public enum ModelFormat { Gguf, Onnx, Served }
 
 /// <summary><c>auto</c>: the GGUF's own chat template (plain text when it has none); <c>none</c>: plain text for base models.</summary>
 public enum ChatTemplateMode { Auto, None }
@@ -20,6 +21,8 @@ public enum ChatTemplateMode { Auto, None }
 /// <param name="ItemTimeout">Fixed deadline of every request (manifest <c>item_timeout_s</c>, CLI <c>--item-timeout</c>);
 /// null: derived from the request and the model's measured speed (see <see cref="Backends.WatchdogSettings"/>).</param>
 /// <param name="LoadTimeout">Fixed deadline of a load (<c>load_timeout_s</c>, <c>--load-timeout</c>); null: derived from the file size.</param>
+/// <param name="Kind">The runtime (<c>backend.kind</c>); the loader defaults it from the format (gguf: llamacpp, onnx: onnx-genai).</param>
+/// <param name="Server">Where a served model (<see cref="Backends.BackendKind.OpenAi"/>) answers; null for local models.</param>
 public sealed record BackendOptions(
     int ContextSize,
     int Threads,
@@ -28,7 +31,16 @@ public sealed record BackendOptions(
     ChatTemplateMode ChatTemplate,
     int? ParallelSequences = null,
     TimeSpan? ItemTimeout = null,
-    TimeSpan? LoadTimeout = null);
+    TimeSpan? LoadTimeout = null,
+    Backends.BackendKind Kind = Backends.BackendKind.LlamaCpp,
+    ServerEndpoint? Server = null);
+
+/// <summary>An OpenAI-compatible server (manifest <c>backend.endpoint</c>, <c>backend.model</c>, ...).</summary>
+/// <param name="BaseUrl">The API root, e.g. <c>http://127.0.0.1:8080/v1</c> (requests go to <c>{BaseUrl}/completions</c>).</param>
+/// <param name="Model">The server's name of the model (<c>model</c> of every request).</param>
+/// <param name="ApiKeyVariable">The name of the environment variable holding the API key, never the key itself; null: no key.</param>
+/// <param name="MaxConcurrency">Most requests in flight at once (the server batches them); 1: one at a time.</param>
+public sealed record ServerEndpoint(Uri BaseUrl, string Model, string? ApiKeyVariable, int MaxConcurrency);
 
 /// <summary>Where a model's bytes come from: a local path (relative to the manifest) or an http(s) URL with its sha256.</summary>
 public sealed record ModelSource(string? Path, Uri? Url, string? Sha256);
