@@ -562,7 +562,7 @@ public sealed class HtmlReportWriter : IReportWriter
         {
             var status = model.Status is { } s ? Name(s) : "not started";
             var css = model.Status is ModelRunStatus.LoadFailed or ModelRunStatus.Crashed ? " class=\"insufficient\"" : "";
-            Line($"<tr><td class=\"id\">{E(model.ModelId)}</td><td{css}>{E(status)}</td><td class=\"num\">{E(Bytes(model.FileSizeBytes))}</td><td class=\"num\">{E(model.LoadInfo is { } load ? Ms(load.LoadTime) : "–")}</td><td class=\"num\">{E(Bytes(model.PeakResidentMemoryBytes))}</td><td>{E(model.LoadInfo?.Backend ?? "–")}</td><td class=\"num\">{model.ItemsRecorded.ToString(CultureInfo.InvariantCulture)}</td><td class=\"reasons\">{E(model.Failure ?? "")}</td></tr>");
+            Line($"<tr><td class=\"id\">{E(model.ModelId)}</td><td{css}>{E(status)}</td><td class=\"num\">{E(model.LocalFileSizeBytes is { } size ? Bytes(size) : "served")}</td><td class=\"num\">{E(model.LoadInfo is { } load ? Ms(load.LoadTime) : "–")}</td><td class=\"num\">{E(Bytes(model.PeakResidentMemoryBytes))}</td><td>{E(model.LoadInfo?.Backend ?? "–")}</td><td class=\"num\">{model.ItemsRecorded.ToString(CultureInfo.InvariantCulture)}</td><td class=\"reasons\">{E(model.Failure ?? "")}</td></tr>");
         }
 
         Line("</tbody>");

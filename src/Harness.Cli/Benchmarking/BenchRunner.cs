@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Harness.Backends.LlamaSharp;
 using Harness.Cli.Commands;
 using Harness.Core.Backends;
 using Harness.Core.Benchmarks;
@@ -19,7 +18,8 @@ using Spectre.Console;
 namespace Harness.Cli.Benchmarking;
 
 /// <summary>A model to measure: its name in the table, its file and the backend options the manifest gives it.</summary>
-internal sealed record BenchModel(string Name, string Path, ChatTemplateMode ChatTemplate);
+/// <param name="Kind">The runtime that measures it (the manifest's backend.kind; llamacpp for <c>--model-file</c>).</param>
+internal sealed record BenchModel(string Name, string Path, ChatTemplateMode ChatTemplate, BackendKind Kind = BackendKind.LlamaCpp);
 
 /// <summary>Everything <c>harness bench</c> sweeps, parsed and checked.</summary>
 internal sealed record BenchPlan(
@@ -73,9 +73,11 @@ internal sealed record BenchPlan(
             {
                 var entry = manifest.Models.FirstOrDefault(m => m.Id == id)
                     ?? throw new InputFileException(manifest.FilePath, null, $"no model '{id}'; known: {string.Join(", ", manifest.Models.Select(m => m.Id))}");
+                if (entry.Format == ModelFormat.Served)
+                    throw new InputFileException(manifest.FilePath, entry.Line, $"model '{id}' is served (backend.kind {entry.Backend.Kind.ManifestName()}): harness bench measures a local runtime's decode path on synthetic tokens, which a server does not expose");
                 if (entry.Source.Path is null)
                     throw new InputFileException(manifest.FilePath, entry.Line, $"model '{id}' has no local path; run it once (which downloads it) and bench the file with --model-file");
-                models.Add(new BenchModel(id, System.IO.Path.GetFullPath(entry.Source.Path, directory), entry.Backend.ChatTemplate));
+                models.Add(new BenchModel(id, System.IO.Path.GetFullPath(entry.Source.Path, directory), entry.Backend.ChatTemplate, entry.Backend.Kind));
             }
         }
 
@@ -145,7 +147,9 @@ internal sealed record BenchPlan(
 /// so slow drifts of a shared machine hit both alike; every engine's rows pool the repetitions of all rounds.
 /// The machine's contention is sampled around each round's timed repetitions and kept with the harness's row.
 /// </summary>
-internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console, IContentionProbe? contention = null)
+/// <param name="backends">The backends in this process (<see cref="Running.HarnessBackends.InProcess"/>): the throughput probe
+/// does not cross the worker protocol.</param>
+internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console, BackendRegistry backends, IContentionProbe? contention = null)
 {
     private readonly IContentionProbe _contention = contention ?? Harness.Energy.Contention.ContentionProbes.ForThisMachine();
 
@@ -178,12 +182,31 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console, IContent
         }
     }
 
+    private static ModelEntry Entry(BenchModel model, BackendOptions options) =>
+        new(model.Name, model.Kind == BackendKind.OnnxGenAi ? ModelFormat.Onnx : ModelFormat.Gguf, new ModelSource(model.Path, null, null),
+            options, null, ImmutableSortedDictionary<string, string>.Empty, 1);
+
     private async Task<BenchReport> RunCoreAsync(CancellationToken cancellationToken)
     {
         var rows = ImmutableArray.CreateBuilder<BenchRow>();
         var reference = ImmutableArray.CreateBuilder<BenchRow>();
-        var versions = LlamaNativeRuntime.StaticVersions();
-        var backend = new LlamaSharpBackend(nativeLog: TextWriter.Null);
+        // Every model's backend must have a throughput probe: refused before the first measurement, with the backend's reason.
+        var providers = new Dictionary<string, IBackendProvider>(StringComparer.Ordinal);
+        foreach (var model in plan.Models)
+        {
+            var described = Entry(model, new BackendOptions(plan.ContextSize, 1, 1, 0, model.ChatTemplate, Kind: model.Kind));
+            var provider = backends.For(described);
+            var description = await provider.DescribeAsync(described, model.Path, cancellationToken);
+            if (description.Capabilities.WhyNot(BackendAbilities.ThroughputProbe) is { } reason)
+            {
+                throw new InputFileException(model.Path, null,
+                    $"model '{model.Name}': its {model.Kind.ManifestName()} backend cannot {BackendCapabilities.Describe(BackendAbilities.ThroughputProbe)} ({reason}); leave it out of harness bench");
+            }
+
+            providers[model.Name] = provider;
+        }
+
+        var versions = plan.Models.Select(m => providers[m.Name].Versions).FirstOrDefault() ?? ImmutableSortedDictionary<string, string>.Empty;
         var longest = plan.Depths.Max() + Math.Max(
             Math.Max(plan.Prompts.DefaultIfEmpty(1).Max(), 1) + plan.Generations.DefaultIfEmpty(0).Max(),
             (plan.PromptAndGenerate?.Prompt ?? 0) + (plan.PromptAndGenerate?.Generate ?? 0));
@@ -197,10 +220,8 @@ internal sealed class BenchRunner(BenchPlan plan, IAnsiConsole console, IContent
             foreach (var parallel in plan.Parallel)
             {
                 var config = new Config(model, facts, threads, Math.Max(batch, parallel), parallel, gpuLayers, contextSize);
-                var entry = new ModelEntry(model.Name, ModelFormat.Gguf, new ModelSource(model.Path, null, null),
-                    new BackendOptions(contextSize, threads, config.Batch, gpuLayers, model.ChatTemplate, parallel),
-                    null, ImmutableSortedDictionary<string, string>.Empty, 1);
-                await using var session = await backend.LoadAsync(entry, model.Path, cancellationToken);
+                var entry = Entry(model, new BackendOptions(contextSize, threads, config.Batch, gpuLayers, model.ChatTemplate, parallel, Kind: model.Kind));
+                await using var session = await providers[model.Name].Backend.LoadAsync(entry, model.Path, cancellationToken);
                 versions = session.LoadInfo.Versions;
                 var probe = (IThroughputProbe)session;
                 foreach (var depth in plan.Depths)

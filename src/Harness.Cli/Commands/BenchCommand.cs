@@ -118,7 +118,8 @@ internal sealed class BenchCommand : AsyncCommand<BenchSettings>
         var plan = BenchPlan.From(settings, Environment.GetCommandLineArgs());
         // With --json, stdout carries the one document; the per-test lines and their warnings go to stderr.
         var progress = settings.Json ? ConsoleLayout.StandardError() : AnsiConsole.Console;
-        var runner = new BenchRunner(plan, progress);
+        using var http = new HttpClient();
+        var runner = new BenchRunner(plan, progress, Running.HarnessBackends.InProcess(new Running.BackendServices(TextWriter.Null, http, TimeProvider.System)));
         var report = await runner.RunAsync(cancellationToken);
         var output = Path.GetFullPath(settings.Output ?? Path.Combine("results", "bench-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)));
         var written = BenchRunner.Write(report, output).ToList();

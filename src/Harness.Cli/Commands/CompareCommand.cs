@@ -68,7 +68,7 @@ internal sealed class CompareCommand : AsyncCommand<CompareSettings>
     {
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         using var scorers = new Scoring.HarnessScorers();
-        var service = RunService.WithWorkers(http, scorers);
+        var service = HarnessBackends.CreateRunService(http, scorers);
         var reference = settings.Reference ?? Path.Combine(settings.Tasks, ReferenceText.DefaultFileName);
 
         var result = await RunCommand.RunWithDisplayAsync(settings.Json, (observer, downloads) => settings.Resume is { } resume

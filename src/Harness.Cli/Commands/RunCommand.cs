@@ -172,7 +172,7 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
     {
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         using var scorers = new Scoring.HarnessScorers();
-        var service = RunService.WithWorkers(http, scorers);
+        var service = HarnessBackends.CreateRunService(http, scorers);
 
         var result = await RunWithDisplayAsync(settings.Json, (observer, downloads) => settings.Resume is { } resume
             ? service.ResumeAsync(resume, observer, downloads, cancellationToken)

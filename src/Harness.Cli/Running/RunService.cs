@@ -87,18 +87,12 @@ internal sealed record RunResult(
 /// the reports from the store. Everything that decides a score is in run.json before the first item.
 /// </summary>
 internal sealed class RunService(
-    IModelBackend backend, ModelResolver resolver, TimeProvider timeProvider, EnergyHardware energy, Scoring.HarnessScorers? scorers = null)
+    BackendRegistry backends, ModelResolver resolver, TimeProvider timeProvider, EnergyHardware energy, Scoring.HarnessScorers? scorers = null)
 {
     private readonly ScorerRegistry _registry = scorers?.Registry ?? ScorerRegistry.Default;
 
-    /// <summary>The CLI's service: llama.cpp in one worker process per model, models resolved through the cache.</summary>
-    public static RunService WithWorkers(HttpClient http, Scoring.HarnessScorers scorers) => new(
-        new WorkerProcessBackend(WorkerLaunch.CurrentProcess(), BackendVersions.BackendName, WatchdogSettings.Default, TimeProvider.System,
-            message => Console.Error.WriteLine(message)),
-        ModelResolver.Create(http, HarnessCache.FromEnvironment()),
-        TimeProvider.System,
-        EnergyHardware.ThisMachine(TimeProvider.System),
-        scorers);
+    // Every model goes to the backend of its kind; run, drift pass and judge pass load through this one.
+    private readonly RoutingBackend backend = new(backends);
 
     public async Task<RunResult> StartAsync(NewRunOptions options, IRunObserver? observer, IProgress<DownloadProgress>? downloads, CancellationToken cancellationToken)
     {
@@ -138,6 +132,13 @@ internal sealed class RunService(
         // A local file that is not there is a typo or a forgotten download, not a model that failed: refuse the run
         // before its folder exists rather than leave a results folder with nothing evaluated in it.
         ThrowIfMissing(ModelFileCheck.Check(manifest.FilePath, [.. entries, .. judgeEntries], readHeaders: false), null);
+        // A suite a backend cannot serve is refused here, with the backend's reason, before the run folder exists.
+        var descriptions = await BackendPlanning.CheckAsync(
+            backends, manifest.FilePath, Needs(entries, prepared, judgeEntries, plan),
+            plan is null
+                ? "no run folder was created; leave the pair out with --models or --suites"
+                : "no run folder was created; compare only models whose backend can serve every suite, or leave the suite out with --suites",
+            cancellationToken);
         var createdAt = timeProvider.GetUtcNow();
         var runId = string.Create(CultureInfo.InvariantCulture, $"{createdAt:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}");
         var runDirectory = Path.GetFullPath(Path.Combine(options.ResultsDirectory, runId));
@@ -145,20 +146,22 @@ internal sealed class RunService(
         using var folderLock = RunFolderLock.Acquire(runDirectory);
         try
         {
-            var (models, failures) = await ResolveAllAsync(entries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken);
-            var (judges, judgeFailures) = await ResolveAllAsync(judgeEntries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken);
+            var (models, failures) = Described(
+                await ResolveAllAsync(entries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken), descriptions);
+            var (judges, judgeFailures) = Described(
+                await ResolveAllAsync(judgeEntries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken), descriptions);
             var runManifest = new RunManifest(
                 RunManifest.CurrentSchemaVersion, runId, createdAt, manifest.FilePath, manifest.ContentSha256,
                 [.. models, .. failures.Select(f => f.Model)],
                 [.. suites.Select(ToRunSuite)],
                 HostProbe.Probe(),
-                BuildVersions(backend).AddRange(scorers?.VersionsFor(suites) ?? ImmutableSortedDictionary<string, string>.Empty),
+                BuildVersions([.. entries, .. judgeEntries]).AddRange(scorers?.VersionsFor(suites) ?? ImmutableSortedDictionary<string, string>.Empty),
                 plan,
                 PlanEnergy(options.Energy ?? EnergySettings.Default),
                 judgeEntries.IsEmpty ? null : new JudgePlan([.. judges, .. judgeFailures.Select(f => f.Model)]),
                 energy.Contention is { } probe ? new ContentionPlan(probe.Source, EnergyHardware.ContentionSampleInterval, options.Contention ?? ContentionThresholds.Default) : null,
                 sequential,
-                (backend as WorkerProcessBackend)?.Watchdog);
+                WatchdogOf([.. entries, .. judgeEntries]));
             await RunManifestFile.WriteAsync(runManifest, runDirectory, cancellationToken);
             return await ExecuteAsync(runDirectory, runManifest, models, failures, judges, prepared, observer, cancellationToken);
         }
@@ -198,9 +201,14 @@ internal sealed class RunService(
         {
             var manifestDirectory = Path.GetDirectoryName(runManifest.ManifestPath)!;
             var expected = runManifest.Models.ToDictionary(m => m.Entry.Id, m => m.FileSha256, StringComparer.Ordinal);
-            var (models, failures) = await ResolveAllAsync([.. runManifest.Models.Select(m => m.Entry)], manifestDirectory, expected, downloads, cancellationToken);
+            // A resume keeps what the backends said when the run was planned: the energy scope of a model's items never changes mid-run.
+            var planned = runManifest.Models.Concat(judgeModels).Where(m => m.Backend is not null)
+                .GroupBy(m => m.Entry.Id).ToDictionary(g => g.Key, g => g.First().Backend!, StringComparer.Ordinal);
+            var (models, failures) = Planned(
+                await ResolveAllAsync([.. runManifest.Models.Select(m => m.Entry)], manifestDirectory, expected, downloads, cancellationToken), planned);
             var expectedJudges = judgeModels.ToDictionary(m => m.Entry.Id, m => m.FileSha256, StringComparer.Ordinal);
-            var (judges, _) = await ResolveAllAsync([.. judgeModels.Select(m => m.Entry)], manifestDirectory, expectedJudges, downloads, cancellationToken);
+            var (judges, _) = Planned(
+                await ResolveAllAsync([.. judgeModels.Select(m => m.Entry)], manifestDirectory, expectedJudges, downloads, cancellationToken), planned);
             return await ExecuteAsync(runDirectory, runManifest, models, failures, judges, Prepare(suites, runManifest.Sequential), observer, cancellationToken);
         }
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not RunCancelledException)
@@ -451,9 +459,69 @@ internal sealed class RunService(
         suite.Name, suite.Version, suite.Kind, suite.Directory, suite.ContentSha256, suite.Request,
         suite.Generation, suite.Scorers, suite.Requirement, suite.Items.Length);
 
-    private static ImmutableSortedDictionary<string, string> BuildVersions(IModelBackend backend) =>
-        ImmutableSortedDictionary<string, string>.Empty
+    // The versions of the backends this run uses (not of every backend of the build); each model's own details come with its load.
+    private ImmutableSortedDictionary<string, string> BuildVersions(IEnumerable<ModelEntry> entries)
+    {
+        var used = UsedProviders(entries).ToList();
+        var versions = ImmutableSortedDictionary<string, string>.Empty
             .Add("harness", typeof(RunService).Assembly.GetName().Version?.ToString() ?? "unknown")
-            .Add("backend", backend.Name)
-            .AddRange(BackendVersions.Known);
+            .Add("backend", string.Join('+', used.Select(p => p.Backend.Name).Distinct()));
+        foreach (var pair in used.SelectMany(p => p.Versions))
+        {
+            versions = versions.SetItem(pair.Key, pair.Value);
+        }
+
+        return versions;
+    }
+
+    private IEnumerable<IBackendProvider> UsedProviders(IEnumerable<ModelEntry> entries) =>
+        entries.Select(e => e.Backend.Kind).Distinct().Order()
+            .Select(kind => backends.TryGet(kind, out var provider) ? provider : null).OfType<IBackendProvider>();
+
+    // The rules that derived deadlines, where a backend of this run has a watchdog (the worker-process ones).
+    private WatchdogSettings? WatchdogOf(IEnumerable<ModelEntry> entries) =>
+        UsedProviders(entries).Select(p => (p.Backend as WorkerProcessBackend)?.Watchdog).FirstOrDefault(w => w is not null);
+
+    // What each model will be asked: its suites' request kinds, the drift pass's distributions, a judge's generations.
+    private static List<BackendNeed> Needs(
+        ImmutableArray<ModelEntry> entries, ImmutableArray<PreparedSuite> suites, ImmutableArray<ModelEntry> judges, ComparisonPlan? comparison)
+    {
+        var needs = new List<BackendNeed>();
+        foreach (var entry in entries)
+        {
+            needs.AddRange(suites.Select(s => new BackendNeed(entry, s.Suite.Name, $"suite '{s.Suite.Name}'", BackendPlanning.For(s.Suite.Request))));
+            if (comparison is not null)
+            {
+                needs.Add(new BackendNeed(entry, null, "the drift pass of harness compare (next-token distributions on the reference text)",
+                    BackendAbilities.TokenDistributions));
+            }
+        }
+
+        foreach (var judge in judges)
+        {
+            foreach (var suite in suites.Where(s => s.Scorers.OfType<JudgeScorer>().Any(j => j.Spec.JudgeModelId == judge.Id)))
+            {
+                needs.Add(new BackendNeed(judge, suite.Suite.Name, $"judging suite '{suite.Suite.Name}'", BackendAbilities.Generate));
+            }
+        }
+
+        return needs;
+    }
+
+    private static (IReadOnlyList<RunModel>, IReadOnlyList<ResolutionFailure>) Described(
+        (IReadOnlyList<RunModel> Models, IReadOnlyList<ResolutionFailure> Failures) resolved,
+        ImmutableSortedDictionary<string, BackendDescription> descriptions)
+    {
+        RunModel With(RunModel model) => descriptions.TryGetValue(model.Entry.Id, out var description)
+            ? model with { Backend = RunBackend.From(model.Entry.Backend.Kind, description) }
+            : model;
+        return ([.. resolved.Models.Select(With)], [.. resolved.Failures.Select(f => f with { Model = With(f.Model) })]);
+    }
+
+    private static (IReadOnlyList<RunModel>, IReadOnlyList<ResolutionFailure>) Planned(
+        (IReadOnlyList<RunModel> Models, IReadOnlyList<ResolutionFailure> Failures) resolved, Dictionary<string, RunBackend> planned)
+    {
+        RunModel With(RunModel model) => planned.TryGetValue(model.Entry.Id, out var backend) ? model with { Backend = backend } : model;
+        return ([.. resolved.Models.Select(With)], [.. resolved.Failures.Select(f => f with { Model = With(f.Model) })]);
+    }
 }

@@ -61,7 +61,7 @@ public static class ComparisonReportBuilder
             candidates.Add(new CandidateComparison(
                 candidateId,
                 summary?.FileSizeBytes ?? 0,
-                baseSize > 0 && summary is not null ? (double)summary.FileSizeBytes / baseSize : null,
+                baseSize > 0 && summary is { Served: false } ? (double)summary.FileSizeBytes / baseSize : null,
                 quality,
                 Summarize(own),
                 bySuite,
@@ -191,8 +191,9 @@ public static class ComparisonReportBuilder
     /// <summary>The rungs of <paramref name="modelIds"/> on one fixed suite, smallest file first, with the smallest sufficient one.</summary>
     internal static QuantizationLadder Ladder(FixedSuiteReport suite, string[] modelIds, Dictionary<string, ModelSummary> models)
     {
+        // A served model has no file size, so no place on a ladder of sizes.
         var rungs = suite.Rows
-            .Where(r => modelIds.Contains(r.ModelId))
+            .Where(r => modelIds.Contains(r.ModelId) && models.GetValueOrDefault(r.ModelId)?.Served != true)
             .Select(r =>
             {
                 var summary = models.GetValueOrDefault(r.ModelId);

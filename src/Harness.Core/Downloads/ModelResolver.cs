@@ -35,7 +35,18 @@ public sealed class ModelResolver
         IProgress<DownloadProgress>? progress,
         CancellationToken cancellationToken)
     {
+        if (model.Backend.Server is { } server)
+        {
+            // Weights behind a server: nothing to find, download or hash. What answers is recorded from the server instead.
+            return new RunModel(model, server.BaseUrl.ToString(), "", 0);
+        }
+
         var source = model.Source;
+        if (source.Path is not null && model.Format == ModelFormat.Onnx)
+        {
+            return await ResolveFolderAsync(model, Path.GetFullPath(source.Path, Path.GetFullPath(manifestDirectory)), cancellationToken);
+        }
+
         if (source.Path is not null)
         {
             return await ResolveLocalAsync(model, Path.GetFullPath(source.Path, Path.GetFullPath(manifestDirectory)), cancellationToken);
@@ -55,6 +66,27 @@ public sealed class ModelResolver
 
         var downloaded = await downloader.DownloadAsync(model.Id, source.Url, source.Sha256, progress, cancellationToken);
         return new RunModel(model, downloaded, source.Sha256.ToLowerInvariant(), new FileInfo(downloaded).Length);
+    }
+
+    // An ONNX Runtime GenAI model is a folder (genai_config.json, the graph, its weights, the tokenizer): its identity is
+    // the digest of every file in it (ModelFolder.Sha256Async), its size their sum.
+    private async Task<RunModel> ResolveFolderAsync(ModelEntry model, string fullPath, CancellationToken cancellationToken)
+    {
+        if (ModelFolder.Problem(fullPath) is { } problem)
+        {
+            throw new ModelResolutionException(model.Id, $"model '{model.Id}': {problem}");
+        }
+
+        var (actual, size) = await ModelFolder.Sha256Async(hasher, fullPath, cancellationToken);
+        var expected = model.Source.Sha256?.ToLowerInvariant();
+        if (expected is not null && actual != expected)
+        {
+            throw new ModelResolutionException(
+                model.Id,
+                $"model '{model.Id}': checksum mismatch for the folder {fullPath}: expected sha256 {expected}, got {actual}");
+        }
+
+        return new RunModel(model, fullPath, actual, size);
     }
 
     private async Task<RunModel> ResolveLocalAsync(ModelEntry model, string fullPath, CancellationToken cancellationToken)

@@ -316,7 +316,7 @@ public sealed partial class ManifestEditor(ManifestLoader loader)
         {
             $"{dash}id: {Scalar(entry.Id)}",
             $"{key}path: {Scalar(entry.Path)}",
-            $"{key}format: {(entry.Format == ModelFormat.Gguf ? "gguf" : "onnx")}",
+            $"{key}format: {FormatName(entry.Format)}",
         };
         if (entry.Description is not null)
         {
@@ -336,6 +336,14 @@ public sealed partial class ManifestEditor(ManifestLoader loader)
 
         return lines;
     }
+
+    // The editor writes models with a local file or folder; a served model (backend.kind openai) has no path to write.
+    private static string FormatName(ModelFormat format) => format switch
+    {
+        ModelFormat.Gguf => "gguf",
+        ModelFormat.Onnx => "onnx",
+        _ => throw new ArgumentException($"an entry with a path is gguf or onnx, not {format}", nameof(format)),
+    };
 
     /// <summary>Plain when YAML reads it back as the same text in block and flow context, else double-quoted.</summary>
     private static string Scalar(string value) =>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using Harness.Core.Backends;
 using Harness.Core.Serialization.Yaml;
 using Harness.Core.Suites;
 using YamlDotNet.RepresentationModel;
@@ -25,7 +26,15 @@ public sealed partial class ManifestLoader
 
     private static readonly string[] TopLevelKeys = ["version", "defaults", "models"];
     private static readonly string[] ModelKeys = ["id", "path", "url", "sha256", "format", "description", "backend", "metadata"];
-    private static readonly string[] BackendKeys = ["context_size", "threads", "batch_size", "gpu_layers", "chat_template", "parallel", "item_timeout_s", "load_timeout_s"];
+
+    // Where a served model answers: meaningful for backend.kind openai only, and per model (a default endpoint would send
+    // every model of the manifest to one server).
+    private static readonly string[] ServerKeys = ["endpoint", "model", "api_key_env", "max_concurrency"];
+
+    private static readonly string[] BackendKeys =
+        ["kind", "context_size", "threads", "batch_size", "gpu_layers", "chat_template", "parallel", "item_timeout_s", "load_timeout_s", .. ServerKeys];
+
+    private const int MaxApiKeyVariableLength = 64;
 
     private readonly BackendOptions builtInDefaults;
 
@@ -140,6 +149,14 @@ public sealed partial class ManifestLoader
         if (keys.TryGetValue("defaults", out var defaultsNode) && !IsNull(defaultsNode))
         {
             defaults = ReadBackend(defaultsNode, "defaults", problems);
+            foreach (var key in (string[])["kind", .. ServerKeys])
+            {
+                if (defaults.Keys.TryGetValue(key, out var node) && !IsNull(node))
+                {
+                    problems.Add(node.Start.Line,
+                        $"defaults: '{key}' is set per model, not in defaults (a default would send every model of the manifest to one runtime or server); move it into the model's backend");
+                }
+            }
         }
 
         var models = ImmutableArray.CreateBuilder<ModelEntry>();
@@ -202,56 +219,79 @@ public sealed partial class ManifestLoader
         }
 
         var label = id is null ? "model entry" : $"model '{id}'";
-        var path = ReadString(keys, "path", problems);
-        var urlText = ReadString(keys, "url", problems);
-        var sha256 = ReadString(keys, "sha256", problems);
-
-        if (path is not null && urlText is not null)
-        {
-            problems.Add(line, $"{label} has both 'path' and 'url'; give exactly one");
-        }
-        else if (path is null && urlText is null)
-        {
-            problems.Add(line, $"{label} has neither 'path' nor 'url'; give exactly one");
-        }
-
-        if (path is not null && string.IsNullOrWhiteSpace(path))
-        {
-            problems.Add(keys["path"].Start.Line, $"{label}: 'path' is empty");
-        }
-
-        Uri? url = null;
-        if (urlText is not null)
-        {
-            if (!Uri.TryCreate(urlText, UriKind.Absolute, out url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
-            {
-                problems.Add(keys["url"].Start.Line, $"{label}: 'url' must be an absolute http(s) URL, got '{urlText}'");
-                url = null;
-            }
-            else if (sha256 is null)
-            {
-                problems.Add(line, $"{label}: a model with 'url' needs 'sha256' so the download can be verified");
-            }
-        }
-
-        if (sha256 is not null)
-        {
-            if (Sha256Pattern().IsMatch(sha256))
-            {
-                sha256 = sha256.ToLowerInvariant();
-            }
-            else
-            {
-                problems.Add(keys["sha256"].Start.Line, $"{label}: 'sha256' must be 64 hexadecimal digits, got '{sha256}'");
-            }
-        }
-
-        var format = ReadFormat(keys, label, path ?? url?.AbsolutePath, line, problems);
-        var description = ReadString(keys, "description", problems);
-
         var backend = keys.TryGetValue("backend", out var backendNode) && !IsNull(backendNode)
             ? ReadBackend(backendNode, $"{label}: backend", problems)
             : PartialBackend.Empty;
+        var path = ReadString(keys, "path", problems);
+        var urlText = ReadString(keys, "url", problems);
+        var sha256 = ReadString(keys, "sha256", problems);
+        Uri? url = null;
+        ModelFormat? format;
+        ServerEndpoint? server = null;
+        if (backend.Kind == BackendKind.OpenAi)
+        {
+            // A served model's weights live behind the server: there is no file to find, download or hash.
+            foreach (var key in (string[])["path", "url", "sha256", "format"])
+            {
+                if (keys.TryGetValue(key, out var given) && !IsNull(given))
+                {
+                    problems.Add(given.Start.Line,
+                        $"{label}: '{key}' cannot be used with backend.kind openai: the server holds the weights (name them with backend.model)");
+                }
+            }
+
+            format = ModelFormat.Served;
+            server = ReadServer(backend, $"{label}: backend", line, problems);
+        }
+        else
+        {
+            if (path is not null && urlText is not null)
+            {
+                problems.Add(line, $"{label} has both 'path' and 'url'; give exactly one");
+            }
+            else if (path is null && urlText is null)
+            {
+                problems.Add(line, $"{label} has neither 'path' nor 'url'; give exactly one (or backend.kind: openai with backend.endpoint for a model behind a server)");
+            }
+
+            if (path is not null && string.IsNullOrWhiteSpace(path))
+            {
+                problems.Add(keys["path"].Start.Line, $"{label}: 'path' is empty");
+            }
+
+            if (urlText is not null)
+            {
+                if (!Uri.TryCreate(urlText, UriKind.Absolute, out url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+                {
+                    problems.Add(keys["url"].Start.Line, $"{label}: 'url' must be an absolute http(s) URL, got '{urlText}'");
+                    url = null;
+                }
+                else if (sha256 is null)
+                {
+                    problems.Add(line, $"{label}: a model with 'url' needs 'sha256' so the download can be verified");
+                }
+            }
+
+            if (sha256 is not null)
+            {
+                if (Sha256Pattern().IsMatch(sha256))
+                {
+                    sha256 = sha256.ToLowerInvariant();
+                }
+                else
+                {
+                    problems.Add(keys["sha256"].Start.Line, $"{label}: 'sha256' must be 64 hexadecimal digits, got '{sha256}'");
+                }
+            }
+
+            format = ReadFormat(keys, label, path ?? url?.AbsolutePath, line, problems);
+            if (format is { } local)
+            {
+                CheckLocalKind(backend, local, label, line, problems);
+            }
+        }
+
+        var description = ReadString(keys, "description", problems);
 
         var metadata = keys.TryGetValue("metadata", out var metadataNode) && !IsNull(metadataNode)
             ? ReadMetadata(metadataNode, label, problems)
@@ -271,7 +311,9 @@ public sealed partial class ManifestLoader
             backend.Parallel.HasValue ? NullIfAuto(backend.Parallel.Value)
                 : defaults.Parallel.HasValue ? NullIfAuto(defaults.Parallel.Value) : builtInDefaults.ParallelSequences,
             Seconds(backend.ItemTimeoutSeconds ?? defaults.ItemTimeoutSeconds) ?? builtInDefaults.ItemTimeout,
-            Seconds(backend.LoadTimeoutSeconds ?? defaults.LoadTimeoutSeconds) ?? builtInDefaults.LoadTimeout);
+            Seconds(backend.LoadTimeoutSeconds ?? defaults.LoadTimeoutSeconds) ?? builtInDefaults.LoadTimeout,
+            backend.Kind ?? BackendKinds.DefaultFor(format.Value),
+            server);
 
         return new ModelEntry(id, format.Value, new ModelSource(path, url, sha256), effective, description, metadata, checked((int)line));
     }
@@ -323,6 +365,8 @@ public sealed partial class ManifestLoader
 
         var keys = ReadKeys(mapping, BackendKeys, label, problems);
         return new PartialBackend(
+            keys,
+            ReadKind(keys, label, problems),
             ReadBoundedInt(keys, "context_size", label, minimum: 1, problems),
             ReadBoundedInt(keys, "threads", label, minimum: 1, problems),
             ReadBoundedInt(keys, "batch_size", label, minimum: 1, problems),
@@ -331,6 +375,89 @@ public sealed partial class ManifestLoader
             ReadParallel(keys, label, problems),
             ReadBoundedInt(keys, "item_timeout_s", label, minimum: 1, problems),
             ReadBoundedInt(keys, "load_timeout_s", label, minimum: 1, problems));
+    }
+
+    private static BackendKind? ReadKind(Dictionary<string, YamlNode> keys, string label, Problems problems)
+    {
+        var text = ReadString(keys, "kind", problems);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (BackendKinds.TryParse(text, out var kind))
+        {
+            return kind;
+        }
+
+        problems.Add(keys["kind"].Start.Line,
+            $"{label}: unknown kind '{text}'; expected {string.Join(", ", BackendKinds.All.Select(k => k.Name))}");
+        return null;
+    }
+
+    // A local model's kind must read its format, and the server keys belong to kind openai only.
+    private static void CheckLocalKind(PartialBackend backend, ModelFormat format, string label, long line, Problems problems)
+    {
+        var kind = backend.Kind ?? BackendKinds.DefaultFor(format);
+        var reads = kind switch
+        {
+            BackendKind.LlamaCpp => ModelFormat.Gguf,
+            BackendKind.OnnxGenAi => ModelFormat.Onnx,
+            _ => format,
+        };
+        if (reads != format)
+        {
+            var formatName = format == ModelFormat.Gguf ? "gguf" : "onnx";
+            problems.Add(backend.Keys.TryGetValue("kind", out var kindNode) ? kindNode.Start.Line : line,
+                $"{label}: backend.kind {kind.ManifestName()} cannot run a {formatName} model (use kind {BackendKinds.DefaultFor(format).ManifestName()}, or leave kind out)");
+        }
+
+        foreach (var key in ServerKeys)
+        {
+            if (backend.Keys.TryGetValue(key, out var node) && !IsNull(node))
+            {
+                problems.Add(node.Start.Line, $"{label}: backend.{key} is for backend.kind openai only (a model behind a server)");
+            }
+        }
+    }
+
+    private static ServerEndpoint? ReadServer(PartialBackend backend, string label, long line, Problems problems)
+    {
+        var keys = backend.Keys;
+        Uri? endpoint = null;
+        var endpointText = ReadString(keys, "endpoint", problems);
+        if (endpointText is null)
+        {
+            problems.Add(line, $"{label}: kind openai needs 'endpoint', the server's API root (e.g. http://127.0.0.1:8080/v1)");
+        }
+        else if (!Uri.TryCreate(endpointText, UriKind.Absolute, out endpoint)
+            || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps)
+            || endpoint.Query.Length > 0 || endpoint.Fragment.Length > 0)
+        {
+            problems.Add(keys["endpoint"].Start.Line,
+                $"{label}: 'endpoint' must be an absolute http(s) base URL without query or fragment (e.g. http://127.0.0.1:8080/v1), got '{endpointText}'");
+            endpoint = null;
+        }
+
+        var model = ReadString(keys, "model", problems);
+        if (model is null || string.IsNullOrWhiteSpace(model))
+        {
+            problems.Add(keys.TryGetValue("model", out var modelNode) ? modelNode.Start.Line : line,
+                $"{label}: kind openai needs 'model', the server's name of the model (what its /v1/models lists)");
+            model = null;
+        }
+
+        var apiKeyVariable = ReadString(keys, "api_key_env", problems);
+        if (apiKeyVariable is not null && (apiKeyVariable.Length > MaxApiKeyVariableLength || !EnvironmentVariablePattern().IsMatch(apiKeyVariable)))
+        {
+            // The value is never echoed: it may be the key itself, pasted where its variable's name belongs.
+            problems.Add(keys["api_key_env"].Start.Line,
+                $"{label}: 'api_key_env' is the NAME of the environment variable that holds the key (e.g. OPENAI_API_KEY: capitals, digits and '_', at most {MaxApiKeyVariableLength.ToString(CultureInfo.InvariantCulture)} characters), never the key itself; the value given is not such a name and is not shown");
+            apiKeyVariable = null;
+        }
+
+        var maxConcurrency = ReadBoundedInt(keys, "max_concurrency", label, minimum: 1, problems) ?? 1;
+        return endpoint is null || model is null ? null : new ServerEndpoint(endpoint, model, apiKeyVariable, maxConcurrency);
     }
 
     private static TimeSpan? Seconds(int? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : null;
@@ -461,12 +588,17 @@ public sealed partial class ManifestLoader
     [GeneratedRegex("^[0-9a-fA-F]{64}$", RegexOptions.CultureInvariant)]
     private static partial Regex Sha256Pattern();
 
+    [GeneratedRegex("^[A-Z_][A-Z0-9_]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex EnvironmentVariablePattern();
+
+    /// <param name="Keys">The keys as written, for the server settings and the lines of messages.</param>
     /// <param name="Parallel">0: <c>auto</c> written out; null: not given.</param>
     private sealed record PartialBackend(
+        Dictionary<string, YamlNode> Keys, BackendKind? Kind,
         int? ContextSize, int? Threads, int? BatchSize, int? GpuLayers, ChatTemplateMode? ChatTemplate, int? Parallel,
         int? ItemTimeoutSeconds = null, int? LoadTimeoutSeconds = null)
     {
-        public static PartialBackend Empty { get; } = new(null, null, null, null, null, null);
+        public static PartialBackend Empty { get; } = new([], null, null, null, null, null, null, null);
     }
 
     /// <summary>Fail-fast mode throws at the first problem; collect mode keeps going so <c>harness validate</c> shows them all.</summary>

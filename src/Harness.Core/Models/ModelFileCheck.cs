@@ -16,7 +16,8 @@ public static class ModelFileCheck
     /// <summary>Every problem, each at the entry's line of the manifest and naming the model file.</summary>
     /// <param name="manifestPath">The manifest the entries come from; relative model paths resolve against its folder.</param>
     /// <param name="readHeaders">Also read each GGUF header; false checks only that each file exists.</param>
-    /// <remarks>Models with a <c>url</c> are not checked: they are downloaded, and verified by sha256, on first use.</remarks>
+    /// <remarks>Models with a <c>url</c> are not checked: they are downloaded, and verified by sha256, on first use. Served
+    /// models (<c>backend.kind openai</c>) have no local file: nothing is checked, nothing is fetched.</remarks>
     public static ImmutableArray<InputFileException> Check(string manifestPath, IEnumerable<ModelEntry> entries, bool readHeaders)
     {
         ArgumentNullException.ThrowIfNull(entries);
@@ -50,7 +51,9 @@ public static class ModelFileCheck
             }
 
             var fullPath = Path.GetFullPath(path, manifestDirectory);
-            var actual = await hasher.Sha256Async(fullPath, cancellationToken);
+            var actual = entry.Format == ModelFormat.Onnx
+                ? (await ModelFolder.Sha256Async(hasher, fullPath, cancellationToken)).Sha256
+                : await hasher.Sha256Async(fullPath, cancellationToken);
             if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
             {
                 problems.Add(new InputFileException(manifestPath, entry.Line,
@@ -71,6 +74,14 @@ public static class ModelFileCheck
         }
 
         var fullPath = Path.GetFullPath(path, manifestDirectory);
+        if (entry.Format == ModelFormat.Onnx)
+        {
+            // ONNX Runtime GenAI loads a folder: one without its config would pass as "ok" here and fail at load.
+            return ModelFolder.Problem(fullPath) is { } problem
+                ? new InputFileException(manifestPath, entry.Line, $"model '{entry.Id}': {problem}")
+                : null;
+        }
+
         if (!File.Exists(fullPath))
         {
             var why = Directory.Exists(fullPath) ? "is a folder, not a file" : "does not exist";

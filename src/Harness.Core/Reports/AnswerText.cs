@@ -26,7 +26,7 @@ public static class AnswerText
             figures.P50Latency is { } p50 && figures.P95Latency is { } p95
                 ? Inv($"p50 / p95 {Number(p50.TotalMilliseconds, "0")} / {Number(p95.TotalMilliseconds, "0")} ms")
                 : "p50 / p95 –",
-            Bytes(figures.FileSizeBytes),
+            figures.FileSizeBytes is { } size ? Bytes(size) : "served (no local file)",
         };
         string text = string.Join(" · ", parts);
         if (figures.EnergyBusy)

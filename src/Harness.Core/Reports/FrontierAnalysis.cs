@@ -96,7 +96,7 @@ public sealed record AnswerFigures(
     bool EnergyBusy,
     TimeSpan? P50Latency,
     TimeSpan? P95Latency,
-    long FileSizeBytes,
+    long? FileSizeBytes,
     Verdicts.Coverage? PartialCoverage = null);
 
 /// <summary>One model's overall line: frontier on these open suites, sufficient for these fixed suites, cheapest for these.</summary>

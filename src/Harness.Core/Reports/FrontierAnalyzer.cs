@@ -239,6 +239,7 @@ public static class FrontierAnalyzer
         private readonly string? _energyCannotRank;
         private readonly double? _lowestUpper;
         private readonly string _suite;
+        private readonly bool _sizeRanks;
 
         public CostOrder(FixedSuiteReport suite, IReadOnlyList<ModelSummary> models)
         {
@@ -247,13 +248,14 @@ public static class FrontierAnalyzer
             _order = models.Select((m, i) => (m.ModelId, i)).ToDictionary(p => p.ModelId, p => p.i, StringComparer.Ordinal);
             _sufficient = [.. suite.Rows.Where(r => r.Verdict.Kind == VerdictKind.Sufficient)];
             _energyCannotRank = EnergyCannotRank();
+            _sizeRanks = SizeRanks();
             _lowestUpper = _energyCannotRank is null && _sufficient.Length > 0
                 ? Upper(_sufficient.MinBy(r => r.Energy!.JoulesPerItem.Mean)!.Energy!)
                 : null;
             Sorted = [.. _sufficient
                 .OrderBy(r => Tied(r) ? 0 : 1)
                 .ThenBy(r => Tied(r) ? 0 : r.Energy!.JoulesPerItem.Mean)
-                .ThenBy(Size)
+                .ThenBy(r => _sizeRanks ? Size(r) : 0)
                 .ThenBy(r => r.Performance.P95Latency ?? TimeSpan.MaxValue)
                 .ThenBy(Position)];
         }
@@ -292,17 +294,20 @@ public static class FrontierAnalyzer
             string energy = _energyCannotRank is { } why
                 ? $"energy cannot separate them ({why})"
                 : "energy cannot separate them (the J/item intervals overlap)";
-            if (Size(a) != Size(b))
+            if (_sizeRanks && Size(a) != Size(b))
             {
                 return (CostDecider.FileSize, energy + "; smallest file decides");
             }
 
+            string files = _sizeRanks ? "the files are the same size" : "a served model has no file size";
             if (a.Performance.P95Latency != b.Performance.P95Latency)
             {
-                return (CostDecider.P95Latency, energy + " and the files are the same size; lowest p95 latency decides");
+                return (CostDecider.P95Latency, energy + $" and {files}; lowest p95 latency decides");
             }
 
-            return (CostDecider.ManifestOrder, energy + ", the files and p95 latencies are equal; manifest order decides");
+            return (CostDecider.ManifestOrder, _sizeRanks
+                ? energy + ", the files and p95 latencies are equal; manifest order decides"
+                : energy + ", a served model has no file size and the p95 latencies are equal; manifest order decides");
         }
 
         private AnswerFigures Figures(FixedSuiteRow row) => new(
@@ -314,7 +319,7 @@ public static class FrontierAnalyzer
             Busy(row),
             row.Performance.P50Latency,
             row.Performance.P95Latency,
-            _models.TryGetValue(row.ModelId, out var m) ? m.FileSizeBytes : 0,
+            _models.TryGetValue(row.ModelId, out var m) ? m.LocalFileSizeBytes : null,
             row.Verdict.Coverage is { IsComplete: false } c ? c : null);
 
         private string? EnergyCannotRank()
@@ -342,7 +347,13 @@ public static class FrontierAnalyzer
 
         private bool Busy(FixedSuiteRow row) => _models.TryGetValue(row.ModelId, out var m) && m.BusyMachine is not null;
 
-        private long Size(FixedSuiteRow row) => _models.TryGetValue(row.ModelId, out var m) ? m.FileSizeBytes : long.MaxValue;
+        private long Size(FixedSuiteRow row) =>
+            _models.TryGetValue(row.ModelId, out var m) ? m.LocalFileSizeBytes ?? long.MaxValue : long.MaxValue;
+
+        // A served model has no file: when one is sufficient, file size decides nothing in this suite (a 0-byte or an
+        // unknown size would claim a win it did not earn), and p95 latency comes next.
+        private bool SizeRanks() =>
+            _sufficient.All(r => _models.TryGetValue(r.ModelId, out var m) && !m.Served);
 
         private int Position(FixedSuiteRow row) => _order.GetValueOrDefault(row.ModelId, int.MaxValue);
 

@@ -86,7 +86,7 @@ public sealed class MarkdownReportWriter : IReportWriter
             Line(Row(
                 model.ModelId,
                 model.Status is { } status ? Name(status) : "not started",
-                Bytes(model.FileSizeBytes),
+                model.LocalFileSizeBytes is { } size ? Bytes(size) : "served",
                 model.LoadInfo is { } load ? Ms(load.LoadTime) : "–",
                 Bytes(model.PeakResidentMemoryBytes),
                 model.LoadInfo?.Backend ?? "–",

@@ -50,6 +50,7 @@ public sealed record RunReport(
 /// <summary>One model's run, from its newest <see cref="ModelRunRecord"/>.</summary>
 /// <param name="Status">Null when the run has no record for the model (it never started).</param>
 /// <param name="ItemsRecorded">Item records across all suites.</param>
+/// <param name="Served">The model answers from a server (backend.kind openai): no local file, so no file size.</param>
 public sealed record ModelSummary(
     string ModelId,
     ModelRunStatus? Status,
@@ -60,7 +61,12 @@ public sealed record ModelSummary(
     int ItemsRecorded,
     ModelEnergy? Energy = null,
     ModelContention? Contention = null,
-    BusyMachine? BusyMachine = null);
+    BusyMachine? BusyMachine = null,
+    bool Served = false)
+{
+    /// <summary>The file size to show and rank; null for a served model, which has no local file (its <see cref="FileSizeBytes"/> is 0).</summary>
+    public long? LocalFileSizeBytes => Served ? null : FileSizeBytes;
+}
 
 /// <summary>Throughput and latency of one (model, suite) over its scored items; null where nothing was measured.</summary>
 public sealed record PerformanceSummary(

@@ -53,7 +53,8 @@ public static class RunReportBuilder
                     // The newest record with energy facts: a resume's first record has none until its meters open.
                     models.LastOrDefault(r => r.ModelId == m.Entry.Id && r.Energy is not null)?.Energy,
                     contention,
-                    manifest.Contention?.Thresholds.Check(contention));
+                    manifest.Contention?.Thresholds.Check(contention),
+                    m.Served);
             })
             .ToImmutableArray();
         var busyMachines = summaries.ToDictionary(s => s.ModelId, s => s.BusyMachine, StringComparer.Ordinal);

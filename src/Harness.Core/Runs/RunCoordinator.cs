@@ -160,7 +160,14 @@ public sealed class RunCoordinator(
         }
 
         var powerAtStart = energy.Power.Read();
-        var meters = energy.Meters.MetersFor(model.Entry, session);
+        var (meters, notReported) = EnergyScopeRule.Apply(
+            model.Backend?.Energy ?? EnergyScope.WorkerProcess, energy.Meters.MetersFor(model.Entry, session));
+        if (notReported is not null)
+        {
+            // No recorder: the model's items carry no reading, and the reason stands in the model's energy facts.
+            return (null, new ModelEnergy("none", EnergyQuality.Measured, notReported, energy.SampleInterval, null, powerAtStart, null, notReported));
+        }
+
         EnergyRecorder recorder;
         try
         {

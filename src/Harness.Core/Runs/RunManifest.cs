@@ -40,7 +40,43 @@ public sealed record RunManifest(
 }
 
 /// <summary>A model as planned: its manifest entry, the resolved file and its sha256.</summary>
-public sealed record RunModel(ModelEntry Entry, string ResolvedPath, string FileSha256, long FileSizeBytes);
+/// <param name="ResolvedPath">The local file or folder; a served model's endpoint URL.</param>
+/// <param name="FileSha256">The file's sha256 (a folder's: see docs/result-format.md); empty for a served model, which has no
+/// local file (its <see cref="RunBackend.Identity"/> says what answered), and for a model that did not resolve.</param>
+/// <param name="FileSizeBytes">0 for a served model: it has no file size.</param>
+/// <param name="Backend">What the model's backend said it can do before the first item; null in runs planned before it was recorded.</param>
+public sealed record RunModel(ModelEntry Entry, string ResolvedPath, string FileSha256, long FileSizeBytes, RunBackend? Backend = null)
+{
+    /// <summary>Weights behind a server: no local file, so no file size to rank or show.</summary>
+    public bool Served => Entry.Format == ModelFormat.Served;
+}
+
+/// <summary>A model's backend as described at planning time (<see cref="Backends.IBackendProvider.DescribeAsync"/>).</summary>
+/// <param name="Abilities">What it can do for this model.</param>
+/// <param name="Energy">Which energy figures can describe its work.</param>
+/// <param name="Missing">Why each ability it lacks is missing, keyed by the ability's name (e.g. <c>logLikelihood</c>).</param>
+/// <param name="Identity">What the backend says answers (a server's model id, digest, build); empty for a local file,
+/// whose sha256 identifies it.</param>
+public sealed record RunBackend(
+    Backends.BackendKind Kind,
+    Backends.BackendAbilities Abilities,
+    Backends.EnergyScope Energy,
+    ImmutableSortedDictionary<string, string> Missing,
+    ImmutableSortedDictionary<string, string> Identity)
+{
+    public static RunBackend From(Backends.BackendKind kind, Backends.BackendDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        var capabilities = description.Capabilities;
+        return new RunBackend(
+            kind,
+            capabilities.Abilities,
+            capabilities.Energy,
+            ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, capabilities.Missing.Select(m =>
+                KeyValuePair.Create(System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(m.Key.ToString()), m.Value))),
+            description.Identity.WithComparers(StringComparer.Ordinal));
+    }
+}
 
 /// <summary>A suite as planned, with every setting that decides its scores.</summary>
 public sealed record RunSuite(

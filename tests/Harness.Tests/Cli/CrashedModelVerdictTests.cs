@@ -46,7 +46,7 @@ public sealed class CrashedModelVerdictTests : IDisposable
         });
         backend.LoseSessionAfter["oracle"] = 60;
         backend.LoadLimit = 1; // the worker dies and no fresh one can load the model
-        var service = new RunService(backend, ModelResolver.Create(_http, new HarnessCache(Path.Combine(_root, "cache"))),
+        var service = new RunService(FakeBackendProvider.Registry(backend), ModelResolver.Create(_http, new HarnessCache(Path.Combine(_root, "cache"))),
             new FixedClock(new DateTimeOffset(2026, 12, 7, 1, 0, 0, TimeSpan.Zero)),
             new EnergyHardware(() => [], new FakePowerProbe(new PowerState(PowerSource.Ac, null, "performance", null, null))));
         var options = new NewRunOptions(Path.Combine(_root, "models.manifest"), Path.Combine(_root, "tasks"), [], ["oracle"],

@@ -47,7 +47,7 @@ public sealed class ReportDiffTests : IDisposable
             var parts = prompt.PlainText.TrimEnd('=').Split('+');
             return add(int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture)).ToString(CultureInfo.InvariantCulture);
         });
-        var service = new RunService(backend, ModelResolver.Create(_http, new HarnessCache(Path.Combine(_root, "cache"))), new FixedClock(Start),
+        var service = new RunService(FakeBackendProvider.Registry(backend), ModelResolver.Create(_http, new HarnessCache(Path.Combine(_root, "cache"))), new FixedClock(Start),
             new EnergyHardware(() => [], new FakePowerProbe(new PowerState(PowerSource.Ac, null, "performance", null, null))));
         var options = new NewRunOptions(
             Path.Combine(_root, "models.manifest"), Path.Combine(_root, "tasks"), [], ["oracle"], Path.Combine(_root, "results"), Energy: QuickEnergy);

@@ -58,8 +58,10 @@ public sealed class RunServiceTests : IDisposable
     });
 
     // No hardware meter, as on this VM: the estimate is what the run reads.
-    private RunService Service(IModelBackend backend) =>
-        new(backend, ModelResolver.Create(_http, new HarnessCache(Path.Combine(_root, "cache"))), new FixedClock(Start),
+    private RunService Service(IModelBackend backend) => Service(FakeBackendProvider.Registry(backend));
+
+    private RunService Service(BackendRegistry backends) =>
+        new(backends, ModelResolver.Create(_http, new HarnessCache(Path.Combine(_root, "cache"))), new FixedClock(Start),
             new EnergyHardware(() => [], new FakePowerProbe(new PowerState(PowerSource.Ac, null, "performance", null, null))));
 
     private static readonly EnergySettings QuickEnergy =
