@@ -90,7 +90,7 @@ internal class OpenAiSession : IModelSession, IBatchedTextGenerator
         }
 
         var all = Task.WhenAll(Enumerable.Range(0, requests.Count).Select(RunOneAsync))
-            .ContinueWith(_ => results.Writer.Complete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            .ContinueWith(t => results.Writer.Complete(t.Exception?.InnerException), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         try
         {
             await foreach (var outcome in results.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))

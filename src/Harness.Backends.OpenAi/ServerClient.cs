@@ -131,6 +131,12 @@ internal sealed class ServerClient : IDisposable
         {
             throw new BackendException($"model '{_model.Id}': {what}: the server at {ApiBase} sent malformed JSON: {Redact(ex.Message)}");
         }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or KeyNotFoundException or IndexOutOfRangeException
+                                       && ex is not ObjectDisposedException)
+        {
+            // JsonElement's accessors throw these on a value of the wrong type (a string where a number belongs).
+            throw new BackendException($"model '{_model.Id}': {what}: the server at {ApiBase} sent a response of an unexpected shape: {Redact(ex.Message)}");
+        }
     }
 
     /// <summary>Sends one call (retried as the pipeline says) and returns the response once its headers are in; the caller reads the body.</summary>

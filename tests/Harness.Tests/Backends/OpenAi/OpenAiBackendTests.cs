@@ -237,6 +237,47 @@ public sealed class OpenAiBackendTests
     }
 
     [Fact]
+    public async Task A_connection_that_breaks_mid_answer_ends_the_session_as_a_crash()
+    {
+        await using var server = FakeOpenAiServer.Serving("test-model", async (_, response, token) =>
+        {
+            // A body announced longer than what arrives before the connection closes: the server died mid-answer.
+            response.StatusCode = 200;
+            response.ContentType = "text/event-stream";
+            response.ContentLength64 = 10_000;
+            await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes("data: {\"choices\":[{\"text\":\"4\",\"finish_reason\":null}]}\n\n"), token);
+            await response.OutputStream.FlushAsync(token);
+            response.Abort();
+        });
+        await using var session = await new OpenAiBackend(Fast).LoadAsync(FakeOpenAiServer.Model(server.Endpoint), server.Endpoint, CancellationToken.None);
+
+        var ex = await Assert.ThrowsAsync<SessionLostException>(() => session.GenerateAsync(Request(), CancellationToken.None));
+
+        Assert.Equal(ItemFailureKind.WorkerCrash, ex.Kind);
+        Assert.Contains("broke", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_value_of_the_wrong_type_is_a_malformed_response_not_a_crash()
+    {
+        await using var server = new FakeOpenAiServer((request, response, _) => request.Path switch
+        {
+            "/v1/models" => FakeOpenAiServer.WriteJsonAsync(response, 200, """{"data":[{"id":"test-model"}]}"""),
+            "/v1/completions" when request.Body.Contains("The sky is blue", StringComparison.Ordinal) => FakeOpenAiServer.WriteJsonAsync(response, 200,
+                """{"choices":[{"logprobs":{"tokens":["a","b"],"token_logprobs":[null,-1],"text_offset":[0,1]}}]}"""),
+            "/v1/completions" => FakeOpenAiServer.WriteJsonAsync(response, 200,
+                """{"choices":[{"logprobs":{"tokens":["a","b"],"token_logprobs":[null,-1],"text_offset":[0,"one"]}}]}"""),
+            _ => FakeOpenAiServer.WriteJsonAsync(response, 404, "{}"),
+        });
+        await using var session = await new OpenAiBackend(Fast).LoadAsync(FakeOpenAiServer.Model(server.Endpoint), server.Endpoint, CancellationToken.None);
+
+        var ex = await Assert.ThrowsAsync<BackendException>(() =>
+            ((ILogLikelihoodScorer)session).ScoreContinuationsAsync(new LogLikelihoodRequest(new RenderedPrompt([], "a"), ["b"]), CancellationToken.None));
+
+        Assert.Contains("unexpected shape", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_api_key_is_sent_as_a_bearer_token_and_never_appears_in_errors_or_load_facts()
     {
         var variable = "HARNESS_TEST_KEY_" + Guid.NewGuid().ToString("N");
