@@ -16,9 +16,10 @@ namespace Harness.Backends.OnnxGenAI;
 /// <param name="SizeBytes">Every file in the folder, recursively (the model's weights may sit in external data files).</param>
 /// <param name="ChatTemplate">The Jinja chat template of <c>tokenizer_config.json</c>, or null when the folder has none.</param>
 /// <param name="VocabularySize">GenAI's <c>model.vocab_size</c>: the width of a logits row.</param>
+/// <param name="AddBos">tokenizer_config.json's <c>add_bos_token</c>; null when it does not say.</param>
 /// <param name="LogitsOutput">The decoder's logits output (<c>model.decoder.outputs.logits</c>, GenAI's default <c>logits</c>).</param>
 internal sealed record OnnxGenAiFolder(
-    string Folder, string ModelType, int ContextLength, int VocabularySize, string DecoderFile, long SizeBytes, string? ChatTemplate, string LogitsOutput)
+    string Folder, string ModelType, int ContextLength, int VocabularySize, string DecoderFile, long SizeBytes, string? ChatTemplate, bool? AddBos, string LogitsOutput)
 {
     public const string ConfigFileName = "genai_config.json";
     public const string TokenizerConfigFileName = "tokenizer_config.json";
@@ -74,7 +75,8 @@ internal sealed record OnnxGenAiFolder(
                 $"Model '{model.Id}': the decoder '{decoderFile}' that '{configPath}' names (model.decoder.filename) is not in '{folder}'.");
         }
 
-        return new OnnxGenAiFolder(folder, type, contextLength, vocabularySize, decoderFile, FolderSize(folder), ReadChatTemplate(folder), logitsOutput);
+        var (chatTemplate, addBos) = ReadTokenizerConfig(folder);
+        return new OnnxGenAiFolder(folder, type, contextLength, vocabularySize, decoderFile, FolderSize(folder), chatTemplate, addBos, logitsOutput);
     }
 
     private static JsonElement Property(JsonElement element, string name, string configPath) =>
@@ -85,26 +87,33 @@ internal sealed record OnnxGenAiFolder(
     private static long FolderSize(string folder) =>
         new DirectoryInfo(folder).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
 
-    /// <summary>The chat template GenAI's tokenizer applies by default, as Hugging Face's tokenizer_config.json gives it.</summary>
-    private static string? ReadChatTemplate(string folder)
+    /// <summary>
+    /// The chat template GenAI's tokenizer applies by default and whether a BOS token starts every text, as Hugging Face's
+    /// tokenizer_config.json gives them.
+    /// </summary>
+    private static (string? ChatTemplate, bool? AddBos) ReadTokenizerConfig(string folder)
     {
         var path = Path.Combine(folder, TokenizerConfigFileName);
         if (!File.Exists(path))
-            return null;
+            return (null, null);
         try
         {
             using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("chat_template", out var template)
-                && template.ValueKind == JsonValueKind.String
-                && template.GetString() is { Length: > 0 } text
-                    ? text
-                    : null;
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                return (null, null);
+            var template = root.TryGetProperty("chat_template", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() is { Length: > 0 } text
+                ? text
+                : null;
+            bool? addBos = root.TryGetProperty("add_bos_token", out var b) && b.ValueKind is JsonValueKind.True or JsonValueKind.False
+                ? b.GetBoolean()
+                : null;
+            return (template, addBos);
         }
         catch (JsonException)
         {
             // GenAI reads this file too and reports a broken one when the tokenizer loads.
-            return null;
+            return (null, null);
         }
     }
 

@@ -25,6 +25,7 @@ internal sealed class OnnxGenAiSession : IModelSession, ILogLikelihoodScorer, IT
     private readonly bool _useChatTemplate;
     private readonly TimeProvider _time;
     private readonly ImmutableHashSet<int> _endOfGeneration;
+    private readonly int? _prependBos;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     // Reused across requests (one at a time, under _gate) so the per-token loop does not allocate.
@@ -49,17 +50,37 @@ internal sealed class OnnxGenAiSession : IModelSession, ILogLikelihoodScorer, IT
         _logits = new float[folder.VocabularySize];
         _contextLogits = new float[folder.VocabularySize];
         _sampleWeights = new double[folder.VocabularySize];
-        LoadInfo = loadInfo.EffectiveSettings.ContainsKey("end_of_generation_tokens")
-            ? loadInfo
-            : loadInfo with
-            {
-                EffectiveSettings = loadInfo.EffectiveSettings
-                    .SetItem("end_of_generation_tokens", string.Join(",", _endOfGeneration.Order().Select(t => t.ToString(System.Globalization.CultureInfo.InvariantCulture))))
-                    .SetItem("add_bos", "as the tokenizer's configuration says (GenAI's Encode)"),
-            };
+        var (prependBos, addBos) = DecideBos(folder, tokenizer);
+        _prependBos = prependBos;
+        LoadInfo = loadInfo with
+        {
+            EffectiveSettings = loadInfo.EffectiveSettings
+                .SetItem("end_of_generation_tokens", string.Join(",", _endOfGeneration.Order().Select(t => t.ToString(System.Globalization.CultureInfo.InvariantCulture))))
+                .SetItem("add_bos", addBos)
+                .SetItem("parse_special_in_prompt", "true (GenAI's tokenizer always parses special tokens)"),
+        };
     }
 
     public ModelLoadInfo LoadInfo { get; }
+
+    /// <summary>
+    /// Whether texts start with BOS. onnxruntime-extensions does not apply tokenizer.json's post-processor, so GenAI's
+    /// Encode leaves out the BOS that Hugging Face (and llama.cpp, from the GGUF) put first; where tokenizer_config.json
+    /// asks for it (<c>add_bos_token</c>) and the tokenizer left it out, the backend prepends it.
+    /// </summary>
+    private static (int? PrependBos, string Description) DecideBos(OnnxGenAiFolder folder, Tokenizer tokenizer)
+    {
+        var bos = tokenizer.GetBosTokenId();
+        using var probe = tokenizer.Encode("x");
+        var tokenizerAdds = probe[0].Length > 0 && probe[0][0] == bos;
+        return (folder.AddBos, tokenizerAdds) switch
+        {
+            (_, true) => (null, "true (GenAI's tokenizer adds it)"),
+            (true, false) => (bos, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"true (tokenizer_config.json add_bos_token; token {bos} prepended by the backend: GenAI's tokenizer leaves it out)")),
+            _ => (null, "false"),
+        };
+    }
 
     public Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken)
     {
@@ -343,7 +364,13 @@ internal sealed class OnnxGenAiSession : IModelSession, ILogLikelihoodScorer, IT
     private int[] Encode(string text)
     {
         using var sequences = _tokenizer.Encode(text);
-        return sequences[0].ToArray();
+        var tokens = sequences[0];
+        if (_prependBos is not { } bos)
+            return tokens.ToArray();
+        var withBos = new int[tokens.Length + 1];
+        withBos[0] = bos;
+        tokens.CopyTo(withBos.AsSpan(1));
+        return withBos;
     }
 
     /// <summary>Tokenizes a prompt and checks that it fits the context.</summary>
