@@ -167,6 +167,26 @@ public sealed class OnnxGenAiBackendTests(ExportedArithModel pair, ITestOutputHe
     }
 
     [Fact]
+    public async Task Auto_uses_the_folder_s_chat_template_and_none_feeds_plain_text()
+    {
+        var folder = pair.CopyFolder("chat");
+        var configPath = Path.Combine(folder, "tokenizer_config.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        config["chat_template"] = "{% for message in messages %}Q: {{ message['content'] }}\n{% endfor %}{% if add_generation_prompt %}A: {% endif %}";
+        File.WriteAllText(configPath, config.ToJsonString());
+        var prompt = new RenderedPrompt([new ChatMessage("user", "70+57=")], "70+57=");
+        var request = new GenerationRequest(prompt, Arith.Generation);
+
+        await using var auto = await ExportedArithModel.LoadOnnxAsync(folder, chatTemplate: ChatTemplateMode.Auto);
+        Assert.Equal("tokenizer_config.json", auto.LoadInfo.ChatTemplate);
+        Assert.Equal("Q: 70+57=\nA: ", (await auto.GenerateAsync(request, CancellationToken.None)).PromptText);
+
+        await using var none = await ExportedArithModel.LoadOnnxAsync(folder, chatTemplate: ChatTemplateMode.None);
+        Assert.Equal("none", none.LoadInfo.ChatTemplate);
+        Assert.Equal("70+57=", (await none.GenerateAsync(request, CancellationToken.None)).PromptText);
+    }
+
+    [Fact]
     public async Task A_folder_without_genai_config_is_a_model_load_error_naming_the_folder()
     {
         var folder = pair.CopyFolder("no-config");
