@@ -207,7 +207,7 @@ public static class FrontierAnalyzer
 
     /// <summary>The cost rule in words, the same for every suite.</summary>
     public const string CostRule =
-        "lowest measured J/item where the intervals do not overlap (an estimate or a busy machine's figure never ranks), then smallest file, then p95 latency, then manifest order";
+        "lowest measured J/item where the intervals do not overlap (an estimate or a busy machine's figure never ranks), then smallest file (when every model has one), then p95 latency, then manifest order";
 
     /// <summary>
     /// Why <paramref name="first"/> comes before <paramref name="second"/> among the sufficient models of a suite, by
@@ -238,6 +238,7 @@ public static class FrontierAnalyzer
         private readonly FixedSuiteRow[] _sufficient;
         private readonly string? _energyCannotRank;
         private readonly double? _lowestUpper;
+        private readonly bool _sizesKnown;
         private readonly string _suite;
 
         public CostOrder(FixedSuiteReport suite, IReadOnlyList<ModelSummary> models)
@@ -247,6 +248,9 @@ public static class FrontierAnalyzer
             _order = models.Select((m, i) => (m.ModelId, i)).ToDictionary(p => p.ModelId, p => p.i, StringComparer.Ordinal);
             _sufficient = [.. suite.Rows.Where(r => r.Verdict.Kind == VerdictKind.Sufficient)];
             _energyCannotRank = EnergyCannotRank();
+            // A served model has no file (size 0): "smallest file" would crown it for having none, so file size ranks
+            // only when every sufficient model has one, as energy ranks only when every one has a measured figure.
+            _sizesKnown = _sufficient.All(r => _models.TryGetValue(r.ModelId, out var m) && m.FileSizeBytes > 0);
             _lowestUpper = _energyCannotRank is null && _sufficient.Length > 0
                 ? Upper(_sufficient.MinBy(r => r.Energy!.JoulesPerItem.Mean)!.Energy!)
                 : null;
@@ -299,10 +303,12 @@ public static class FrontierAnalyzer
 
             if (a.Performance.P95Latency != b.Performance.P95Latency)
             {
-                return (CostDecider.P95Latency, energy + " and the files are the same size; lowest p95 latency decides");
+                return (CostDecider.P95Latency, energy + (_sizesKnown ? " and the files are the same size" : " and not every model has a file to compare (a served model)")
+                    + "; lowest p95 latency decides");
             }
 
-            return (CostDecider.ManifestOrder, energy + ", the files and p95 latencies are equal; manifest order decides");
+            return (CostDecider.ManifestOrder, energy + (_sizesKnown ? ", the files and p95 latencies are equal" : ", not every model has a file and the p95 latencies are equal")
+                + "; manifest order decides");
         }
 
         private AnswerFigures Figures(FixedSuiteRow row) => new(
@@ -342,7 +348,8 @@ public static class FrontierAnalyzer
 
         private bool Busy(FixedSuiteRow row) => _models.TryGetValue(row.ModelId, out var m) && m.BusyMachine is not null;
 
-        private long Size(FixedSuiteRow row) => _models.TryGetValue(row.ModelId, out var m) ? m.FileSizeBytes : long.MaxValue;
+        private long Size(FixedSuiteRow row) =>
+            !_sizesKnown ? 0 : _models.TryGetValue(row.ModelId, out var m) ? m.FileSizeBytes : long.MaxValue;
 
         private int Position(FixedSuiteRow row) => _order.GetValueOrDefault(row.ModelId, int.MaxValue);
 
