@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Harness.Core.Serialization;
@@ -119,6 +118,7 @@ public static class OnnxDecoderExporter
         return root.ToJsonString(Indented);
     }
 
-    private static string ProducerVersion =>
-        typeof(OnnxDecoderExporter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+    // The assembly version, not the informational one: that carries the commit hash, and the same GGUF must give the
+    // same bytes from any build.
+    private static string ProducerVersion => typeof(OnnxDecoderExporter).Assembly.GetName().Version?.ToString() ?? "unknown";
 }

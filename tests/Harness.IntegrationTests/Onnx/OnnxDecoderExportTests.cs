@@ -25,6 +25,10 @@ public sealed class OnnxDecoderExportTests(ITestOutputHelper output) : IDisposab
     // llama.cpp multiplies F16 weights with activations rounded to F16 and keeps its KV cache in F16 by default.
     private const float F16Tolerance = 2e-2f;
 
+    // Measured 0.29 on logits up to 8.7: the activations' 8-bit rounding, compounded over 3 blocks (the weights are
+    // exact: Quantized_weights_dequantize_to_their_f16_source_within_their_rounding).
+    private const float Q8Tolerance = 0.5f;
+
     private readonly string _folder = Directory.CreateTempSubdirectory("harness-onnx-").FullName;
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
@@ -53,6 +57,101 @@ public sealed class OnnxDecoderExportTests(ITestOutputHelper output) : IDisposab
         CheckAgainstLlamaCpp(ModelPath("tiny-multi-s-f16.gguf"), f32Attention: false, F16Tolerance);
 
     [Fact]
+    public void Q8_0_model_is_dequantized_exactly_and_stays_within_llama_cpps_q8_activation_rounding() =>
+        // llama.cpp multiplies Q8_0 weights with activations quantized to Q8_0 (and keeps K/V in F16); the export
+        // dequantizes the weights exactly and computes in F32.
+        CheckAgainstLlamaCpp(ModelPath("tiny-multi-s-q8_0.gguf"), f32Attention: false, Q8Tolerance);
+
+    [Theory]
+    [InlineData("q8_0", 0.65)]
+    [InlineData("q4_0", 1.1)]
+    public void Quantized_weights_dequantize_to_their_f16_source_within_their_rounding(string type, double stepsAllowed)
+    {
+        // The Q8_0/Q4_0 and F16 files were all converted from one F32 model: dequantized, each weight must be within
+        // the rounding of its block. Q8_0: half a step, plus the F16 rounding of the block scale and of the F16 copy
+        // (2^-11 of up to 127 steps each, 0.06), measured 0.57. Q4_0: a whole step, since the value opposite the
+        // block's extreme clips at 7 steps, measured 1.00. A wrong nibble order or sign is off by several steps.
+        var quantized = LlamaGguf.Read(ModelPath($"tiny-multi-s-{type}.gguf"));
+        var source = LlamaGguf.Read(ModelPath("tiny-multi-s-f16.gguf"));
+        var s = quantized.Shape;
+        var worstSteps = 0.0;
+        foreach (var (name, rows, columns) in new[] { ("blk.0.attn_q.weight", s.EmbeddingLength, s.EmbeddingLength), ("blk.1.ffn_down.weight", s.EmbeddingLength, s.FeedForwardLength), ("blk.2.ffn_up.weight", s.FeedForwardLength, s.EmbeddingLength) })
+        {
+            var actual = quantized.Read(name, rows, columns);
+            var expected = source.Read(name, rows, columns);
+            for (var block = 0; block < actual.Length / 32; block++)
+            {
+                var span = expected.AsSpan(block * 32, 32).ToArray();
+                var step = span.Max(Math.Abs) / (type == "q8_0" ? 127.0 : 8.0);
+                for (var i = 0; i < 32; i++)
+                {
+                    var error = Math.Abs(actual[(block * 32) + i] - span[i]);
+                    worstSteps = Math.Max(worstSteps, step == 0 ? error : error / step);
+                }
+            }
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{type}: worst weight error {worstSteps:F3} quantization steps"));
+        Assert.InRange(worstSteps, 0, stepsAllowed + 0.01);
+    }
+
+    [RequiresSharedModelFact]
+    public void Stories260K_a_real_llama2_c_model_with_grouped_query_attention_gives_llama_cpp_logits() =>
+        CheckAgainstLlamaCpp(SharedModels.Stories260KPath, f32Attention: true, F32Tolerance, prompt: "Once upon a time, there was a little dog named");
+
+    [Fact]
+    public void Left_padded_batch_gives_the_unpadded_logits()
+    {
+        // ONNX Runtime GenAI left-pads a batch of prompts and hides the padding with attention_mask.
+        var gguf = Path.Combine(_folder, "tiny-multi-s-f32.gguf");
+        ConvertToF32(ModelPath("tiny-multi-s-f16.gguf"), gguf);
+        var export = OnnxDecoderExporter.Export(gguf, Path.Combine(_folder, "padded"), CancellationToken.None);
+        using var decoder = new Decoder(Path.Combine(export.Folder, OnnxDecoderExporter.ModelFileName), export.Shape);
+        int[] longer = [1, 300, 301, 302, 303], shorter = [1, 310, 311];
+        var alone = decoder.Step(shorter, past: null).Logits;
+        var batch = decoder.Batch([longer, [2, 2, .. shorter]], [[1, 1, 1, 1, 1], [0, 0, 1, 1, 1]], [[0, 1, 2, 3, 4], [0, 0, 0, 1, 2]]);
+        var worst = 0f;
+        for (var i = 0; i < shorter.Length; i++)
+        {
+            worst = Math.Max(worst, MaxDifference([alone[i]], [batch[1][2 + i]], 0));
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"padded row vs alone: max |difference| {worst:E2}"));
+        Assert.True(worst <= F32Tolerance, $"{worst} > {F32Tolerance}");
+        Assert.Equal(decoder.Step(longer, past: null).Logits[^1], batch[0][^1], new ToleranceComparer(F32Tolerance));
+    }
+
+    [Fact]
+    public void Committed_onnx_folder_is_what_forge_onnx_writes_from_its_gguf()
+    {
+        var committed = Path.Combine(HarnessProcess.RepositoryRoot, "models", "tiny-arith-xs-onnx");
+        var result = OnnxDecoderExporter.Export(ModelPath("tiny-arith-xs-f16.gguf"), Path.Combine(_folder, "again"), CancellationToken.None);
+        foreach (var file in result.Files)
+        {
+            Assert.True(File.ReadAllBytes(file).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(committed, Path.GetFileName(file)))),
+                $"{Path.GetFileName(file)} differs from models/tiny-arith-xs-onnx: re-export it with harness forge onnx");
+        }
+    }
+
+    [Fact]
+    public async Task Cli_exports_and_refuses_a_gguf_it_cannot_reproduce()
+    {
+        var root = HarnessProcess.RepositoryRoot;
+        var target = Path.Combine(_folder, "cli-onnx");
+        var ok = await HarnessProcess.RunAsync(root, TimeSpan.FromMinutes(2), "forge", "onnx", "models/tiny-arith-xs-f16.gguf", "--output", target);
+        Assert.True(ok.ExitCode == 0, ok.Error);
+        Assert.Contains("llama 2 blocks x 32", ok.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(target, "model.onnx")));
+
+        var bigramCopy = Path.Combine(_folder, "not-llama.gguf");
+        GgufTestFiles.CopyWithStringMetadata(ModelPath("tiny-arith-xs-f16.gguf"), bigramCopy, "general.architecture", "gpt2");
+        var refused = await HarnessProcess.RunAsync(root, TimeSpan.FromMinutes(2), "forge", "onnx", bigramCopy, "--output", Path.Combine(_folder, "no"));
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("only 'llama' models can be exported", refused.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_folder, "no")));
+    }
+
+    [Fact]
     public void Export_writes_the_genai_folder()
     {
         var result = OnnxDecoderExporter.Export(ModelPath("tiny-arith-xs-f16.gguf"), Path.Combine(_folder, "onnx"), CancellationToken.None);
@@ -65,9 +164,9 @@ public sealed class OnnxDecoderExportTests(ITestOutputHelper output) : IDisposab
         Assert.Equal([-1, -1, result.Shape.VocabularySize], session.OutputMetadata["logits"].Dimensions);
     }
 
-    private void CheckAgainstLlamaCpp(string ggufPath, bool f32Attention, float tolerance)
+    private void CheckAgainstLlamaCpp(string ggufPath, bool f32Attention, float tolerance, string prompt = Prompt)
     {
-        var (tokens, expected) = LlamaCppReference.Run(ggufPath, Prompt, f32Attention: f32Attention);
+        var (tokens, expected) = LlamaCppReference.Run(ggufPath, prompt, f32Attention: f32Attention);
         var export = OnnxDecoderExporter.Export(ggufPath, Path.Combine(_folder, Path.GetFileNameWithoutExtension(ggufPath)), CancellationToken.None);
         using var decoder = new Decoder(Path.Combine(export.Folder, OnnxDecoderExporter.ModelFileName), export.Shape);
 
@@ -185,7 +284,49 @@ public sealed class OnnxDecoderExportTests(ITestOutputHelper output) : IDisposab
             }
         }
 
+        /// <summary>One step over a batch of equally long rows with no past: the logits of each row and position.</summary>
+        public float[][][] Batch(int[][] rows, long[][] attentionMask, long[][] positions)
+        {
+            var (count, length) = (rows.Length, rows[0].Length);
+            var inputs = new Dictionary<string, OrtValue>
+            {
+                ["input_ids"] = OrtValue.CreateTensorValueFromMemory(rows.SelectMany(r => r.Select(t => (long)t)).ToArray(), [count, length]),
+                ["attention_mask"] = OrtValue.CreateTensorValueFromMemory(attentionMask.SelectMany(m => m).ToArray(), [count, length]),
+                ["position_ids"] = OrtValue.CreateTensorValueFromMemory(positions.SelectMany(p => p).ToArray(), [count, length]),
+            };
+            for (var b = 0; b < shape.BlockCount; b++)
+            {
+                long[] empty = [count, shape.HeadCountKv, 0, shape.HeadDimension];
+                inputs[LlamaOnnxGraph.Name(LlamaOnnxGraph.PastKeyTemplate, b)] = OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), empty);
+                inputs[LlamaOnnxGraph.Name(LlamaOnnxGraph.PastValueTemplate, b)] = OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), empty);
+            }
+
+            try
+            {
+                using var runOptions = new RunOptions();
+                using var results = _session.Run(runOptions, inputs.Keys.ToArray(), inputs.Values.ToArray(), ["logits"]);
+                var logits = results[0].GetTensorDataAsSpan<float>().ToArray();
+                var vocabulary = shape.VocabularySize;
+                return [.. Enumerable.Range(0, count).Select(r => Enumerable.Range(0, length)
+                    .Select(i => logits[(((r * length) + i) * vocabulary)..((((r * length) + i) + 1) * vocabulary)]).ToArray())];
+            }
+            finally
+            {
+                foreach (var value in inputs.Values)
+                {
+                    value.Dispose();
+                }
+            }
+        }
+
         public void Dispose() => _session.Dispose();
+    }
+
+    private sealed class ToleranceComparer(float tolerance) : IEqualityComparer<float>
+    {
+        public bool Equals(float x, float y) => Math.Abs(x - y) <= tolerance;
+
+        public int GetHashCode(float obj) => 0;
     }
 
     /// <summary>One layer's keys or values, [batch, kv_heads, positions, head_size].</summary>

@@ -73,6 +73,20 @@ public sealed class OnnxGenAiBackendTests(ExportedArithModel pair, ITestOutputHe
     }
 
     [Fact]
+    public async Task The_shipped_onnx_folder_answers_the_arith_suite_like_its_gguf()
+    {
+        var shipped = Path.Combine(HarnessProcess.RepositoryRoot, "models", "tiny-arith-xs-onnx");
+        await using var session = await ExportedArithModel.LoadOnnxAsync(shipped);
+        foreach (var item in ArithItems)
+        {
+            var request = new GenerationRequest(PromptRenderer.Render(Arith, item), Arith.Generation);
+            var onnx = await session.GenerateAsync(request, CancellationToken.None);
+            var llama = await pair.Llama.GenerateAsync(request, CancellationToken.None);
+            Assert.Equal((item.Id, llama.Text, llama.FinishReason), (item.Id, onnx.Text, onnx.FinishReason));
+        }
+    }
+
+    [Fact]
     public async Task Seeded_sampling_is_reproducible_and_equals_llama_cpp()
     {
         var settings = new GenerationSettings(MaxTokens: 6, Stop: [], Temperature: 0.9, Seed: 42);
