@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -320,6 +319,4 @@ internal class OpenAiSession : IModelSession, IBatchedTextGenerator
             _client.Dispose();
         return ValueTask.CompletedTask;
     }
-
-    internal static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

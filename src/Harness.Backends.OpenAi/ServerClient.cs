@@ -40,6 +40,9 @@ internal sealed class ServerClient : IDisposable
             ?? throw new ModelLoadException($"model '{model.Id}': backend 'openai' needs an endpoint and a server model name (backend.endpoint, backend.model)");
         _options = options;
         _time = time;
+        // The registry passes the endpoint as the model's location; the manifest's own is the fallback.
+        if (string.IsNullOrEmpty(location))
+            location = _server.BaseUrl.AbsoluteUri;
         if (!Uri.TryCreate(location, UriKind.Absolute, out var api) || (api.Scheme != Uri.UriSchemeHttp && api.Scheme != Uri.UriSchemeHttps))
             throw new ModelLoadException($"model '{model.Id}': the endpoint '{location}' is not an http(s) URL");
         ApiBase = api.AbsoluteUri.EndsWith('/') ? api : new Uri(api.AbsoluteUri + "/");

@@ -107,7 +107,7 @@ internal static class ServerProbe
         // llama-server: /props. Other servers answer 404 (fine) or something that is not llama-server's object.
         string? buildInfo = null;
         var isLlamaServer = false;
-        using (var props = await client.JsonAsync(HttpMethod.Get, client.Native("props"), null, deadline, "reading llama-server's /props", cancellationToken, allowMissing: true)
+        using (var props = await TryJsonAsync(client, HttpMethod.Get, client.Native("props"), null, deadline, "reading llama-server's /props", cancellationToken)
                    .ConfigureAwait(false))
         {
             if (props is not null && props.RootElement.ValueKind == JsonValueKind.Object && props.RootElement.TryGetProperty("model_path", out var path))
@@ -152,18 +152,8 @@ internal static class ServerProbe
         ServerClient client, RequestDeadline deadline, ImmutableSortedDictionary<string, string>.Builder identity, CancellationToken cancellationToken)
     {
         var served = client.Server.Model;
-        JsonDocument? show;
-        try
-        {
-            show = await client.JsonAsync(HttpMethod.Post, client.Native("api/show"), new JsonObject { ["model"] = served }, deadline,
-                "reading Ollama's /api/show", cancellationToken, allowMissing: true).ConfigureAwait(false);
-        }
-        catch (BackendException)
-        {
-            return; // not Ollama: another server may answer this route with an error
-        }
-
-        using (show)
+        using (var show = await TryJsonAsync(client, HttpMethod.Post, client.Native("api/show"), new JsonObject { ["model"] = served }, deadline,
+                   "reading Ollama's /api/show", cancellationToken).ConfigureAwait(false))
         {
             if (show is null || show.RootElement.ValueKind != JsonValueKind.Object || !show.RootElement.TryGetProperty("details", out var details)
                 || details.ValueKind != JsonValueKind.Object)
@@ -172,9 +162,8 @@ internal static class ServerProbe
                 identity[$"ollama.{property.Name}"] = property.Value.GetString()!;
         }
 
-        try
         {
-            using var tags = await client.JsonAsync(HttpMethod.Get, client.Native("api/tags"), null, deadline, "reading Ollama's /api/tags", cancellationToken, allowMissing: true)
+            using var tags = await TryJsonAsync(client, HttpMethod.Get, client.Native("api/tags"), null, deadline, "reading Ollama's /api/tags", cancellationToken)
                 .ConfigureAwait(false);
             if (tags is not null && tags.RootElement.ValueKind == JsonValueKind.Object && tags.RootElement.TryGetProperty("models", out var list) && list.ValueKind == JsonValueKind.Array)
             {
@@ -187,9 +176,22 @@ internal static class ServerProbe
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A route only some servers have (llama-server's, Ollama's): null when this server lacks it or answers it with an
+    /// error (LM Studio, vLLM, a proxy's 401 for an unknown path). /v1/models already showed the server is up.
+    /// </summary>
+    private static async Task<JsonDocument?> TryJsonAsync(
+        ServerClient client, HttpMethod method, Uri url, JsonObject? body, RequestDeadline deadline, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await client.JsonAsync(method, url, body, deadline, what, cancellationToken, allowMissing: true).ConfigureAwait(false);
+        }
         catch (BackendException)
         {
-            // The digest is identity evidence, not a requirement.
+            return null;
         }
     }
 

@@ -455,6 +455,24 @@ public sealed class OpenAiBackendTests
     }
 
     [Fact]
+    public async Task A_server_that_refuses_the_llama_server_and_ollama_routes_still_loads()
+    {
+        await using var server = new FakeOpenAiServer((request, response, token) => request.Path switch
+        {
+            "/v1/models" => FakeOpenAiServer.WriteJsonAsync(response, 200, """{"data":[{"id":"test-model"}]}"""),
+            "/v1/completions" => FakeOpenAiServer.WriteJsonAsync(response, 400, """{"error":"no echo"}"""),
+            _ => FakeOpenAiServer.WriteJsonAsync(response, 403, """{"error":"forbidden"}"""),
+        });
+
+        // No location: the manifest's endpoint is used.
+        await using var session = await new OpenAiBackend(Fast).LoadAsync(FakeOpenAiServer.Model(server.Endpoint), "", CancellationToken.None);
+
+        Assert.DoesNotContain(session.LoadInfo.EffectiveSettings.Keys, k => k.StartsWith("llama_server.", StringComparison.Ordinal) || k.StartsWith("ollama.", StringComparison.Ordinal));
+        Assert.Equal($"{server.Endpoint}/", session.LoadInfo.EffectiveSettings["endpoint"]);
+        Assert.Single(server.To("/props"));
+    }
+
+    [Fact]
     public async Task Echo_scoring_sums_the_continuation_tokens_found_by_text_offset()
     {
         // "Paris is" + " nice": tokens "Paris"(0) " is"(5) " nice"(8), then the one generated token at 13.
