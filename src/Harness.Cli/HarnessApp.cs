@@ -84,8 +84,11 @@ internal static class HarnessApp
                 .WithExample("report", "results/<run-a>", "results/<run-b>");
             config.AddBranch<ForgeBranchSettings>("forge", forge =>
             {
-                forge.SetDescription("Build one of the project's own tiny models from a recipe, or export a llama GGUF to ONNX (forge onnx).");
+                forge.SetDescription("Build one of the project's own tiny models from a recipe (--recipe NAME, optionally --output FILE; without --recipe: list them, with --json as JSON), or export a llama GGUF to ONNX (forge onnx).");
                 forge.SetDefaultCommand<ForgeCommand>();
+                // The branch's help shows only its own options: examples keep the recipe options in sight.
+                forge.AddExample("forge");
+                forge.AddExample("forge", "--recipe", "tiny-bigram");
                 forge.AddCommand<ForgeOnnxCommand>("onnx")
                     .WithDescription("Export a llama GGUF to an ONNX Runtime GenAI folder (model.onnx, genai_config.json, tokenizer files) with the same weights.")
                     .WithExample("forge", "onnx", "models/tiny-arith-xs-f16.gguf", "--output", "models/tiny-arith-xs-onnx");

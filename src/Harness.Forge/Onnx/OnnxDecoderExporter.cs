@@ -29,6 +29,13 @@ public static class OnnxDecoderExporter
     public static OnnxExportResult Export(string ggufPath, string outputFolder, CancellationToken cancellationToken)
     {
         var gguf = LlamaGguf.Read(ggufPath);
+        var weightBytes = 4 * WeightCount(gguf.Shape);
+        if (weightBytes > MaxModelBytes)
+        {
+            throw new Harness.Core.Suites.InputFileException(gguf.FilePath, null, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"cannot export to ONNX: {weightBytes / 1e9:F1} GB of F32 weights exceed a single protobuf file's 2 GB (ONNX external data is not written)"));
+        }
+
         var model = LlamaOnnxGraph.Build(gguf, ProducerVersion, cancellationToken);
         var bytes = OnnxProtoWriter.ToBytes(model);
         cancellationToken.ThrowIfCancellationRequested();
@@ -50,6 +57,17 @@ public static class OnnxDecoderExporter
         AtomicFile.WriteAllBytes(modelPath, bytes);
         files.Add(modelPath);
         return new OnnxExportResult(folder, files.ToImmutable(), gguf.Shape, gguf.TensorTypes, bytes.LongLength);
+    }
+
+    // A protobuf message is at most 2 GiB; leave room for the graph and the tied output copy's bookkeeping.
+    private const long MaxModelBytes = int.MaxValue - (64L << 20);
+
+    /// <summary>Floats the graph stores: every matrix and norm, plus the transposed copy of a tied embedding.</summary>
+    internal static long WeightCount(LlamaShape s)
+    {
+        long embd = s.EmbeddingLength, vocab = s.VocabularySize, d = s.HeadDimension;
+        var block = (2 * embd) + (2 * embd * s.HeadCount * d) + (2 * embd * s.HeadCountKv * d) + (3 * embd * s.FeedForwardLength);
+        return (2 * vocab * embd) + embd + (s.BlockCount * block);
     }
 
     /// <summary>

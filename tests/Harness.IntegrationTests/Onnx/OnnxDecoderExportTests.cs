@@ -158,6 +158,8 @@ public sealed class OnnxDecoderExportTests(ITestOutputHelper output) : IDisposab
         Assert.Equal(
             ["genai_config.json", "model.onnx", "tokenizer.json", "tokenizer_config.json"],
             Directory.GetFiles(result.Folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        // Every weight is stored once as F32 (the size check before export relies on this count); the rest is the graph.
+        Assert.InRange(result.ModelBytes - (4 * OnnxDecoderExporter.WeightCount(result.Shape)), 0, 64 * 1024);
         using var session = new InferenceSession(Path.Combine(result.Folder, "model.onnx"));
         Assert.Equal(3 + (2 * result.Shape.BlockCount), session.InputMetadata.Count);
         Assert.Equal(1 + (2 * result.Shape.BlockCount), session.OutputMetadata.Count);

@@ -96,6 +96,12 @@ public sealed class OnnxExportTests : IDisposable
         Refused("is Q4_1; F32, F16, BF16, Q8_0 and Q4_0 can be exported", m => m,
             t => [.. t.Select(x => x.Name == "blk.0.ffn_up.weight" ? new GgufTensor(x.Name, x.Dimensions, GgmlType.Q4_1, [.. new byte[12 * 20]]) : x)]);
 
+        // The shape is read from the metadata: a model too large for one protobuf file is refused before its weights are read.
+        var huge = WriteTinyLlama("huge.gguf", m => [.. m.Select(e => e.Key == "llama.feed_forward_length" ? new GgufMetadataEntry(e.Key, GgufValue.UInt32(20_000_000)) : e)], t => t);
+        var tooLarge = Assert.Throws<InputFileException>(() => OnnxDecoderExporter.Export(huge, Path.Combine(_folder, "huge"), CancellationToken.None));
+        Assert.Contains("7.7 GB of F32 weights exceed a single protobuf file's 2 GB", tooLarge.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_folder, "huge")));
+
         void Refused(string reason, Func<ImmutableArray<GgufMetadataEntry>, ImmutableArray<GgufMetadataEntry>> metadata, Func<ImmutableArray<GgufTensor>, ImmutableArray<GgufTensor>> tensors)
         {
             var bad = WriteTinyLlama("bad.gguf", metadata, tensors);
