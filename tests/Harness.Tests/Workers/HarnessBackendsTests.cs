@@ -79,5 +79,27 @@ public sealed class HarnessBackendsTests : IDisposable
         Assert.Equal("llamasharp", provider.Backend.Name);
     }
 
+    [Fact]
+    public void Validate_names_a_model_whose_kind_this_build_lacks_without_asking_any_server()
+    {
+        var manifest = new Harness.Core.Models.ManifestLoader().Parse("""
+            version: 1
+            models:
+              - { id: gguf, path: a.gguf }
+              - { id: genai, path: a-genai, format: onnx }
+              - id: served
+                backend: { kind: openai, endpoint: "http://127.0.0.1:1/v1", model: m }
+            """, "/models/m.manifest");
+
+        var problems = Harness.Cli.Commands.ValidateCommand.UnavailableKinds(manifest, HarnessBackends.InProcess(Services)).ToList();
+
+        Assert.Equal(
+            [
+                (4, "model 'genai': backend 'onnx-genai' is not part of this build (available: llamacpp)"),
+                (5, "model 'served': backend 'openai' is not part of this build (available: llamacpp)"),
+            ],
+            problems.Select(p => (p.Line ?? 0, p.Problem)));
+    }
+
     public void Dispose() => _http.Dispose();
 }
