@@ -82,8 +82,14 @@ internal static class HarnessApp
                 .WithDescription("Rebuild report.md, report.json and report.html of a run from its stored records; with two runs, compare them item by item (diff-<A>-vs-<B>.md/.json).")
                 .WithExample("report", "results/<run-id>")
                 .WithExample("report", "results/<run-a>", "results/<run-b>");
-            config.AddCommand<ForgeCommand>("forge")
-                .WithDescription("Build one of the project's own tiny models from a recipe.");
+            config.AddBranch<ForgeBranchSettings>("forge", forge =>
+            {
+                forge.SetDescription("Build one of the project's own tiny models from a recipe, or export a llama GGUF to ONNX (forge onnx).");
+                forge.SetDefaultCommand<ForgeCommand>();
+                forge.AddCommand<ForgeOnnxCommand>("onnx")
+                    .WithDescription("Export a llama GGUF to an ONNX Runtime GenAI folder (model.onnx, genai_config.json, tokenizer files) with the same weights.")
+                    .WithExample("forge", "onnx", "models/tiny-arith-xs-f16.gguf", "--output", "models/tiny-arith-xs-onnx");
+            });
             config.AddCommand<QuantizeCommand>("quantize")
                 .WithDescription("Quantize a manifest model or a GGUF with llama.cpp's quantizer and add the results, with their lineage, to the manifest.")
                 .WithExample("quantize", "tiny-multi-s-f16", "--types", "Q8_0,Q4_0")

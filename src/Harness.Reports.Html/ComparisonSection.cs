@@ -48,7 +48,7 @@ internal static class ComparisonSection
         Line("</table>");
 
         Line("<table>");
-        Line("<thead><tr><th>candidate</th><th class=\"num\">all-suite mean KL</th><th class=\"num\">p99 KL</th><th class=\"num\">top-1 agree</th><th class=\"num\">RMS Δp</th><th class=\"num\">perplexity ratio</th><th class=\"num\">p50 latency ratio</th><th class=\"num\">gen speed ratio</th><th class=\"num\">peak memory</th></tr></thead>");
+        Line("<thead><tr><th>candidate</th><th class=\"num\">all-suite mean KL</th><th class=\"num\">p99 KL</th><th class=\"num\">top-1 agree</th><th class=\"num\">RMS Δp</th><th class=\"num\">perplexity ratio</th><th class=\"num\">p50 latency ratio</th><th class=\"num\">TTFT p50 ratio</th><th class=\"num\">prompt speed ratio</th><th class=\"num\">gen speed ratio</th><th class=\"num\">peak memory</th><th class=\"num\">J/item measured (base)</th></tr></thead>");
         Line("<tbody>");
         foreach (var candidate in comparison.Candidates)
         {
@@ -57,21 +57,50 @@ internal static class ComparisonSection
             Line($"<tr><td>{E(candidate.ModelId)}</td><td class=\"num\">{E(Number(drift?.MeanKlDivergence, "0.00000"))}</td><td class=\"num\">{E(Number(drift?.P99KlDivergence, "0.0000"))}</td>"
                 + $"<td class=\"num\">{E(drift is null ? "–" : Percent(drift.TopTokenAgreement, "0.00"))}</td><td class=\"num\">{E(Number(drift?.RmsDeltaP, "0.00000"))}</td>"
                 + $"<td class=\"num\">{E(Number(candidate.PerplexityRatio, "0.0000"))}</td><td class=\"num\">{E(Number(cost.LatencyRatio, "0.00"))}</td>"
+                + $"<td class=\"num\">{E(Number(cost.TimeToFirstTokenRatio, "0.00"))}</td><td class=\"num\">{E(Number(cost.PromptSpeedRatio, "0.00"))}</td>"
                 + $"<td class=\"num\">{E(Number(cost.GenerationSpeedRatio, "0.00"))}</td>"
-                + $"<td class=\"num\">{E($"{Bytes(cost.CandidatePeakResidentMemoryBytes)} (base {Bytes(cost.BasePeakResidentMemoryBytes)})")}</td></tr>");
+                + $"<td class=\"num\">{E($"{Bytes(cost.CandidatePeakResidentMemoryBytes)} (base {Bytes(cost.BasePeakResidentMemoryBytes)})")}</td>"
+                + $"<td class=\"num\">{E($"{ComparisonText.Joules(cost.JoulesPerItemCandidate, cost.EnergyEstimated)} (base {ComparisonText.Joules(cost.JoulesPerItemBase, cost.EnergyEstimated)})")}</td></tr>");
         }
 
         Line("</tbody>");
         Line("</table>");
+        foreach (var candidate in comparison.Candidates.Where(c => c.NoDrift is not null))
+        {
+            Line($"<p class=\"req\">{E($"{candidate.ModelId}: {ComparisonText.NoDriftLine(candidate.NoDrift!)}; its quality deltas, flips and cost ratios stand.")}</p>");
+        }
+
+        // For runtimes of the same weights every delta should be about 0: the flipped items are the evidence to read.
+        if (comparison.Candidates.Any(c => !c.Flips.IsDefaultOrEmpty))
+        {
+            Line("<table>");
+            Line("<thead><tr><th>candidate</th><th>suite</th><th class=\"num\">paired n</th><th class=\"num\">flipped</th><th class=\"num\">other text, same outcome</th><th>items (up to 10 of each)</th></tr></thead>");
+            Line("<tbody>");
+            foreach (var candidate in comparison.Candidates)
+            {
+                foreach (var flips in candidate.Flips.IsDefault ? [] : candidate.Flips)
+                {
+                    Line($"<tr><td>{E(candidate.ModelId)}</td><td>{E(flips.Suite)}</td><td class=\"num\">{flips.PairedItems.ToString(CultureInfo.InvariantCulture)}</td>"
+                        + $"<td class=\"num\">{flips.Flipped.ToString(CultureInfo.InvariantCulture)}</td><td class=\"num\">{flips.TextChanged.ToString(CultureInfo.InvariantCulture)}</td>"
+                        + $"<td>{E(ComparisonText.Flips(flips))}</td></tr>");
+                }
+            }
+
+            Line("</tbody>");
+            Line("</table>");
+        }
         if (comparison.BasePerplexity is { } basePerplexity)
         {
             Line($"<p class=\"muted\">{E(Inv($"Base perplexity on {comparison.ReferencePath} (sha256 {comparison.ReferenceSha256[..Math.Min(12, comparison.ReferenceSha256.Length)]}…): {basePerplexity.Perplexity:0.0000} over {basePerplexity.PredictedTokens} tokens in {basePerplexity.Documents} documents."))}</p>");
         }
 
-        var smallest = comparison.Ladders.Select(l => $"{l.Suite}: {l.CheapestSufficientModelId ?? "none"}").ToArray();
+        var smallest = comparison.Ladders.Select(l => $"{l.Suite}: {l.CheapestSufficientModelId ?? "none"}"
+            + (l.Order == LadderOrder.FileSize ? "" : " (by p95 latency)")).ToArray();
         if (smallest.Length > 0)
         {
-            Line($"<p>Smallest sufficient quantization (ladders below): {E(string.Join("; ", smallest))}.</p>");
+            Line(comparison.Ladders.All(l => l.Order == LadderOrder.FileSize)
+                ? $"<p>Smallest sufficient quantization (ladders below): {E(string.Join("; ", smallest))}.</p>"
+                : $"<p>First sufficient rung of each ladder (below): {E(string.Join("; ", smallest))}.</p>");
         }
 
         Line("</section>");

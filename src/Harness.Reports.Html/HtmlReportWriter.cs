@@ -497,7 +497,8 @@ public sealed class HtmlReportWriter : IReportWriter
         foreach (var ladder in ladders)
         {
             Line($"<h3>{E(ladder.Suite)}</h3>");
-            Line($"<p class=\"req\">{E(RequirementLine(ladder.Requirement))} Smallest sufficient: "
+            string rule = ComparisonText.LadderRule(ladder);
+            Line($"<p class=\"req\">{E(RequirementLine(ladder.Requirement))} {E(char.ToUpperInvariant(rule[0]) + rule[1..])}: "
                 + (ladder.CheapestSufficientModelId is { } cheapest ? $"<span class=\"sufficient\">{E(cheapest)}</span>" : "<span class=\"insufficient\">none</span>")
                 + ".</p>");
             if (ladder.AnswerNote is { } note)
@@ -505,7 +506,8 @@ public sealed class HtmlReportWriter : IReportWriter
                 Line($"<p class=\"req\">{E(note)}</p>");
             }
 
-            if (ladder.Rungs.Any(r => r.PassRate is not null))
+            // The chart's x axis is file size: with the files all the same size, or some model without one, it says nothing.
+            if (ladder.Order == LadderOrder.FileSize && ladder.Rungs.Any(r => r.PassRate is not null))
             {
                 Line("<figure>");
                 var chart = charts.Ladder(ladder);
@@ -517,14 +519,14 @@ public sealed class HtmlReportWriter : IReportWriter
             }
 
             Line("<table>");
-            Line("<thead><tr><th>model</th><th class=\"num\">file size</th><th class=\"num\">bits/param</th><th class=\"num\">pass rate [interval]</th><th>verdict</th><th class=\"num\">J/item</th></tr></thead>");
+            Line("<thead><tr><th>model</th><th class=\"num\">file size</th><th class=\"num\">bits/param</th><th class=\"num\">p95 latency</th><th class=\"num\">pass rate [interval]</th><th>verdict</th><th class=\"num\">J/item</th></tr></thead>");
             Line("<tbody>");
             var joules = SigColumn(ladder.Rungs.Select(r => r.JoulesPerItem).OfType<double>());
             foreach (var rung in ladder.Rungs)
             {
                 var kind = Name(rung.Verdict);
                 var rate = rung.PassRate is { } p && rung.PassRateInterval is { } i ? Inv($"{Percent(p)} [{Percent(i.Lower)}, {Percent(i.Upper)}]") : "–";
-                Line($"<tr><td class=\"id\">{E(rung.ModelId)}</td><td class=\"num\">{E(Bytes(rung.FileSizeBytes))}</td><td class=\"num\">{E(Number(rung.BitsPerParameter, "0.00"))}</td><td class=\"num\">{E(rate)}</td><td class=\"{kind}\">{kind}</td><td class=\"num\">{E(rung.JoulesPerItem is { } j ? joules(j) : "–")}</td></tr>");
+                Line($"<tr><td class=\"id\">{E(rung.ModelId)}</td><td class=\"num\">{E(rung.FileSizeBytes > 0 ? Bytes(rung.FileSizeBytes) : "no file")}</td><td class=\"num\">{E(Number(rung.BitsPerParameter, "0.00"))}</td><td class=\"num\">{E(rung.P95Latency is { } p95 ? Inv($"{p95.TotalMilliseconds:0} ms") : "–")}</td><td class=\"num\">{E(rate)}</td><td class=\"{kind}\">{kind}</td><td class=\"num\">{E(rung.JoulesPerItem is { } j ? joules(j) : "–")}</td></tr>");
             }
 
             Line("</tbody>");

@@ -225,6 +225,27 @@ public sealed class SqliteRunStore : IRunStore, IComparisonStore, IJudgementStor
         return rows.Select(r => Parse<PerplexityRecord>(r.Payload, "perplexity", r.RowId)).ToImmutableArray();
     }
 
+    public Task RecordDriftAbsenceAsync(DriftAbsence record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return InsertAsync(
+            "INSERT INTO drift_absences (candidate_id, payload) VALUES ($a, $payload);",
+            [record.CandidateModelId], HarnessJson.Serialize(record), "drift absence row rejected", cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<DriftAbsence>> ReadDriftAbsencesAsync(CancellationToken cancellationToken)
+    {
+        List<(long RowId, string Payload)> rows = await ReadPayloadsAsync(
+            """
+            SELECT a.seq, a.payload FROM drift_absences AS a
+            JOIN (SELECT candidate_id, MAX(seq) AS last_seq, MIN(seq) AS first_seq FROM drift_absences GROUP BY candidate_id) AS g
+              ON a.seq = g.last_seq
+            ORDER BY g.first_seq;
+            """,
+            cancellationToken);
+        return rows.Select(r => Parse<DriftAbsence>(r.Payload, "drift_absences", r.RowId)).ToImmutableArray();
+    }
+
     public Task AppendJudgementAsync(JudgementRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -439,6 +460,11 @@ public sealed class SqliteRunStore : IRunStore, IComparisonStore, IJudgementStor
                     seq      INTEGER PRIMARY KEY AUTOINCREMENT,
                     model_id TEXT NOT NULL,
                     payload  TEXT NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS drift_absences (
+                    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+                    candidate_id TEXT NOT NULL,
+                    payload      TEXT NOT NULL
                 );
                 INSERT OR IGNORE INTO meta (key, value) VALUES ('store_schema_version', $version);
                 """;

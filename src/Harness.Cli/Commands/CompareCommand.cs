@@ -101,6 +101,12 @@ internal sealed class CompareCommand : AsyncCommand<CompareSettings>
             AnsiConsole.MarkupLineInterpolated($"[red]drift of {drift.ModelId} incomplete:[/] {drift.Failure}");
         }
 
+        // Not a failure: a runtime without next-token distributions (an OpenAI-compatible server) is compared on quality and cost.
+        foreach (var drift in result.Drift.Where(d => d.Absent is not null))
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]{drift.ModelId}:[/] {ComparisonText.NoDriftLine(drift.Absent!)}");
+        }
+
         if (result.Report.Comparison is { } comparison)
         {
             SummaryWriter.WriteComparison(AnsiConsole.Console, comparison);

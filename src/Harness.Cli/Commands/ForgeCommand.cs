@@ -8,7 +8,12 @@ using Spectre.Console.Cli;
 
 namespace Harness.Cli.Commands;
 
-internal sealed class ForgeSettings : CommandSettings
+/// <summary>Settings shared by <c>forge</c> (build a recipe) and <c>forge onnx</c>: none, but Spectre's branch needs a base.</summary>
+internal class ForgeBranchSettings : CommandSettings
+{
+}
+
+internal sealed class ForgeSettings : ForgeBranchSettings
 {
     [CommandOption("--recipe <NAME>")]
     [Description("Recipe to build; omit to list them")]

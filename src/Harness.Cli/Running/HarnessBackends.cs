@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using Harness.Backends.LlamaSharp;
+using Harness.Backends.OnnxGenAI;
+using Harness.Backends.OpenAi;
 using Harness.Cli.Workers;
 using Harness.Core.Backends;
 
@@ -23,8 +25,8 @@ internal static class HarnessBackends
     private static ImmutableArray<BackendRegistration> Registrations(BackendServices services) =>
     [
         new(new LlamaCppBackendProvider(services.NativeLog), InWorker: true),
-        // onnx-genai: new(new OnnxGenAiBackendProvider(...), InWorker: true),
-        // openai:     new(new OpenAiBackendProvider(services.Http, services.Time), InWorker: false),
+        new(new OnnxGenAiBackendProvider(services.Time), InWorker: true),
+        new(new OpenAiBackendProvider(OpenAiBackendOptions.Default, services.Time), InWorker: false),
     ];
 
     /// <summary>

@@ -43,6 +43,7 @@ internal static class ReportService
 
         var drift = new List<DriftRecord>();
         IReadOnlyList<PerplexityRecord> perplexity = [];
+        IReadOnlyList<DriftAbsence> absences = [];
         if (store is IComparisonStore comparisons)
         {
             await foreach (var record in comparisons.ReadDriftAsync(cancellationToken))
@@ -51,6 +52,7 @@ internal static class ReportService
             }
 
             perplexity = await comparisons.ReadPerplexityAsync(cancellationToken);
+            absences = await comparisons.ReadDriftAbsencesAsync(cancellationToken);
         }
 
         var judgements = new List<JudgementRecord>();
@@ -63,7 +65,7 @@ internal static class ReportService
         }
 
         log?.Mark("read store");
-        var report = RunReportBuilder.Build(manifest, models, items, drift, perplexity, judgements);
+        var report = RunReportBuilder.Build(manifest, models, items, drift, perplexity, judgements, absences);
         log?.Mark("build report");
         foreach (var writer in Writers)
         {

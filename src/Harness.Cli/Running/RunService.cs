@@ -134,7 +134,7 @@ internal sealed class RunService(
         ThrowIfMissing(ModelFileCheck.Check(manifest.FilePath, [.. entries, .. judgeEntries], readHeaders: false), null);
         // A suite a backend cannot serve is refused here, with the backend's reason, before the run folder exists.
         var descriptions = await BackendPlanning.CheckAsync(
-            backends, manifest.FilePath, Needs(entries, prepared, judgeEntries, plan),
+            backends, manifest.FilePath, Needs(entries, prepared, judgeEntries),
             plan is null
                 ? "no run folder was created; leave the pair out with --models or --suites"
                 : "no run folder was created; compare only models whose backend can serve every suite, or leave the suite out with --suites",
@@ -482,19 +482,16 @@ internal sealed class RunService(
     private WatchdogSettings? WatchdogOf(IEnumerable<ModelEntry> entries) =>
         UsedProviders(entries).Select(p => (p.Backend as WorkerProcessBackend)?.Watchdog).FirstOrDefault(w => w is not null);
 
-    // What each model will be asked: its suites' request kinds, the drift pass's distributions, a judge's generations.
+    // What each model will be asked: its suites' request kinds and a judge's generations.
     private static List<BackendNeed> Needs(
-        ImmutableArray<ModelEntry> entries, ImmutableArray<PreparedSuite> suites, ImmutableArray<ModelEntry> judges, ComparisonPlan? comparison)
+        ImmutableArray<ModelEntry> entries, ImmutableArray<PreparedSuite> suites, ImmutableArray<ModelEntry> judges)
     {
         var needs = new List<BackendNeed>();
         foreach (var entry in entries)
         {
+            // The drift pass of compare is not a need: a model whose backend has no next-token distributions (a served
+            // one) is compared on its items, and the report states the absence of drift with the reason.
             needs.AddRange(suites.Select(s => new BackendNeed(entry, s.Suite.Name, $"suite '{s.Suite.Name}'", BackendPlanning.For(s.Suite.Request))));
-            if (comparison is not null)
-            {
-                needs.Add(new BackendNeed(entry, null, "the drift pass of harness compare (next-token distributions on the reference text)",
-                    BackendAbilities.TokenDistributions));
-            }
         }
 
         foreach (var judge in judges)

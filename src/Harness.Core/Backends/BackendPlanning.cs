@@ -5,8 +5,8 @@ using Harness.Core.Suites;
 namespace Harness.Core.Backends;
 
 /// <summary>One thing a run will ask of a model's backend: what for (a suite, the drift pass, judging) and the ability it takes.</summary>
-/// <param name="Suite">The suite it is for, named in the refusal; null where it is not a suite's items (the drift pass).</param>
-/// <param name="Purpose">What asks for it, in words: <c>suite 'arith'</c>, <c>the drift pass of harness compare</c>.</param>
+/// <param name="Suite">The suite it is for, named in the refusal; null where it is not one suite's items.</param>
+/// <param name="Purpose">What asks for it, in words: <c>suite 'arith'</c>, <c>judging suite 'mt-bench'</c>.</param>
 public sealed record BackendNeed(ModelEntry Model, string? Suite, string Purpose, BackendAbilities Ability);
 
 /// <summary>

@@ -28,11 +28,28 @@ public enum FinishReason
 }
 
 /// <summary>Timings of one request, from llama.cpp's own counters where it has them.</summary>
+/// <param name="Server">What a server reported about the request (llama-server's <c>timings</c>); null in-process or when it says nothing.</param>
+/// <param name="MeanInterToken">Streamed generation: mean time between text pieces as the client received them; null otherwise.</param>
+/// <param name="MaxInterToken">Streamed generation: the longest such gap; null otherwise.</param>
 public sealed record RequestTimings(
     TimeSpan TimeToFirstToken,
     TimeSpan PromptEvaluation,
     TimeSpan Generation,
-    TimeSpan Total);
+    TimeSpan Total,
+    ServerTimings? Server = null,
+    TimeSpan? MeanInterToken = null,
+    TimeSpan? MaxInterToken = null);
+
+/// <summary>A server's own account of one request (llama-server's <c>timings</c>: <c>prompt_n</c>, <c>prompt_ms</c>,
+/// <c>predicted_n</c>, <c>predicted_ms</c>, <c>cache_n</c>).</summary>
+/// <param name="PromptTokens">Prompt tokens the server decoded (not those it reused from its cache).</param>
+/// <param name="CachedTokens">Prompt tokens it reused from its cache.</param>
+public sealed record ServerTimings(int PromptTokens, TimeSpan Prompt, int PredictedTokens, TimeSpan Predicted, int CachedTokens)
+{
+    public double PromptTokensPerSecond => Prompt > TimeSpan.Zero ? PromptTokens / Prompt.TotalSeconds : 0;
+
+    public double PredictedTokensPerSecond => Predicted > TimeSpan.Zero ? PredictedTokens / Predicted.TotalSeconds : 0;
+}
 
 public sealed record GenerationResult(
     string Text,

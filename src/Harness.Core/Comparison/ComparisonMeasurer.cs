@@ -6,7 +6,9 @@ using Harness.Core.Suites;
 namespace Harness.Core.Comparison;
 
 /// <summary>What happened to one model's drift and perplexity measurement in this invocation.</summary>
-public sealed record DriftOutcome(string ModelId, int ItemsMeasuredNow, string? Failure);
+/// <param name="Absent">Why drift and perplexity are not measured for this candidate at all (a backend without
+/// next-token distributions): a stated absence, recorded in the store, not a failure.</param>
+public sealed record DriftOutcome(string ModelId, int ItemsMeasuredNow, string? Failure, string? Absent = null);
 
 /// <summary>Progress of the drift pass, reported after every item.</summary>
 /// <param name="Candidate">The candidate's place among <paramref name="Candidates"/>, from 1, for an overall count.</param>
@@ -19,6 +21,8 @@ public sealed record DriftProgress(string CandidateModelId, int Completed, int T
 /// and the per-position drift is committed per item. Only two models are held at a time (the base is loaded
 /// once), and nothing of vocabulary size is stored. Each model's perplexity on the reference text is recorded too.
 /// Like the evaluator, the store is the only state: running this again measures only what is missing.
+/// A candidate whose backend (or the base's) cannot return next-token distributions gets a <see cref="DriftAbsence"/>
+/// instead: it is compared on quality and cost only, and the report says why drift is missing.
 /// </summary>
 public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore store, TimeProvider timeProvider)
 {
@@ -53,13 +57,29 @@ public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore s
             .Select(p => p.ModelId)
             .ToHashSet(StringComparer.Ordinal);
 
+        var absent = (await store.ReadDriftAbsencesAsync(cancellationToken).ConfigureAwait(false))
+            .Where(a => a.BaseModelId == plan.BaseModelId)
+            .ToDictionary(a => a.CandidateModelId, a => a.Reason, StringComparer.Ordinal);
+
         var outcomes = new List<DriftOutcome>();
         await using var baseHolder = new SessionHolder(backend, baseModel);
         if (!withPerplexity.Contains(baseModel.Entry.Id))
         {
             try
             {
-                await MeasurePerplexityAsync(plan, baseModel.Entry.Id, await baseHolder.GetAsync(cancellationToken).ConfigureAwait(false), referenceDocuments, cancellationToken).ConfigureAwait(false);
+                if (await baseHolder.GetAsync(cancellationToken).ConfigureAwait(false) is not { } baseProbe)
+                {
+                    // Nothing can be compared by distribution with this base; each candidate says so once.
+                    var reason = "the base " + NoDistributions(baseModel.Entry.Id);
+                    foreach (var candidateId in plan.CandidateModelIds)
+                    {
+                        outcomes.Add(await RecordAbsenceAsync(plan, candidateId, reason, absent, cancellationToken).ConfigureAwait(false));
+                    }
+
+                    return outcomes;
+                }
+
+                await MeasurePerplexityAsync(plan, baseModel.Entry.Id, baseProbe, referenceDocuments, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is ModelLoadException or SessionLostException or BackendException)
             {
@@ -73,6 +93,13 @@ public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore s
         {
             place++;
             cancellationToken.ThrowIfCancellationRequested();
+            if (absent.TryGetValue(candidateId, out var recorded))
+            {
+                // The plan's models and their backends do not change on a resume: no need to load it again to learn this.
+                outcomes.Add(new DriftOutcome(candidateId, 0, null, recorded));
+                continue;
+            }
+
             var candidate = models.FirstOrDefault(m => m.Entry.Id == candidateId);
             if (candidate is null)
             {
@@ -92,10 +119,25 @@ public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore s
             }
 
             var placed = progress is null ? null : new PlacedProgress(progress, place, plan.CandidateModelIds.Length);
-            outcomes.Add(await MeasureCandidateAsync(plan, baseHolder, candidate, pending, baseAnswers, needsPerplexity, referenceDocuments, placed, cancellationToken).ConfigureAwait(false));
+            outcomes.Add(await MeasureCandidateAsync(plan, baseHolder, candidate, pending, baseAnswers, needsPerplexity, referenceDocuments, absent, placed, cancellationToken).ConfigureAwait(false));
         }
 
         return outcomes;
+    }
+
+    private static string NoDistributions(string modelId) =>
+        $"{modelId}'s backend cannot {BackendCapabilities.Describe(BackendAbilities.TokenDistributions)}";
+
+    private async Task<DriftOutcome> RecordAbsenceAsync(
+        ComparisonPlan plan, string candidateId, string reason, Dictionary<string, string> recorded, CancellationToken cancellationToken)
+    {
+        if (!recorded.TryGetValue(candidateId, out var known) || known != reason)
+        {
+            await store.RecordDriftAbsenceAsync(new DriftAbsence(plan.BaseModelId, candidateId, reason, timeProvider.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            recorded[candidateId] = reason;
+        }
+
+        return new DriftOutcome(candidateId, 0, null, reason);
     }
 
     private async Task<DriftOutcome> MeasureCandidateAsync(
@@ -106,6 +148,7 @@ public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore s
         Dictionary<(string, string), ItemRecord> baseAnswers,
         bool needsPerplexity,
         IReadOnlyList<string> referenceDocuments,
+        Dictionary<string, string> absent,
         IProgress<DriftProgress>? progress,
         CancellationToken cancellationToken)
     {
@@ -116,7 +159,11 @@ public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore s
             var session = await backend.LoadAsync(candidate.Entry, candidate.ResolvedPath, cancellationToken).ConfigureAwait(false);
             await using (session.ConfigureAwait(false))
             {
-                var candidateProbe = AsProbe(session, id);
+                if (session is not ITokenDistributionProbe candidateProbe)
+                {
+                    return await RecordAbsenceAsync(plan, id, NoDistributions(id), absent, cancellationToken).ConfigureAwait(false);
+                }
+
                 if (needsPerplexity)
                 {
                     await MeasurePerplexityAsync(plan, id, candidateProbe, referenceDocuments, cancellationToken).ConfigureAwait(false);
@@ -127,7 +174,11 @@ public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore s
                     return new DriftOutcome(id, 0, null);
                 }
 
-                var baseProbe = await baseHolder.GetAsync(cancellationToken).ConfigureAwait(false);
+                if (await baseHolder.GetAsync(cancellationToken).ConfigureAwait(false) is not { } baseProbe)
+                {
+                    return await RecordAbsenceAsync(plan, id, "the base " + NoDistributions(plan.BaseModelId), absent, cancellationToken).ConfigureAwait(false);
+                }
+
                 progress?.Report(new DriftProgress(id, 0, pending.Count));
                 foreach (var (suite, item) in pending)
                 {
@@ -218,19 +269,16 @@ public sealed class ComparisonMeasurer(IModelBackend backend, IComparisonStore s
             new PerplexityRecord(modelId, plan.ReferenceSha256, documents.Count, tokens, nll, timeProvider.GetUtcNow()), cancellationToken).ConfigureAwait(false);
     }
 
-    private static ITokenDistributionProbe AsProbe(IModelSession session, string modelId) =>
-        session as ITokenDistributionProbe
-        ?? throw new BackendException($"the backend of model '{modelId}' cannot report next-token distributions, which drift needs");
-
     /// <summary>The base session, loaded on first use and kept for every candidate.</summary>
     private sealed class SessionHolder(IModelBackend backend, RunModel model) : IAsyncDisposable
     {
         private IModelSession? _session;
 
-        public async Task<ITokenDistributionProbe> GetAsync(CancellationToken cancellationToken)
+        /// <summary>The base's probe; null when its backend cannot return next-token distributions.</summary>
+        public async Task<ITokenDistributionProbe?> GetAsync(CancellationToken cancellationToken)
         {
             _session ??= await backend.LoadAsync(model.Entry, model.ResolvedPath, cancellationToken).ConfigureAwait(false);
-            return AsProbe(_session, model.Entry.Id);
+            return _session as ITokenDistributionProbe;
         }
 
         public async Task ResetAsync()

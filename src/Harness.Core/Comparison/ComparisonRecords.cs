@@ -51,6 +51,14 @@ public sealed record PerplexityRecord(
     public double Perplexity => Math.Exp(NegativeLogLikelihood / PredictedTokens);
 }
 
+/// <summary>
+/// Why a candidate gets no drift and no perplexity at all: its session (or the base's) cannot return next-token
+/// distributions, as an OpenAI-compatible server cannot. A stated absence, not a failure: the quality deltas, flips and
+/// cost ratios of the candidate stand, and the report says why drift is missing.
+/// </summary>
+/// <param name="Reason">In words, e.g. "tiny-f16-server's backend cannot return next-token distributions".</param>
+public sealed record DriftAbsence(string BaseModelId, string CandidateModelId, string Reason, DateTimeOffset RecordedAt);
+
 /// <summary>Where drift and perplexity records are kept, durable on return like every other record of a run.</summary>
 public interface IComparisonStore
 {
@@ -62,4 +70,9 @@ public interface IComparisonStore
 
     /// <summary>The newest record per model.</summary>
     Task<IReadOnlyList<PerplexityRecord>> ReadPerplexityAsync(CancellationToken cancellationToken);
+
+    Task RecordDriftAbsenceAsync(DriftAbsence record, CancellationToken cancellationToken);
+
+    /// <summary>The newest record per candidate.</summary>
+    Task<IReadOnlyList<DriftAbsence>> ReadDriftAbsencesAsync(CancellationToken cancellationToken);
 }

@@ -207,7 +207,7 @@ public static class FrontierAnalyzer
 
     /// <summary>The cost rule in words, the same for every suite.</summary>
     public const string CostRule =
-        "lowest measured J/item where the intervals do not overlap (an estimate or a busy machine's figure never ranks), then smallest file, then p95 latency, then manifest order";
+        "lowest measured J/item where the intervals do not overlap (an estimate or a busy machine's figure never ranks), then smallest file (when every model has one), then p95 latency, then manifest order";
 
     /// <summary>
     /// Why <paramref name="first"/> comes before <paramref name="second"/> among the sufficient models of a suite, by

@@ -194,7 +194,7 @@ public sealed class MarkdownReportWriter : IReportWriter
                     var rungs = string.Join(" · ", ladder.Rungs.Select(r =>
                         Inv($"{r.ModelId} {Bytes(r.FileSizeBytes)} {(r.PassRate is { } p ? Percent(p) : "–")} {Name(r.Verdict)}")));
                     Line();
-                    Line($"- {Cell(ladder.Suite)}: smallest sufficient {Cell(ladder.CheapestSufficientModelId ?? "none")} ({Cell(rungs)})"
+                    Line($"- {Cell(ladder.Suite)}: {ComparisonText.LadderRule(ladder)} {Cell(ladder.CheapestSufficientModelId ?? "none")} ({Cell(rungs)})"
                         + (ladder.AnswerNote is { } note ? " " + Cell(note) : ""));
                 }
             }
@@ -550,8 +550,8 @@ public sealed class MarkdownReportWriter : IReportWriter
         }
 
         Line();
-        Line("| candidate | all-suite mean KL | p99 KL | top-1 agree | RMS Δp | perplexity ratio | p50 latency ratio | gen speed ratio | peak memory | J/item |");
-        Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        Line("| candidate | all-suite mean KL | p99 KL | top-1 agree | RMS Δp | perplexity ratio | p50 latency ratio | TTFT p50 ratio | prompt speed ratio | gen speed ratio | peak memory | J/item measured (base) |");
+        Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (CandidateComparison candidate in comparison.Candidates)
         {
             DriftSummary? drift = candidate.Drift;
@@ -560,9 +560,33 @@ public sealed class MarkdownReportWriter : IReportWriter
                 Number(drift?.MeanKlDivergence, "0.00000"), Number(drift?.P99KlDivergence, "0.0000"),
                 drift is null ? "–" : Percent(drift.TopTokenAgreement, "0.00"), Number(drift?.RmsDeltaP, "0.00000"),
                 Number(candidate.PerplexityRatio, "0.0000"),
-                Number(cost.LatencyRatio, "0.00"), Number(cost.GenerationSpeedRatio, "0.00"),
+                Number(cost.LatencyRatio, "0.00"), Number(cost.TimeToFirstTokenRatio, "0.00"), Number(cost.PromptSpeedRatio, "0.00"),
+                Number(cost.GenerationSpeedRatio, "0.00"),
                 $"{Bytes(cost.CandidatePeakResidentMemoryBytes)} (base {Bytes(cost.BasePeakResidentMemoryBytes)})",
-                cost.JoulesPerItemCandidate is { } j ? Inv($"{j:0.###}") : "not measured"));
+                $"{ComparisonText.Joules(cost.JoulesPerItemCandidate, cost.EnergyEstimated)} (base {ComparisonText.Joules(cost.JoulesPerItemBase, cost.EnergyEstimated)})"));
+        }
+
+        foreach (CandidateComparison candidate in comparison.Candidates.Where(c => c.NoDrift is not null))
+        {
+            Line();
+            Line($"{Cell(candidate.ModelId)}: {Cell(ComparisonText.NoDriftLine(candidate.NoDrift!))}; its quality deltas, flips and cost ratios stand.");
+        }
+
+        // Flips: for runtimes of the same weights every delta should be about 0; these items are the evidence to read.
+        if (comparison.Candidates.Any(c => !c.Flips.IsDefaultOrEmpty))
+        {
+            Line();
+            Line("| candidate | suite | paired n | flipped | other text, same outcome | items (up to 10 of each) |");
+            Line("|---|---|---:|---:|---:|---|");
+            foreach (CandidateComparison candidate in comparison.Candidates)
+            {
+                foreach (SuiteFlips flips in candidate.Flips.IsDefault ? [] : candidate.Flips)
+                {
+                    Line(Row(candidate.ModelId, flips.Suite, flips.PairedItems.ToString(CultureInfo.InvariantCulture),
+                        flips.Flipped.ToString(CultureInfo.InvariantCulture), flips.TextChanged.ToString(CultureInfo.InvariantCulture),
+                        ComparisonText.Flips(flips)));
+                }
+            }
         }
 
         if (comparison.BasePerplexity is { } basePerplexity)
@@ -577,20 +601,23 @@ public sealed class MarkdownReportWriter : IReportWriter
             Line($"### Ladder: {Cell(ladder.Suite)}");
             Line();
             Line(RequirementLine(ladder.Requirement));
+            string rule = ComparisonText.LadderRule(ladder);
+            rule = char.ToUpperInvariant(rule[0]) + rule[1..];
             Line(ladder.CheapestSufficientModelId is { } cheapest
-                ? $"Smallest sufficient: **{Cell(cheapest)}**."
-                : "Smallest sufficient: **none** — no model in the ladder provably clears the bar.");
+                ? $"{rule}: **{Cell(cheapest)}**."
+                : $"{rule}: **none** — no model in the ladder provably clears the bar.");
             if (ladder.AnswerNote is { } answerNote)
             {
                 Line(Cell(answerNote));
             }
 
             Line();
-            Line("| model | file size | bits/param | pass rate [interval] | verdict |");
-            Line("|---|---:|---:|---|---|");
+            Line("| model | file size | bits/param | p95 latency | pass rate [interval] | verdict |");
+            Line("|---|---:|---:|---:|---|---|");
             foreach (LadderRung rung in ladder.Rungs)
             {
-                Line(Row(rung.ModelId, Bytes(rung.FileSizeBytes), Number(rung.BitsPerParameter, "0.00"),
+                Line(Row(rung.ModelId, rung.FileSizeBytes > 0 ? Bytes(rung.FileSizeBytes) : "no file", Number(rung.BitsPerParameter, "0.00"),
+                    rung.P95Latency is { } p95 ? Inv($"{p95.TotalMilliseconds:0} ms") : "–",
                     rung.PassRate is { } rate && rung.PassRateInterval is { } i ? Inv($"{Percent(rate)} [{Percent(i.Lower)}, {Percent(i.Upper)}]") : "–",
                     $"**{Name(rung.Verdict)}**"));
             }
@@ -601,7 +628,9 @@ public sealed class MarkdownReportWriter : IReportWriter
                 Line();
                 Line("```mermaid");
                 Line("xychart-beta");
-                Line($"    title \"{MermaidText(ladder.Suite)}: pass rate by file size (line: the bar)\"");
+                Line(ladder.Order == LadderOrder.FileSize
+                    ? $"    title \"{MermaidText(ladder.Suite)}: pass rate by file size (line: the bar)\""
+                    : $"    title \"{MermaidText(ladder.Suite)}: pass rate in p95 latency order (line: the bar)\"");
                 Line("    x-axis [" + string.Join(", ", ladder.Rungs.Select(r => $"\"{MermaidText(r.ModelId)} {Bytes(r.FileSizeBytes)}\"")) + "]");
                 Line("    y-axis \"pass rate (%)\" 0 --> 100");
                 Line("    bar [" + string.Join(", ", ladder.Rungs.Select(r => Number((r.PassRate ?? 0) * 100, "0.0"))) + "]");

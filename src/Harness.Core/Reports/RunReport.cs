@@ -111,7 +111,7 @@ public sealed record OpenSuiteReport(
 
 /// <summary>
 /// Quantizations of one base model in the run (manifest <c>metadata.base_model</c>, as <c>harness quantize</c> writes it),
-/// as a ladder per fixed suite: smallest file first, with the smallest sufficient rung.
+/// as a ladder per fixed suite in cost order (smallest file first where the files differ), with the first sufficient rung.
 /// </summary>
 public sealed record QuantizationFamily(string BaseModel, ImmutableArray<QuantizationLadder> Ladders);
 

@@ -19,7 +19,8 @@ public static class RunReportBuilder
         IReadOnlyList<ItemRecord> items,
         IReadOnlyList<DriftRecord>? drift = null,
         IReadOnlyList<PerplexityRecord>? perplexity = null,
-        IReadOnlyList<JudgementRecord>? judgements = null)
+        IReadOnlyList<JudgementRecord>? judgements = null,
+        IReadOnlyList<DriftAbsence>? driftAbsences = null)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(models);
@@ -130,7 +131,7 @@ public static class RunReportBuilder
             .ToImmutableArray();
 
         var comparison = manifest.Comparison is { } plan
-            ? ComparisonReportBuilder.Build(plan, manifest, summaries, fixedSuites, items, drift ?? [], perplexity ?? [])
+            ? ComparisonReportBuilder.Build(plan, manifest, summaries, fixedSuites, items, drift ?? [], perplexity ?? [], driftAbsences)
             : null;
         // Only the manifest's models: the analysis ranks and pairs what the tables show.
         var analysis = FrontierAnalyzer.Analyze(

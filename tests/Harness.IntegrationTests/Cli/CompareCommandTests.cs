@@ -66,7 +66,20 @@ public sealed class CompareCommandTests(ITestOutputHelper log)
             Assert.InRange(candidate.Drift.TopTokenAgreement, 0.0, 1.0);
             Assert.InRange(candidate.PerplexityRatio!.Value, 0.95, 1.05);
             Assert.True(candidate.SizeRatio < 1);
+            Assert.Null(candidate.NoDrift);
+            // Flips are the discordant items of the paired test, listed; the new cost ratios come from the same items.
+            foreach (var quality in candidate.Quality.Where(q => q.PassRate is not null))
+            {
+                var flips = candidate.Flips.Single(f => f.Suite == quality.Suite);
+                Assert.Equal(quality.PassRate!.Counts.OnlyBasePassed + quality.PassRate.Counts.OnlyCandidatePassed, flips.Flipped);
+                Assert.Equal(Math.Min(flips.Flipped, ComparisonReportBuilder.FlipListLimit), flips.Items.Length);
+            }
+
+            Assert.NotNull(candidate.Cost.TimeToFirstTokenRatio);
+            Assert.NotNull(candidate.Cost.PromptSpeedRatio);
         }
+
+        Assert.Contains("cost vs base: p50 latency", compare.Output, StringComparison.Ordinal);
 
         // Fewer bits never drift less.
         var (q8, q4) = (comparison.Candidates[0], comparison.Candidates[1]);

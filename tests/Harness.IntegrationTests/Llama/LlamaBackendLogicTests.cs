@@ -1,5 +1,6 @@
 using System.Text;
 using Harness.Backends.LlamaSharp;
+using Harness.Core.Backends;
 
 namespace Harness.IntegrationTests.Llama;
 

@@ -260,6 +260,10 @@ internal static partial class CommandExamples
                 }
 
                 break;
+            case ForgeOnnxSettings s:
+                Path(s.Model, "model file");
+                produced.Paths.Add(Normal(s.OutputFolder));
+                break;
             case TasksFetchSettings s:
                 Path(s.From, "datasets folder");
                 try

@@ -94,4 +94,44 @@ public class ComparisonMeasurerTests
         Assert.Single(partial.Drift, d => d.CandidateModelId == "drifted");
         Assert.Null(outcomes.Single(o => o.ModelId == "same").Failure);
     }
+
+    [Fact]
+    public async Task A_candidate_without_token_distributions_gets_a_stated_absence_not_a_failure()
+    {
+        var backend = Backend();
+        backend.WithoutDistributions.Add("drifted");
+        var (store, outcomes, suite) = await MeasureAsync(backend);
+
+        var served = outcomes.Single(o => o.ModelId == "drifted");
+        Assert.Null(served.Failure);
+        Assert.Equal("drifted's backend cannot return next-token distributions", served.Absent);
+        var absence = Assert.Single(store.DriftAbsenceHistory);
+        Assert.Equal(("base", "drifted"), (absence.BaseModelId, absence.CandidateModelId));
+        Assert.DoesNotContain(store.Drift, d => d.CandidateModelId == "drifted");
+        Assert.DoesNotContain(store.PerplexityHistory, p => p.ModelId == "drifted");
+        // The other candidate is measured as before.
+        Assert.Null(outcomes.Single(o => o.ModelId == "same").Absent);
+        Assert.Equal(suite.Items.Length, store.Drift.Count(d => d.CandidateModelId == "same"));
+
+        // A second pass reads the absence back: no load to learn it again, no second record.
+        var loads = backend.Loads;
+        var (_, again, _) = await MeasureAsync(backend, store);
+        Assert.Equal(served.Absent, again.Single(o => o.ModelId == "drifted").Absent);
+        Assert.Single(store.DriftAbsenceHistory);
+        Assert.Equal(loads, backend.Loads);
+    }
+
+    [Fact]
+    public async Task A_base_without_token_distributions_leaves_every_candidate_without_drift_and_says_why()
+    {
+        var backend = Backend();
+        backend.WithoutDistributions.Add("base");
+        var (store, outcomes, _) = await MeasureAsync(backend);
+
+        Assert.All(outcomes, o => Assert.Null(o.Failure));
+        Assert.All(outcomes, o => Assert.Equal("the base base's backend cannot return next-token distributions", o.Absent));
+        Assert.Equal(["same", "drifted"], (await store.ReadDriftAbsencesAsync(CancellationToken.None)).Select(a => a.CandidateModelId));
+        Assert.Empty(store.Drift);
+        Assert.Empty(store.PerplexityHistory);
+    }
 }

@@ -17,6 +17,9 @@ internal sealed class FakeBackend(Func<RenderedPrompt, string> answer) : IModelB
 
     public HashSet<string> FailToLoad { get; } = [];
 
+    /// <summary>Models whose sessions cannot return next-token distributions (as an OpenAI-compatible server's cannot).</summary>
+    public HashSet<string> WithoutDistributions { get; } = [];
+
     /// <summary>Loads after which every further load fails (a worker that dies and cannot come back); null: no limit.</summary>
     public int? LoadLimit { get; set; }
 
@@ -66,7 +69,22 @@ internal sealed class FakeBackend(Func<RenderedPrompt, string> answer) : IModelB
         }
 
         Loads++;
-        return Task.FromResult<IModelSession>(new Session(this, model.Id));
+        var session = new Session(this, model.Id);
+        return Task.FromResult<IModelSession>(WithoutDistributions.Contains(model.Id) ? new UntracedSession(session) : session);
+    }
+
+    /// <summary>The same session without <see cref="ITokenDistributionProbe"/>: generation and scoring only.</summary>
+    private sealed class UntracedSession(Session inner) : IModelSession, ILogLikelihoodScorer
+    {
+        public ModelLoadInfo LoadInfo => inner.LoadInfo;
+
+        public Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken) =>
+            inner.GenerateAsync(request, cancellationToken);
+
+        public Task<LogLikelihoodResult> ScoreContinuationsAsync(LogLikelihoodRequest request, CancellationToken cancellationToken) =>
+            inner.ScoreContinuationsAsync(request, cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
     private sealed class Session(FakeBackend backend, string modelId) : IModelSession, ILogLikelihoodScorer, ITokenDistributionProbe

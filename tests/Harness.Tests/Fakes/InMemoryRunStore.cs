@@ -70,6 +70,19 @@ internal sealed class InMemoryRunStore : IRunStore, IComparisonStore, IJudgement
     public Task<IReadOnlyList<PerplexityRecord>> ReadPerplexityAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<PerplexityRecord>>(_perplexity.GroupBy(p => p.ModelId).Select(g => g.Last()).ToList());
 
+    private readonly List<DriftAbsence> _absences = [];
+
+    public IReadOnlyList<DriftAbsence> DriftAbsenceHistory => _absences;
+
+    public Task RecordDriftAbsenceAsync(DriftAbsence record, CancellationToken cancellationToken)
+    {
+        _absences.Add(record);
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<DriftAbsence>> ReadDriftAbsencesAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<DriftAbsence>>(_absences.GroupBy(a => a.CandidateModelId).Select(g => g.Last()).ToList());
+
     private readonly List<ItemRecord> _items = [];
     private readonly List<ModelRunRecord> _models = [];
 

@@ -118,8 +118,8 @@ public partial class HtmlReportWriterTests
             + "<td class=\"num\">-4.5 pt pass rate [-8.1 pt, -1.2 pt] (lost 13, gained 4)</td><td class=\"num\">0.0490 McNemar (0.0980)</td>"
             + "<td class=\"num\">0.01496</td><td class=\"num\">0.1309</td><td class=\"num\">96.13%</td><td class=\"num\">-0.00030</td><td class=\"num\">0.01900</td></tr>", section, StringComparison.Ordinal);
         Assert.Contains("<td>stories</td><td class=\"num\">60</td><td class=\"num\">-0.045 score [-0.081, -0.012]</td><td class=\"num\">0.0490 bootstrap (0.0980)</td>", section, StringComparison.Ordinal);
-        // Per candidate: drift over every suite, perplexity ratio, latency and speed.
-        Assert.Contains("<tr><td>tiny-q8_0</td><td class=\"num\">0.00120</td><td class=\"num\">0.0108</td><td class=\"num\">96.88%</td><td class=\"num\">0.02100</td><td class=\"num\">1.0012</td><td class=\"num\">0.55</td><td class=\"num\">1.41</td>", section, StringComparison.Ordinal);
+        // Per candidate: drift over every suite, perplexity ratio, latency, time to first token, prompt and generation speed.
+        Assert.Contains("<tr><td>tiny-q8_0</td><td class=\"num\">0.00120</td><td class=\"num\">0.0108</td><td class=\"num\">96.88%</td><td class=\"num\">0.02100</td><td class=\"num\">1.0012</td><td class=\"num\">0.55</td><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">1.41</td>", section, StringComparison.Ordinal);
         Assert.Contains("Base perplexity on tasks/reference.txt (sha256 eeeeeeeeeeee…): 12.5000 over 4096 tokens in 8 documents.", section, StringComparison.Ordinal);
         Assert.Contains("Smallest sufficient quantization (ladders below): arith: tiny-q4_0.", section, StringComparison.Ordinal);
 
@@ -188,7 +188,7 @@ public partial class HtmlReportWriterTests
         Assert.Contains("<td class=\"undecided\">undecided</td>", html, StringComparison.Ordinal);
         Assert.Contains("<td class=\"insufficient\">insufficient</td>", html, StringComparison.Ordinal);
         Assert.Contains("<h2>Quantization ladder <span class=\"tag\">against tiny-f16</span></h2>", html, StringComparison.Ordinal);
-        Assert.Contains("<td class=\"id\">tiny-q4_0</td><td class=\"num\">44.0 KiB</td><td class=\"num\">4.50</td><td class=\"num\">97.0% [93.6%, 98.6%]</td><td class=\"sufficient\">sufficient</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"id\">tiny-q4_0</td><td class=\"num\">44.0 KiB</td><td class=\"num\">4.50</td><td class=\"num\">–</td><td class=\"num\">97.0% [93.6%, 98.6%]</td><td class=\"sufficient\">sufficient</td>", html, StringComparison.Ordinal);
         Assert.Contains("<td class=\"id\">small</td><td class=\"insufficient\">loadFailed</td>", html, StringComparison.Ordinal);
     }
 

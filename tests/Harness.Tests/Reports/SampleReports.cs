@@ -179,7 +179,12 @@ internal static class SampleReports
             new DriftSummary(260, 0, 5_200, meanKl, meanKl * 9, 0.97 - meanKl, -0.0004, 0.021),
             [new SuiteDrift("arith", new DriftSummary(200, 0, 4_000, meanKl * 0.8, meanKl * 7, 0.98 - meanKl, -0.0003, 0.019))],
             new PerplexityFigure(12.5 * (1 + meanKl), 4096, 8), 1 + meanKl,
-            new CostDelta(TimeSpan.FromMilliseconds(38), TimeSpan.FromMilliseconds(21), 0.55, 850.5, 1200, 1.41, 16_777_216, 16_777_216, null, null));
+            new CostDelta(TimeSpan.FromMilliseconds(38), TimeSpan.FromMilliseconds(21), 0.55, 850.5, 1200, 1.41, 16_777_216, 16_777_216, null, null),
+            [
+                new SuiteFlips("arith", 200, lost + gained,
+                    [.. Enumerable.Range(0, lost + gained).Select(i => new ItemFlip($"q-{i:D3}", i < lost ? "pass" : "fail", i < lost ? "fail" : "pass"))], 0, []),
+                new SuiteFlips("stories", 60, 0, [], 2, ["s-004", "s-017"]),
+            ]);
 
     private static EnergySummary Energy(double joulesPerItem) =>
         new("estimate", EnergyQuality.Estimated, "this process's CPU time", 200, 200, false,

@@ -242,6 +242,22 @@ public sealed class SqliteRunStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_drift_absence_survives_a_reopen_and_the_newest_per_candidate_wins()
+    {
+        await using (SqliteRunStore store = await Open())
+        {
+            await store.RecordDriftAbsenceAsync(new DriftAbsence("f16", "server", "old reason", SampleRecords.Epoch), CancellationToken.None);
+            await store.RecordDriftAbsenceAsync(new DriftAbsence("f16", "onnx", "onnx's backend cannot return next-token distributions", SampleRecords.Epoch), CancellationToken.None);
+            await store.RecordDriftAbsenceAsync(new DriftAbsence("f16", "server", "server's backend cannot return next-token distributions", SampleRecords.Epoch), CancellationToken.None);
+        }
+
+        await using SqliteRunStore reopened = await Open();
+        var absences = await reopened.ReadDriftAbsencesAsync(CancellationToken.None);
+        Assert.Equal(["server", "onnx"], absences.Select(a => a.CandidateModelId));
+        Assert.Equal("server's backend cannot return next-token distributions", absences[0].Reason);
+    }
+
+    [Fact]
     public async Task Reading_pages_through_more_rows_than_one_page_keeps_commit_order()
     {
         await using SqliteRunStore store = await Open();

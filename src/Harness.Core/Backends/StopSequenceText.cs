@@ -1,17 +1,18 @@
 using System.Collections.Immutable;
 using System.Text;
 
-namespace Harness.Backends.LlamaSharp;
+namespace Harness.Core.Backends;
 
 /// <summary>
-/// Accumulates generated token bytes as text and watches for stop sequences.
+/// Accumulates generated token bytes as text and watches for stop sequences (one implementation for every backend that
+/// generates token by token, so that stop handling cannot differ between runtimes).
 /// </summary>
 /// <remarks>
 /// Tokens can end in the middle of a UTF-8 character (byte-fallback vocabularies split emoji and CJK over
 /// several tokens), so bytes go through a stateful decoder and only complete characters become text.
 /// Each append searches only the tail that a new match could touch, keeping the check linear overall.
 /// </remarks>
-internal sealed class StopSequenceText
+public sealed class StopSequenceText
 {
     private readonly Decoder _decoder = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
     private readonly ImmutableArray<string> _stops;

@@ -1,7 +1,8 @@
-namespace Harness.Backends.LlamaSharp;
+namespace Harness.Core.Backends;
 
-/// <summary>Token selection and log-probabilities over one copied logits row. Pure; no native calls.</summary>
-internal static class LogitMath
+/// <summary>Token selection and log-probabilities over one copied logits row, shared by the local backends so that the same
+/// logits give the same token and score in each. Pure; no native calls.</summary>
+public static class LogitMath
 {
     public static bool AllFinite(ReadOnlySpan<float> logits)
     {
