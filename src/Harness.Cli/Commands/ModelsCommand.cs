@@ -58,12 +58,23 @@ internal sealed class ModelsCommand : Command<ModelsSettings>
 
     private static Row Describe(ModelEntry model, string manifestDirectory)
     {
+        if (model.Backend.Server is { } server)
+        {
+            // Served: the source is the endpoint; nothing local to read (and no request is made here).
+            return new Row(model, server.BaseUrl.ToString(), null, null);
+        }
+
         if (model.Source.Path is null)
         {
             return new Row(model, model.Source.Url?.ToString(), null, "remote (downloaded on first run)");
         }
 
         var path = System.IO.Path.GetFullPath(model.Source.Path, manifestDirectory);
+        if (model.Format == ModelFormat.Onnx)
+        {
+            return new Row(model, path, null, Core.Downloads.ModelFolder.Problem(path));
+        }
+
         if (!File.Exists(path))
         {
             return new Row(model, path, null, $"missing: {path}");

@@ -33,9 +33,11 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateSettings>
         var files = manifest.Manifest is { } parsed
             ? await ModelFileCheck.CheckAsync(parsed.FilePath, parsed.Models, new FileHasher(HarnessCache.FromEnvironment().HashesDirectory), cancellationToken)
             : [];
+        using var http = new HttpClient();
+        var kinds = manifest.Manifest is { } loaded ? UnavailableKinds(loaded, Running.HarnessBackends.InProcess(new Running.BackendServices(TextWriter.Null, http, TimeProvider.System))) : [];
         using var scorers = new Scoring.HarnessScorers();
         var suites = SuiteValidator.ValidateAll(settings.Tasks, scorers.Registry.Factories);
-        var errors = manifest.Errors.AddRange(files).AddRange(suites);
+        var errors = manifest.Errors.AddRange(files).AddRange(kinds).AddRange(suites);
         if (settings.Json)
         {
             Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(
@@ -57,4 +59,12 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateSettings>
         AnsiConsole.MarkupLineInterpolated($"{errors.Length} problem(s) found.");
         return ExitCodes.BadInput;
     }
+
+    // A model whose runtime this build lacks would pass every file check and be refused by the run: say so here.
+    // Nothing is described (no server is asked): validate makes no network request.
+    internal static IEnumerable<InputFileException> UnavailableKinds(ModelManifest manifest, Core.Backends.BackendRegistry backends) =>
+        manifest.Models
+            .Where(m => !backends.TryGet(m.Backend.Kind, out _))
+            .Select(m => new InputFileException(manifest.FilePath, m.Line,
+                $"model '{m.Id}': backend '{Core.Backends.BackendKinds.ManifestName(m.Backend.Kind)}' is not part of this build (available: {string.Join(", ", backends.Kinds.Select(k => Core.Backends.BackendKinds.ManifestName(k)))})"));
 }

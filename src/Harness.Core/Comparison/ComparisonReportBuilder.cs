@@ -303,13 +303,13 @@ public static class ComparisonReportBuilder
     /// </summary>
     internal static QuantizationLadder Ladder(FixedSuiteReport suite, string[] modelIds, Dictionary<string, ModelSummary> models)
     {
-        // A served model has no file size, so no place on a ladder of sizes.
+        // A served model has no file size (0 here): the ladder then orders by p95 latency, never by a size it lacks.
         var rungs = suite.Rows
-            .Where(r => modelIds.Contains(r.ModelId) && models.GetValueOrDefault(r.ModelId)?.Served != true)
+            .Where(r => modelIds.Contains(r.ModelId))
             .Select(r =>
             {
                 var summary = models.GetValueOrDefault(r.ModelId);
-                long size = summary?.FileSizeBytes ?? 0;
+                long size = summary?.LocalFileSizeBytes ?? 0;
                 return new LadderRung(
                     r.ModelId,
                     size,

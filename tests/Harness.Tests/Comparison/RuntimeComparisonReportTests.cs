@@ -23,11 +23,33 @@ public class RuntimeComparisonReportTests
     // arith: all pass items 000-094, except that the server fails 007 (a flip) and ONNX answers 010 as "3.50" (same
     // outcome, other text). stories (open): the server scores s1 at 0.5 instead of 0.6. Latency: server 80 ms, base
     // 100 ms, ONNX 120 ms per item.
+    // Size 0: the server is a served entry (backend.kind openai, no local file), which is what has no file size; a 0-byte
+    // GGUF would be a file like any other.
+    private static RunModel Server(long size)
+    {
+        var model = SampleRecords.RunModel("f16-server") with { FileSizeBytes = size };
+        return size > 0 ? model : model with
+        {
+            Entry = model.Entry with
+            {
+                Format = Harness.Core.Models.ModelFormat.Served,
+                Source = new Harness.Core.Models.ModelSource(null, null, null),
+                Backend = model.Entry.Backend with
+                {
+                    Kind = Harness.Core.Backends.BackendKind.OpenAi,
+                    Server = new Harness.Core.Models.ServerEndpoint(new Uri("http://127.0.0.1:8080/v1"), "f16", null, 1),
+                },
+            },
+            ResolvedPath = "http://127.0.0.1:8080/v1",
+            FileSha256 = "",
+        };
+    }
+
     private static RunReport Build(long serverSize = 0, EnergyQuality energy = EnergyQuality.Measured)
     {
         var plan = new ComparisonPlan("f16", ["f16-server", "f16-onnx"], 8, "/tasks/reference.txt", new string('e', 64));
         var manifest = SampleRecords.Manifest(
-            [SampleRecords.RunModel("f16") with { FileSizeBytes = 4000 }, SampleRecords.RunModel("f16-server") with { FileSizeBytes = serverSize },
+            [SampleRecords.RunModel("f16") with { FileSizeBytes = 4000 }, Server(serverSize),
              SampleRecords.RunModel("f16-onnx") with { FileSizeBytes = 4000 }],
             [SampleRecords.FixedSuite("arith", new Requirement(0.8, 0.95, null, null), itemCount: 100), SampleRecords.OpenSuite("stories")])
             with { Comparison = plan };

@@ -28,7 +28,7 @@ public sealed class HarnessBackendsTests : IDisposable
         var provider = registry.For(model);
         var description = await provider.DescribeAsync(model, "/models/m.gguf", CancellationToken.None);
 
-        Assert.Equal([BackendKind.LlamaCpp], registry.Kinds);
+        Assert.Contains(BackendKind.LlamaCpp, registry.Kinds);
         Assert.IsType<WorkerProcessBackend>(provider.Backend);
         Assert.Equal("llamasharp", provider.Backend.Name);
         Assert.Contains("llama.cpp", provider.Versions.Keys);
@@ -59,15 +59,17 @@ public sealed class HarnessBackendsTests : IDisposable
     }
 
     [Fact]
-    public void The_worker_hosts_a_native_kind_and_refuses_an_unknown_or_absent_one_by_name()
+    public void The_worker_hosts_a_native_kind_and_refuses_an_unknown_or_served_one_by_name()
     {
         Assert.Equal("llamasharp", HarnessBackends.ForWorker("llamacpp", Services).Name);
 
         var unknown = Assert.Throws<ArgumentException>(() => HarnessBackends.ForWorker("vllm", Services));
-        var absent = Assert.Throws<ArgumentException>(() => HarnessBackends.ForWorker("onnx-genai", Services));
+        // A served kind never runs in a worker: refused as absent, or as one that runs in the harness process.
+        var served = Assert.Throws<ArgumentException>(() => HarnessBackends.ForWorker("openai", Services));
 
-        Assert.Equal("unknown backend 'vllm'; this build's worker hosts: llamacpp", unknown.Message);
-        Assert.Equal("backend 'onnx-genai' is not part of this build; its worker hosts: llamacpp", absent.Message);
+        Assert.StartsWith("unknown backend 'vllm'; this build's worker hosts: llamacpp", unknown.Message, StringComparison.Ordinal);
+        Assert.StartsWith("backend 'openai' ", served.Message, StringComparison.Ordinal);
+        Assert.Contains("worker", served.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -77,6 +79,31 @@ public sealed class HarnessBackendsTests : IDisposable
 
         Assert.IsNotType<WorkerProcessBackend>(provider.Backend);
         Assert.Equal("llamasharp", provider.Backend.Name);
+    }
+
+    [Fact]
+    public void Validate_names_a_model_whose_kind_this_build_lacks_without_asking_any_server()
+    {
+        var manifest = new Harness.Core.Models.ManifestLoader().Parse("""
+            version: 1
+            models:
+              - { id: gguf, path: a.gguf }
+              - { id: genai, path: a-genai, format: onnx }
+              - id: served
+                backend: { kind: openai, endpoint: "http://127.0.0.1:1/v1", model: m }
+            """, "/models/m.manifest");
+
+        // A build with llama.cpp only.
+        var llamaOnly = new BackendRegistry([new FakeBackendProvider(new FakeBackend(_ => ""))]);
+
+        var problems = Harness.Cli.Commands.ValidateCommand.UnavailableKinds(manifest, llamaOnly).ToList();
+
+        Assert.Equal(
+            [
+                (4, "model 'genai': backend 'onnx-genai' is not part of this build (available: llamacpp)"),
+                (5, "model 'served': backend 'openai' is not part of this build (available: llamacpp)"),
+            ],
+            problems.Select(p => (p.Line ?? 0, p.Problem)));
     }
 
     public void Dispose() => _http.Dispose();
