@@ -14,7 +14,7 @@ public sealed class LlamaCppBackendProvider(TextWriter? nativeLog = null) : IBac
     /// <summary>Every ability of a llama.cpp session: the same for every GGUF model, known without loading one.</summary>
     public static BackendCapabilities Capabilities { get; } = new(
         BackendAbilities.Generate | BackendAbilities.LogLikelihood | BackendAbilities.TokenDistributions
-            | BackendAbilities.BatchedGeneration | BackendAbilities.ThroughputProbe,
+            | BackendAbilities.BatchedGeneration | BackendAbilities.ThroughputProbe | BackendAbilities.GrammarConstrainedGeneration,
         EnergyScope.WorkerProcess,
         ImmutableSortedDictionary<BackendAbilities, string>.Empty);
 

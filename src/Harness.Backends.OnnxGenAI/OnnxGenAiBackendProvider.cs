@@ -18,6 +18,7 @@ public sealed class OnnxGenAiBackendProvider(TimeProvider? timeProvider = null) 
         {
             [BackendAbilities.BatchedGeneration] = "the onnx-genai backend decodes one sequence at a time",
             [BackendAbilities.ThroughputProbe] = "the onnx-genai backend has no synthetic-token throughput probe (harness bench is llama.cpp's)",
+            [BackendAbilities.GrammarConstrainedGeneration] = "the onnx-genai backend does not take llama.cpp GBNF grammars",
         }));
 
     public BackendKind Kind => BackendKind.OnnxGenAi;

@@ -84,6 +84,11 @@ public sealed class OpenAiBackend(OpenAiBackendOptions? options = null, TimeProv
         else
             missing[BackendAbilities.LogLikelihood] = scoringProblem;
 
+        if (facts.IsLlamaServer)
+            abilities |= BackendAbilities.GrammarConstrainedGeneration;
+        else
+            missing[BackendAbilities.GrammarConstrainedGeneration] = "only llama-server's API takes a GBNF grammar (field 'grammar'); this server did not answer /props as llama-server";
+
         missing[BackendAbilities.TokenDistributions] =
             "an OpenAI-compatible server returns a few top log-probabilities of generated tokens, not the distributions along a given text that drift and perplexity need";
         missing[BackendAbilities.ThroughputProbe] =

@@ -499,6 +499,11 @@ internal sealed class RunService(
             foreach (var suite in suites.Where(s => s.Scorers.OfType<JudgeScorer>().Any(j => j.Spec.JudgeModelId == judge.Id)))
             {
                 needs.Add(new BackendNeed(judge, suite.Suite.Name, $"judging suite '{suite.Suite.Name}'", BackendAbilities.Generate));
+                // Pointwise and pairwise verdicts are read from grammar-constrained output; MT-bench's judge writes free text.
+                if (suite.Scorers.OfType<JudgeScorer>().Any(j => j.Spec.JudgeModelId == judge.Id && j.Spec.Mode != JudgeMode.MtBench))
+                {
+                    needs.Add(new BackendNeed(judge, suite.Suite.Name, $"judging suite '{suite.Suite.Name}'", BackendAbilities.GrammarConstrainedGeneration));
+                }
             }
         }
 

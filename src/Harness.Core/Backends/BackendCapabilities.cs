@@ -22,6 +22,10 @@ public enum BackendAbilities
 
     /// <summary><see cref="IThroughputProbe"/>: <c>harness bench</c> on synthetic tokens.</summary>
     ThroughputProbe = 16,
+
+    /// <summary>Generation constrained by a llama.cpp GBNF grammar (<see cref="Suites.GenerationSettings.Grammar"/>): what the
+    /// pointwise and pairwise judges read their verdicts from.</summary>
+    GrammarConstrainedGeneration = 32,
 }
 
 /// <summary>Where a backend's work happens, and so which energy figures can describe it.</summary>
@@ -62,6 +66,7 @@ public sealed record BackendCapabilities(
         BackendAbilities.TokenDistributions => "return next-token distributions",
         BackendAbilities.BatchedGeneration => "generate several requests at once",
         BackendAbilities.ThroughputProbe => "measure throughput on synthetic tokens",
+        BackendAbilities.GrammarConstrainedGeneration => "constrain generation with a GBNF grammar",
         _ => ability.ToString(),
     };
 }

@@ -19,7 +19,7 @@ public sealed class OnnxGenAiBackendTests(ExportedArithModel pair, ITestOutputHe
 {
     // Largest |difference| measured on this machine: 0.032 nats per continuation (24 arith items x 3 continuations of up
     // to 3 tokens). llama.cpp rounds activations and its KV cache to F16 with the F16 weights; the export computes in F32
-    // (docs/onnx-genai.md).
+    // (docs/backends.md).
     private const double LogLikelihoodTolerance = 0.05;
 
     private static readonly Suite Arith = SuiteLoader.Load(Path.Combine(HarnessProcess.RepositoryRoot, "tasks", "arith"));

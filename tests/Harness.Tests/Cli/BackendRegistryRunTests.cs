@@ -114,6 +114,39 @@ public sealed class BackendRegistryRunTests : IDisposable
     }
 
     [Fact]
+    public async Task A_judge_whose_backend_cannot_constrain_output_with_a_grammar_refuses_the_run_before_any_folder_exists()
+    {
+        // Pointwise verdicts are read from grammar-constrained output: a judge served by a server without GBNF grammars
+        // would fail every judgement after the candidates ran; refused at planning instead, with the backend's reason.
+        const string NoGrammar = "only llama-server's API takes a GBNF grammar (field 'grammar')";
+        var judged = Path.Combine(_root, "tasks", "judged");
+        Directory.CreateDirectory(judged);
+        foreach (var file in Directory.GetFiles(Path.Combine(_root, "tasks", "arith")))
+        {
+            File.Copy(file, Path.Combine(judged, Path.GetFileName(file)));
+        }
+
+        var yaml = Path.Combine(judged, "suite.yaml");
+        var text = await File.ReadAllTextAsync(yaml);
+        var start = text.IndexOf("scorers:", StringComparison.Ordinal);
+        var end = text.IndexOf("requirement:", start, StringComparison.Ordinal);
+        await File.WriteAllTextAsync(yaml, text[..start].Replace("name: arith", "name: judged", StringComparison.Ordinal)
+            + "scorers:\n  - name: judge\n    args: { model: served, rubric: \"5 if the sum is right, 1 otherwise.\", scale: [1, 5], pass_at: 5 }\n"
+            + text[end..]);
+        var served = new FakeBackendProvider(Backend(), new BackendCapabilities(
+            BackendAbilities.Generate, EnergyScope.OtherLocalProcess,
+            ImmutableSortedDictionary<BackendAbilities, string>.Empty.Add(BackendAbilities.GrammarConstrainedGeneration, NoGrammar)), BackendKind.OpenAi);
+
+        var ex = await Assert.ThrowsAsync<InputFileException>(() =>
+            Service(new FakeBackendProvider(Backend()), served).StartAsync(Options("local", "judged"), null, null, CancellationToken.None));
+
+        Assert.Contains("model 'served' cannot serve judging suite 'judged'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("constrain generation with a GBNF grammar", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(NoGrammar, ex.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root, "results")));
+    }
+
+    [Fact]
     public async Task A_backend_that_cannot_describe_its_model_refuses_the_run_the_same_way()
     {
         var served = new FakeBackendProvider(Backend(), kind: BackendKind.OpenAi)

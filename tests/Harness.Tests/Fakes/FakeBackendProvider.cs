@@ -11,7 +11,7 @@ internal sealed class FakeBackendProvider(
     /// <summary>Every ability, in a worker process: what llama.cpp declares.</summary>
     public static BackendCapabilities Everything { get; } = new(
         BackendAbilities.Generate | BackendAbilities.LogLikelihood | BackendAbilities.TokenDistributions
-            | BackendAbilities.BatchedGeneration | BackendAbilities.ThroughputProbe,
+            | BackendAbilities.BatchedGeneration | BackendAbilities.ThroughputProbe | BackendAbilities.GrammarConstrainedGeneration,
         EnergyScope.WorkerProcess,
         ImmutableSortedDictionary<BackendAbilities, string>.Empty);
 

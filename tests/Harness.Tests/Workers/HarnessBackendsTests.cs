@@ -34,7 +34,7 @@ public sealed class HarnessBackendsTests : IDisposable
         Assert.Contains("llama.cpp", provider.Versions.Keys);
         Assert.Equal(
             BackendAbilities.Generate | BackendAbilities.LogLikelihood | BackendAbilities.TokenDistributions
-                | BackendAbilities.BatchedGeneration | BackendAbilities.ThroughputProbe,
+                | BackendAbilities.BatchedGeneration | BackendAbilities.ThroughputProbe | BackendAbilities.GrammarConstrainedGeneration,
             description.Capabilities.Abilities);
         Assert.Equal(EnergyScope.WorkerProcess, description.Capabilities.Energy);
         Assert.Empty(description.Identity);
