@@ -228,10 +228,14 @@ internal class OpenAiSession : IModelSession, IBatchedTextGenerator
         var prompt = promptTokens ?? (server is { } s ? s.PromptTokens + s.CachedTokens : 0);
         var reasonOut = clientStop ? FinishReason.StopSequence : MapFinish(finish!, stopReason, settings.Stop, prompt + generated);
         var ttft = firstToken ?? total;
+        // llama-server counts the first token (sampled at the end of the prompt pass) in predicted_n but not its time,
+        // so with one token its predicted_ms is a few microseconds: a generation speed of hundreds of thousands of
+        // tokens/s. Its generation time is used only where it covers a decode; otherwise the client's time after the
+        // first token is.
         var timingsOut = new RequestTimings(
             ttft,
             server?.Prompt ?? ttft,
-            server?.Predicted ?? total - ttft,
+            server is { PredictedTokens: > 1 } ? server.Predicted : total - ttft,
             total,
             server,
             pieces > 1 ? gaps / (pieces - 1) : null,

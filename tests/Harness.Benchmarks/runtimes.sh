@@ -4,7 +4,8 @@
 # For each model it exports the ONNX folder (harness forge onnx), starts llama-server on a free loopback port, writes
 # one manifest with the three entries and runs one `harness compare` (base: the llamacpp entry) on the shipped suites,
 # then prints one Markdown table from the compare reports: pass rate and flips per suite, p50 latency, TTFT, prompt and
-# generation tokens/s. Timings are evidence only on an idle machine.
+# generation tokens/s. Every runtime answers one request at a time (parallel: 1, max_concurrency 1), so latencies are
+# per request, not shares of a batch. Timings are evidence only on an idle machine.
 #
 # usage: tests/Harness.Benchmarks/runtimes.sh [WORK_DIR]      (default .cache/runtimes)
 #   HARNESS_LLAMA_SERVER  the llama-server binary (default: what .ci/llama-server.sh builds or finds cached)
@@ -21,7 +22,7 @@ harness() { dotnet "$root/src/Harness.Cli/bin/Release/net10.0/harness.dll" "$@";
 # name, GGUF, context size (the one each model was trained with, as models.manifest gives it)
 models=("tiny-arith-xs-f16 $root/models/tiny-arith-xs-f16.gguf 128"
         "tiny-multi-s-f16 $root/models/tiny-multi-s-f16.gguf 512"
-        "stories260K $shared/stories260K.gguf 512")
+        "stories260k $shared/stories260K.gguf 512")
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -37,7 +38,7 @@ for spec in "${models[@]}"; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.2; done
   cat >"$work/$name.manifest" <<YAML
 version: 1
-defaults: { context_size: $context, threads: 2, batch_size: 512, gpu_layers: 0, chat_template: none }
+defaults: { context_size: $context, threads: 2, batch_size: 512, gpu_layers: 0, chat_template: none, parallel: 1 }
 models:
   - { id: $name-llamacpp, path: "$gguf" }
   - { id: $name-onnx, path: "$work/$name-onnx", format: onnx }

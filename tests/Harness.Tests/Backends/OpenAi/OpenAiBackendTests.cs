@@ -52,6 +52,27 @@ public sealed class OpenAiBackendTests
     }
 
     [Fact]
+    public async Task A_one_token_answer_takes_its_generation_time_from_the_client_not_from_llama_servers_near_zero_predicted_ms()
+    {
+        // llama-server's predicted_ms leaves out the first token, so for one token it is microseconds: 1 / 0.002 ms
+        // would report 500,000 tokens/s. The client's time after the first token is used instead.
+        await using var server = FakeOpenAiServer.Serving("test-model", (_, response, token) =>
+            FakeOpenAiServer.WriteEventsAsync(response,
+            [
+                """{"choices":[{"text":"4","index":0,"finish_reason":null}]}""",
+                """{"choices":[{"text":"","index":0,"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1},"timings":{"prompt_n":5,"prompt_ms":12.5,"predicted_n":1,"predicted_ms":0.002,"cache_n":0}}""",
+            ], TimeSpan.FromMilliseconds(30), token));
+        await using var session = await new OpenAiBackend(Fast).LoadAsync(FakeOpenAiServer.Model(server.Endpoint), server.Endpoint, CancellationToken.None);
+
+        var result = await session.GenerateAsync(Request(maxTokens: 3), CancellationToken.None);
+
+        Assert.Equal(1, result.GeneratedTokens);
+        Assert.Equal(TimeSpan.FromMilliseconds(0.002), result.Timings.Server!.Predicted);
+        Assert.Equal(result.Timings.Total - result.Timings.TimeToFirstToken, result.Timings.Generation);
+        Assert.True(result.Timings.Generation >= TimeSpan.FromMilliseconds(20), $"generation {result.Timings.Generation.TotalMilliseconds} ms");
+    }
+
+    [Fact]
     public async Task Chat_template_auto_goes_to_chat_completions_with_the_messages()
     {
         await using var server = FakeOpenAiServer.Serving("test-model", (_, response, token) =>
