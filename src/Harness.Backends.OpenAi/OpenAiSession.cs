@@ -14,8 +14,11 @@ namespace Harness.Backends.OpenAi;
 /// and between tokens is measured here, on the client; the server's own timings are kept where it reports them.
 /// With <c>max_concurrency</c> &gt; 1 a batch keeps that many requests in flight (the server batches them).
 /// </summary>
-internal class OpenAiSession : IModelSession, IBatchedTextGenerator
+internal class OpenAiSession : IModelSession, IBatchedTextGenerator, IReportsProcessorTime
 {
+    // The local server's process where it can be found (LocalServerProcess): its CPU time is this model's work.
+    private readonly System.Diagnostics.Process? _server;
+    private long _busyTicks;
     private readonly ServerClient _client;
     private readonly RequestDeadlines _deadlines;
     private int _disposed;
@@ -26,7 +29,24 @@ internal class OpenAiSession : IModelSession, IBatchedTextGenerator
         Facts = facts;
         _deadlines = deadlines;
         LoadInfo = loadInfo;
+        _server = client.IsLocal ? LocalServerProcess.Find(client.ApiBase.Port) : null;
     }
+
+    /// <summary>CPU time of the local server's process (all its work, this client's requests being the only ones the
+    /// run sends); zero where the process cannot be found (a remote endpoint, another OS, another user's process).</summary>
+    public TimeSpan TotalProcessorTime
+    {
+        get
+        {
+            if (_server is null)
+                return TimeSpan.Zero;
+            _server.Refresh();
+            return _server.TotalProcessorTime;
+        }
+    }
+
+    /// <summary>Wall time of the requests answered so far.</summary>
+    public TimeSpan BusyTime => TimeSpan.FromTicks(Interlocked.Read(ref _busyTicks));
 
     public ModelLoadInfo LoadInfo { get; }
 
@@ -240,6 +260,7 @@ internal class OpenAiSession : IModelSession, IBatchedTextGenerator
             server,
             pieces > 1 ? gaps / (pieces - 1) : null,
             pieces > 1 ? maxGap : null);
+        Interlocked.Add(ref _busyTicks, total.Ticks);
         return new GenerationResult(text.Text, reasonOut, promptText, prompt, generated, timingsOut);
     }
 
@@ -320,7 +341,10 @@ internal class OpenAiSession : IModelSession, IBatchedTextGenerator
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
             _client.Dispose();
+            _server?.Dispose();
+        }
         return ValueTask.CompletedTask;
     }
 }
