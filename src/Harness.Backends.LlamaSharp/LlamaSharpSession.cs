@@ -364,25 +364,8 @@ internal sealed partial class LlamaSharpSession : IModelSession, ILogLikelihoodS
             {
                 var position = chunkStart + j;
                 CopyLogits(j, _logits, position);
-                var logSum = LogitMath.LogSumExp(_logits);
-                LogitMath.TopK(_logits, top);
-                var next = (int)tokens[position + 1];
                 var probeIds = probes.IsDefault ? [] : probes[position];
-                var probeLogProbabilities = new float[probeIds.Length];
-                for (var p = 0; p < probeIds.Length; p++)
-                {
-                    var id = probeIds[p];
-                    if ((uint)id >= (uint)_logits.Length)
-                        throw new BackendException($"Model '{_model.Id}': probe token {id} is outside its vocabulary of {_logits.Length}.");
-                    probeLogProbabilities[p] = (float)(_logits[id] - logSum);
-                }
-
-                results.Add(new PositionDistribution(
-                    next,
-                    (float)(_logits[next] - logSum),
-                    [.. top],
-                    [.. top.Select(id => (float)(_logits[id] - logSum))],
-                    ImmutableArray.Create(probeLogProbabilities)));
+                results.Add(LogitMath.Distribution(_logits, (int)tokens[position + 1], top, probeIds.AsSpan(), _model.Id));
             }
         }
 

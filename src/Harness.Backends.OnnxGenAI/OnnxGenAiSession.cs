@@ -319,30 +319,13 @@ internal sealed class OnnxGenAiSession : IModelSession, ILogLikelihoodScorer, IT
             // Logits are needed at every position except the last, whose successor is not in the text.
             evaluation = Append(generator, tokens.AsSpan(0, tokens.Length - 1));
             firstLogits = _time.GetElapsedTime(start);
+            var top = new int[Math.Min(request.TopK, _logits.Length)];
             for (var position = 0; position < positions; position++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 ReadLogits(generator, _logits, row: position, rows: positions, position);
-                var top = new int[Math.Min(request.TopK, _logits.Length)];
-                var logSum = LogitMath.LogSumExp(_logits);
-                LogitMath.TopK(_logits, top);
-                var next = tokens[position + 1];
                 var probeIds = probes.IsDefault ? [] : probes[position];
-                var probeLogProbabilities = new float[probeIds.Length];
-                for (var p = 0; p < probeIds.Length; p++)
-                {
-                    var id = probeIds[p];
-                    if ((uint)id >= (uint)_logits.Length)
-                        throw new BackendException($"Model '{_entry.Id}': probe token {id} is outside its vocabulary of {_logits.Length}.");
-                    probeLogProbabilities[p] = (float)(_logits[id] - logSum);
-                }
-
-                results.Add(new PositionDistribution(
-                    next,
-                    (float)(_logits[next] - logSum),
-                    [.. top],
-                    [.. top.Select(id => (float)(_logits[id] - logSum))],
-                    ImmutableArray.Create(probeLogProbabilities)));
+                results.Add(LogitMath.Distribution(_logits, tokens[position + 1], top, probeIds.AsSpan(), _entry.Id));
             }
         }
 

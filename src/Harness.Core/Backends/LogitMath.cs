@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 namespace Harness.Core.Backends;
 
 /// <summary>Token selection and log-probabilities over one copied logits row, shared by the local backends so that the same
@@ -98,5 +99,37 @@ public static class LogitMath
             }
             ids[at] = token;
         }
+    }
+
+    /// <summary>
+    /// One traced position from its logits: the actual next token's log-probability, the top <paramref name="top"/>.Length
+    /// tokens with theirs, and the probe tokens' (a candidate probed at the base's top-k). Both backends trace through
+    /// this, so a drift figure never depends on which one computed it.
+    /// </summary>
+    /// <param name="top">Scratch for the top-k ids; its length is k.</param>
+    /// <exception cref="BackendException">A probe token is outside the vocabulary.</exception>
+    public static PositionDistribution Distribution(ReadOnlySpan<float> logits, int next, Span<int> top, ReadOnlySpan<int> probes, string modelId)
+    {
+        var logSum = LogSumExp(logits);
+        TopK(logits, top);
+        var probeLogProbabilities = new float[probes.Length];
+        for (var p = 0; p < probes.Length; p++)
+        {
+            var id = probes[p];
+            if ((uint)id >= (uint)logits.Length)
+                throw new BackendException($"Model '{modelId}': probe token {id} is outside its vocabulary of {logits.Length}.");
+            probeLogProbabilities[p] = (float)(logits[id] - logSum);
+        }
+
+        var topIds = top.ToArray();
+        var topLogProbabilities = new float[topIds.Length];
+        for (var t = 0; t < topIds.Length; t++)
+            topLogProbabilities[t] = (float)(logits[topIds[t]] - logSum);
+        return new PositionDistribution(
+            next,
+            (float)(logits[next] - logSum),
+            ImmutableArray.Create(topIds),
+            ImmutableArray.Create(topLogProbabilities),
+            ImmutableArray.Create(probeLogProbabilities));
     }
 }
