@@ -156,7 +156,7 @@ internal class OpenAiSession : IModelSession, IBatchedTextGenerator, IReportsPro
         using var response = await _client.SendAsync(HttpMethod.Post, url, body, deadline, what, cancellationToken).ConfigureAwait(false);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
 
-        var text = new StopSequenceWatch(settings.Stop);
+        var text = new StopSequenceText(settings.Stop);
         TimeSpan? firstToken = null;
         var lastToken = TimeSpan.Zero;
         var gaps = TimeSpan.Zero;
@@ -261,7 +261,7 @@ internal class OpenAiSession : IModelSession, IBatchedTextGenerator, IReportsPro
             pieces > 1 ? gaps / (pieces - 1) : null,
             pieces > 1 ? maxGap : null);
         Interlocked.Add(ref _busyTicks, total.Ticks);
-        return new GenerationResult(text.Text, reasonOut, promptText, prompt, generated, timingsOut);
+        return new GenerationResult(text.Finish(), reasonOut, promptText, prompt, generated, timingsOut);
     }
 
     /// <summary>

@@ -4,8 +4,9 @@ using System.Text;
 namespace Harness.Core.Backends;
 
 /// <summary>
-/// Accumulates generated token bytes as text and watches for stop sequences (one implementation for every backend that
-/// generates token by token, so that stop handling cannot differ between runtimes).
+/// Accumulates generated token bytes (or a server's streamed text) and watches for stop sequences: one implementation
+/// for every backend, so that stop handling cannot differ between runtimes. The text ends where the earliest stop
+/// sequence starts.
 /// </summary>
 /// <remarks>
 /// Tokens can end in the middle of a UTF-8 character (byte-fallback vocabularies split emoji and CJK over
@@ -32,6 +33,22 @@ public sealed class StopSequenceText
     /// <summary>Adds one token's bytes; returns true when a stop sequence is now complete.</summary>
     public bool Append(ReadOnlySpan<byte> bytes) => AppendCore(bytes, flush: false);
 
+    /// <summary>
+    /// Adds a piece of text a server streamed; returns true when a stop sequence is now complete. A server is told the
+    /// stop sequences too but may hold back a partial match or not stop at all, so what follows a match is ignored.
+    /// </summary>
+    public bool Append(string piece)
+    {
+        ArgumentNullException.ThrowIfNull(piece);
+        if (StopIndex >= 0)
+            return true;
+        var previousLength = _length;
+        EnsureCapacity(piece.Length);
+        piece.CopyTo(0, _chars, _length, piece.Length);
+        _length += piece.Length;
+        return Search(previousLength);
+    }
+
     /// <summary>The text so far (cut before the stop sequence when one matched), flushing any incomplete character.</summary>
     public string Finish()
     {
@@ -43,11 +60,20 @@ public sealed class StopSequenceText
     private bool AppendCore(ReadOnlySpan<byte> bytes, bool flush)
     {
         var previousLength = _length;
-        var needed = _decoder.GetCharCount(bytes, flush);
+        EnsureCapacity(_decoder.GetCharCount(bytes, flush));
+        _length += _decoder.GetChars(bytes, _chars.AsSpan(_length), flush);
+        return Search(previousLength);
+    }
+
+    private void EnsureCapacity(int needed)
+    {
         if (_length + needed > _chars.Length)
             Array.Resize(ref _chars, Math.Max(_chars.Length * 2, _length + needed));
-        _length += _decoder.GetChars(bytes, _chars.AsSpan(_length), flush);
+    }
 
+    // Looks for a stop sequence touching the characters added after previousLength.
+    private bool Search(int previousLength)
+    {
         if (_longestStop == 0 || _length == previousLength)
             return false;
 

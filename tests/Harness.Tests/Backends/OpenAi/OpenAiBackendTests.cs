@@ -117,13 +117,13 @@ public sealed class OpenAiBackendTests
     [Fact]
     public void Stop_watch_finds_a_stop_split_over_pieces_and_ignores_what_follows()
     {
-        var watch = new StopSequenceWatch(["END"]);
+        var watch = new StopSequenceText(["END"]);
         Assert.False(watch.Append("abc E"));
         Assert.False(watch.Append("N"));
         Assert.True(watch.Append("Dxyz"));
         Assert.True(watch.Append("more"));
-        Assert.Equal("abc ", watch.Text);
-        Assert.Equal("abc", new StopSequenceWatch([]) is var none && !none.Append("abc") ? none.Text : "");
+        Assert.Equal("abc ", watch.Finish());
+        Assert.Equal("abc", new StopSequenceText([]) is var none && !none.Append("abc") ? none.Finish() : "");
     }
 
     [Fact]
