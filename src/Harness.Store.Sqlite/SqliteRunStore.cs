@@ -212,18 +212,8 @@ public sealed class SqliteRunStore : IRunStore, IComparisonStore, IJudgementStor
             [record.ModelId], HarnessJson.Serialize(record), "perplexity row rejected", cancellationToken);
     }
 
-    public async Task<IReadOnlyList<PerplexityRecord>> ReadPerplexityAsync(CancellationToken cancellationToken)
-    {
-        List<(long RowId, string Payload)> rows = await ReadPayloadsAsync(
-            """
-            SELECT p.seq, p.payload FROM perplexity AS p
-            JOIN (SELECT model_id, MAX(seq) AS last_seq, MIN(seq) AS first_seq FROM perplexity GROUP BY model_id) AS g
-              ON p.seq = g.last_seq
-            ORDER BY g.first_seq;
-            """,
-            cancellationToken);
-        return rows.Select(r => Parse<PerplexityRecord>(r.Payload, "perplexity", r.RowId)).ToImmutableArray();
-    }
+    public Task<IReadOnlyList<PerplexityRecord>> ReadPerplexityAsync(CancellationToken cancellationToken) =>
+        ReadNewestPerKeyAsync<PerplexityRecord>("perplexity", "model_id", cancellationToken);
 
     public Task RecordDriftAbsenceAsync(DriftAbsence record, CancellationToken cancellationToken)
     {
@@ -233,17 +223,22 @@ public sealed class SqliteRunStore : IRunStore, IComparisonStore, IJudgementStor
             [record.CandidateModelId], HarnessJson.Serialize(record), "drift absence row rejected", cancellationToken);
     }
 
-    public async Task<IReadOnlyList<DriftAbsence>> ReadDriftAbsencesAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<DriftAbsence>> ReadDriftAbsencesAsync(CancellationToken cancellationToken) =>
+        ReadNewestPerKeyAsync<DriftAbsence>("drift_absences", "candidate_id", cancellationToken);
+
+    // The newest row per key of an append-only table (a rerun appends, never updates), keys in first-recorded order.
+    // Table and column are this class's own constants, never input.
+    private async Task<IReadOnlyList<T>> ReadNewestPerKeyAsync<T>(string table, string key, CancellationToken cancellationToken)
     {
         List<(long RowId, string Payload)> rows = await ReadPayloadsAsync(
-            """
-            SELECT a.seq, a.payload FROM drift_absences AS a
-            JOIN (SELECT candidate_id, MAX(seq) AS last_seq, MIN(seq) AS first_seq FROM drift_absences GROUP BY candidate_id) AS g
-              ON a.seq = g.last_seq
+            $"""
+            SELECT t.seq, t.payload FROM {table} AS t
+            JOIN (SELECT {key}, MAX(seq) AS last_seq, MIN(seq) AS first_seq FROM {table} GROUP BY {key}) AS g
+              ON t.seq = g.last_seq
             ORDER BY g.first_seq;
             """,
             cancellationToken);
-        return rows.Select(r => Parse<DriftAbsence>(r.Payload, "drift_absences", r.RowId)).ToImmutableArray();
+        return rows.Select(r => Parse<T>(r.Payload, table, r.RowId)).ToImmutableArray();
     }
 
     public Task AppendJudgementAsync(JudgementRecord record, CancellationToken cancellationToken)
