@@ -45,7 +45,7 @@ internal sealed class MergeCommand : AsyncCommand<MergeSettings>
         {
             var machines = merged.Merge.Machines;
             AnsiConsole.MarkupLine(Markup.Escape(
-                $"merged {merged.Merge.Shards.Length} shards ({merged.Merge.Shards.Sum(s => s.Items)} items) from {machines.Length} machine{(machines.Length == 1 ? "" : "s")}: {string.Join(", ", machines.Select(m => m.Host.HostName))}"));
+                $"merged {merged.Merge.Shards.Length} shards ({merged.Merge.Shards.Sum(s => s.Items)} items) from {machines.Length} machine{(machines.Length == 1 ? "" : "s")}: {string.Join(", ", machines.Select(m => m.Name))}"));
             SummaryWriter.WriteTables(AnsiConsole.Console, result);
         }
 

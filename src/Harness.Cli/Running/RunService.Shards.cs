@@ -274,7 +274,7 @@ internal static class SchedulerJob
     private static readonly string[] Variables =
     [
         "SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_RESTART_COUNT", "SLURMD_NODENAME", "SLURM_CLUSTER_NAME",
-        "JOB_COMPLETION_INDEX",
+        "JOB_COMPLETION_INDEX", MergeRecord.NodeNameVariable,
     ];
 
     public static ImmutableSortedDictionary<string, string> FromEnvironment()

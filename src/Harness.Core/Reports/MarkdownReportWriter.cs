@@ -656,5 +656,5 @@ public sealed class MarkdownReportWriter : IReportWriter
     /// <summary>Where a merged run's items ran: timings and energy are each item's own machine's.</summary>
     public static string ShardedRunLine(System.Collections.Immutable.ImmutableArray<Sharding.MachineShards> machines) =>
         Inv($"Sharded: {machines.SelectMany(m => m.Shards).Distinct().Count()} shards on {machines.Length} machine{(machines.Length == 1 ? "" : "s")} (the plan's host above; each item's timings and energy are from the machine that ran it): ")
-        + string.Join("; ", machines.Select(m => Inv($"{m.Host.HostName} ({m.Host.CpuModel}, {m.Host.LogicalCores} logical cores) ran shard{(m.Shards.Length == 1 ? "" : "s")} {string.Join(", ", m.Shards)}")));
+        + string.Join("; ", machines.Select(m => Inv($"{m.Name} ({m.Host.CpuModel}, {m.Host.LogicalCores} logical cores) ran shard{(m.Shards.Length == 1 ? "" : "s")} {string.Join(", ", m.Shards)}")));
 }

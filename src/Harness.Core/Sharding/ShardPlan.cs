@@ -85,17 +85,29 @@ public sealed record MergeRecord(
 {
     public const int CurrentSchemaVersion = 1;
 
-    /// <summary>Distinct machines (by host name and CPU) and the shards each ran, in order of first appearance.</summary>
+    /// <summary>
+    /// Distinct machines and the shards each ran, in order of first appearance. A machine is its node name where the
+    /// scheduler gives one (<c>NODE_NAME</c>: a Kubernetes pod's host name is the pod's, not the node's), else its host
+    /// name, with its CPU model and core count.
+    /// </summary>
     public ImmutableArray<MachineShards> Machines =>
     [
-        .. Shards.SelectMany(s => s.Attempts.Select(a => (Shard: s.Index, a.Host)))
-            .GroupBy(x => (x.Host.HostName, x.Host.CpuModel, x.Host.LogicalCores))
-            .Select(g => new MachineShards(g.First().Host, [.. g.Select(x => x.Shard).Distinct().Order()])),
+        .. Shards.SelectMany(s => s.Attempts.Select(a => (Shard: s.Index, a.Host, Node: a.Scheduler?.GetValueOrDefault(NodeNameVariable))))
+            .GroupBy(x => (Name: x.Node ?? x.Host.HostName, x.Host.CpuModel, x.Host.LogicalCores))
+            .Select(g => new MachineShards(g.First().Host, [.. g.Select(x => x.Shard).Distinct().Order()], g.First().Node)),
     ];
+
+    /// <summary>The variable a Kubernetes pod gets its node's name in (downward API <c>spec.nodeName</c>).</summary>
+    public const string NodeNameVariable = "NODE_NAME";
 }
 
 /// <summary>A shard as merged: its attempts and how many item records it gave.</summary>
 public sealed record MergedShard(int Index, int Items, ImmutableArray<ShardAttempt> Attempts);
 
 /// <summary>A machine of a sharded run and the shards that ran (or partly ran) on it.</summary>
-public sealed record MachineShards(HostFacts Host, ImmutableArray<int> Shards);
+/// <param name="Node">The scheduler's node name where it differs from the host name (a Kubernetes pod's); null otherwise.</param>
+public sealed record MachineShards(HostFacts Host, ImmutableArray<int> Shards, string? Node = null)
+{
+    /// <summary>What to call the machine: the node's name, else the host's.</summary>
+    public string Name => Node ?? Host.HostName;
+}

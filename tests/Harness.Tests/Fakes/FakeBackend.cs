@@ -15,6 +15,11 @@ internal sealed class FakeBackend(Func<RenderedPrompt, string> answer) : IModelB
 
     public Func<RenderedPrompt, string> Answer { get; } = answer;
 
+    /// <summary>Answers that depend on the model as well (model id, prompt); null: <see cref="Answer"/> for every model.</summary>
+    public Func<string, RenderedPrompt, string>? ModelAnswer { get; init; }
+
+    private string AnswerFor(string modelId, RenderedPrompt prompt) => ModelAnswer?.Invoke(modelId, prompt) ?? Answer(prompt);
+
     public HashSet<string> FailToLoad { get; } = [];
 
     /// <summary>Models whose sessions cannot return next-token distributions (as an OpenAI-compatible server's cannot).</summary>
@@ -117,7 +122,7 @@ internal sealed class FakeBackend(Func<RenderedPrompt, string> answer) : IModelB
         public Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken)
         {
             Admit(request.Prompt, cancellationToken);
-            var text = backend.Answer(request.Prompt);
+            var text = backend.AnswerFor(modelId, request.Prompt);
             return Task.FromResult(new GenerationResult(text, FinishReason.StopSequence, request.Prompt.PlainText,
                 request.Prompt.PlainText.Length, text.Length, Timings(text.Length)));
         }
@@ -125,7 +130,7 @@ internal sealed class FakeBackend(Func<RenderedPrompt, string> answer) : IModelB
         public Task<LogLikelihoodResult> ScoreContinuationsAsync(LogLikelihoodRequest request, CancellationToken cancellationToken)
         {
             Admit(request.Prompt, cancellationToken);
-            var preferred = backend.Answer(request.Prompt);
+            var preferred = backend.AnswerFor(modelId, request.Prompt);
             var scores = request.Continuations
                 .Select(c => new ContinuationScore(c,
                     backend.LogProbability?.Invoke(request.Prompt, c) ?? (c == preferred ? -0.1 : -5.0),
