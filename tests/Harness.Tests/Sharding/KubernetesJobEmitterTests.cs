@@ -291,6 +291,45 @@ public sealed partial class KubernetesJobEmitterTests
         Assert.Equal(["merge", .. plan.Split('\n'), "--wait", "604800"], Shell(Command(PodSpec(files[1]))[2]));
     }
 
+    // Kubernetes reads YAML with go-yaml, which keeps YAML 1.1's booleans (on, no, yes) and sexagesimal numbers; every
+    // text value is double-quoted so no reader can retype it. Only the integers the schema asks for are plain.
+    [Fact]
+    public void Every_text_value_is_double_quoted_so_yaml_1_1_readers_keep_it_text()
+    {
+        var files = new KubernetesJobEmitter().Emit(Spec(runId: "on", image: "Yes", claim: "no",
+            planDirectory: "/data/1:30", shared: ["/data/1:30", "/data/off"]));
+
+        foreach (var file in files)
+        {
+            var stream = new YamlDotNet.RepresentationModel.YamlStream();
+            stream.Load(new StringReader(file.Content));
+            var values = new List<YamlDotNet.RepresentationModel.YamlScalarNode>();
+            Values(stream.Documents.Single().RootNode, values);
+
+            Assert.All(values, v => Assert.True(
+                v.Style == YamlDotNet.Core.ScalarStyle.DoubleQuoted || (v.Style == YamlDotNet.Core.ScalarStyle.Plain && v.Value!.All(char.IsAsciiDigit)),
+                $"{file.RelativePath} line {v.Start.Line}: {v.Value} is written {v.Style}"));
+            Assert.Contains(values, v => v.Value == "no");
+        }
+    }
+
+    private static void Values(YamlDotNet.RepresentationModel.YamlNode node, List<YamlDotNet.RepresentationModel.YamlScalarNode> values)
+    {
+        switch (node)
+        {
+            case YamlDotNet.RepresentationModel.YamlScalarNode scalar:
+                values.Add(scalar);
+                break;
+            case YamlDotNet.RepresentationModel.YamlSequenceNode sequence:
+                sequence.Children.ToList().ForEach(child => Values(child, values));
+                break;
+            case YamlDotNet.RepresentationModel.YamlMappingNode mapping:
+                // Keys are Kubernetes field names and label keys, plain by design; only values can be user text.
+                mapping.Children.Values.ToList().ForEach(child => Values(child, values));
+                break;
+        }
+    }
+
     [Fact]
     public void The_same_spec_gives_the_same_bytes_in_any_culture()
     {
