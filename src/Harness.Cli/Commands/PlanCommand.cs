@@ -114,7 +114,18 @@ internal sealed class PlanCommand : AsyncCommand<PlanSettings>
                 SharedPaths(result), settings.KubernetesImage, settings.KubernetesVolumeClaim);
             foreach (var name in settings.Emit.Distinct(StringComparer.Ordinal))
             {
-                foreach (var file in SchedulerEmitters.Find(name)!.Emit(spec))
+                IReadOnlyList<EmittedFile> files;
+                try
+                {
+                    files = SchedulerEmitters.Find(name)!.Emit(spec);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new Core.Suites.InputFileException(result.PlanDirectory, null,
+                        $"the plan was written, but not the {name} job files: {ex.Message}; run the shards by hand (harness run --plan {result.PlanDirectory} --shard I) or plan again into a new folder");
+                }
+
+                foreach (var file in files)
                 {
                     var path = Path.GetFullPath(Path.Combine(result.PlanDirectory, file.RelativePath));
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
