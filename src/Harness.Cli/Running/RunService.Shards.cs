@@ -149,21 +149,8 @@ internal sealed partial class RunService
         await using (store)
         {
             var before = (await store.GetRecordedKeysAsync(cancellationToken)).Count;
-            var outcomes = new List<ModelOutcome>();
-            foreach (var failure in failures)
-            {
-                await store.RecordModelAsync(
-                    new ModelRunRecord(failure.Model.Entry.Id, ModelRunStatus.LoadFailed, null, null, failure.Message, timeProvider.GetUtcNow()),
-                    cancellationToken);
-                var outcome = new ModelOutcome(failure.Model.Entry.Id, ModelRunStatus.LoadFailed, 0, failure.Message);
-                outcomes.Add(outcome);
-                observer?.ModelFinished(outcome);
-            }
-
-            var contention = runManifest.Contention is { } sampling && energy.Contention is { } probe
-                ? new ContentionOptions(probe, sampling.SampleInterval)
-                : null;
-            var coordinator = new RunCoordinator(backend, store, timeProvider, EnergyOptionsFor(attempt.Energy), contention);
+            var outcomes = await RecordFailuresAsync(store, failures, observer, cancellationToken);
+            var coordinator = Coordinator(store, runManifest, attempt.Energy);
             // Model by model, each with only its own ranges: one load per model, as in a run.
             foreach (var model in resolved)
             {

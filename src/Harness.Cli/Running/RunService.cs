@@ -278,22 +278,8 @@ internal sealed partial class RunService(
         var store = await SqliteRunStore.OpenAsync(runDirectory, cancellationToken);
         await using (store)
         {
-            var outcomes = new List<ModelOutcome>();
-            foreach (var failure in failures)
-            {
-                await store.RecordModelAsync(
-                    new ModelRunRecord(failure.Model.Entry.Id, ModelRunStatus.LoadFailed, null, null, failure.Message, timeProvider.GetUtcNow()),
-                    cancellationToken);
-                var outcome = new ModelOutcome(failure.Model.Entry.Id, ModelRunStatus.LoadFailed, 0, failure.Message);
-                outcomes.Add(outcome);
-                observer?.ModelFinished(outcome);
-            }
-
-            var contention = runManifest.Contention is { } sampling && energy.Contention is { } probe
-                ? new ContentionOptions(probe, sampling.SampleInterval)
-                : null;
-            outcomes.AddRange(await new RunCoordinator(backend, store, timeProvider, EnergyOptionsFor(runManifest.Energy), contention)
-                .RunAsync(models, suites, observer, cancellationToken));
+            var outcomes = await RecordFailuresAsync(store, failures, observer, cancellationToken);
+            outcomes.AddRange(await Coordinator(store, runManifest, runManifest.Energy).RunAsync(models, suites, observer, cancellationToken));
             IReadOnlyList<DriftOutcome> drift = [];
             if (runManifest.Comparison is { } comparison && reference is not null)
             {
@@ -324,6 +310,33 @@ internal sealed partial class RunService(
             var report = await ReportService.WriteAsync(runDirectory, runManifest, store, cancellationToken);
             return new RunResult(runDirectory, runManifest, outcomes, report, drift, judging);
         }
+    }
+
+    // A model that did not resolve is recorded as failed to load; the run goes on with the others.
+    private async Task<List<ModelOutcome>> RecordFailuresAsync(
+        SqliteRunStore store, IReadOnlyList<ResolutionFailure> failures, IRunObserver? observer, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<ModelOutcome>();
+        foreach (var failure in failures)
+        {
+            await store.RecordModelAsync(
+                new ModelRunRecord(failure.Model.Entry.Id, ModelRunStatus.LoadFailed, null, null, failure.Message, timeProvider.GetUtcNow()),
+                cancellationToken);
+            var outcome = new ModelOutcome(failure.Model.Entry.Id, ModelRunStatus.LoadFailed, 0, failure.Message);
+            outcomes.Add(outcome);
+            observer?.ModelFinished(outcome);
+        }
+
+        return outcomes;
+    }
+
+    // The coordinator of a run (or a shard), measuring with the meters of the given energy plan.
+    private RunCoordinator Coordinator(SqliteRunStore store, RunManifest runManifest, EnergyPlan? energyPlan)
+    {
+        var contention = runManifest.Contention is { } sampling && energy.Contention is { } probe
+            ? new ContentionOptions(probe, sampling.SampleInterval)
+            : null;
+        return new RunCoordinator(backend, store, timeProvider, EnergyOptionsFor(energyPlan), contention);
     }
 
     private EnergyPlan PlanEnergy(EnergySettings settings)

@@ -21,15 +21,7 @@ public sealed class RunServiceTests : IDisposable
 
     public RunServiceTests()
     {
-        var repo = Suites.RepoPaths.Root();
-        foreach (var suite in new[] { "arith", "sentiment" })
-        {
-            Directory.CreateDirectory(Path.Combine(_root, "tasks", suite));
-            foreach (var file in Directory.GetFiles(Path.Combine(repo, "tasks", suite)))
-            {
-                File.Copy(file, Path.Combine(_root, "tasks", suite, Path.GetFileName(file)));
-            }
-        }
+        Suites.RepoPaths.CopySuites(_root, "arith", "sentiment");
 
         Directory.CreateDirectory(Path.Combine(_root, "models"));
         File.WriteAllText(Path.Combine(_root, "models", "a.gguf"), "model a");

@@ -85,6 +85,19 @@ internal static class RepoPaths
     }
 
     public static string Tasks() => Path.Combine(Root(), "tasks");
+
+    /// <summary>Copies shipped suites into <c>root/tasks/&lt;suite&gt;</c>, so a test may change them.</summary>
+    public static void CopySuites(string root, params string[] suites)
+    {
+        foreach (var suite in suites)
+        {
+            Directory.CreateDirectory(Path.Combine(root, "tasks", suite));
+            foreach (var file in Directory.GetFiles(Path.Combine(Tasks(), suite)))
+            {
+                File.Copy(file, Path.Combine(root, "tasks", suite, Path.GetFileName(file)));
+            }
+        }
+    }
 }
 
 /// <summary>Runs a block under another current culture and restores it.</summary>
