@@ -132,12 +132,18 @@ public sealed class CrossEngineTests(ITestOutputHelper output)
     }
 }
 
-/// <summary>tests/crosscheck: the node-llama-cpp script, ready once .ci/run (or the npm install it runs) has installed it.</summary>
+/// <summary>
+/// tests/crosscheck: the node scripts that check the harness from outside (node-llama-cpp's log-likelihoods,
+/// kubernetes-models' validation of the emitted Jobs), ready once .ci/run (or the npm install it runs) has installed them.
+/// </summary>
 internal static class CrossCheck
 {
     public static string Folder => Path.Combine(HarnessProcess.RepositoryRoot, "tests", "crosscheck");
 
-    public static bool Installed => Directory.Exists(Path.Combine(Folder, "node_modules", "node-llama-cpp"));
+    public static bool Installed => IsInstalled("node-llama-cpp");
+
+    /// <summary>Whether the npm package <paramref name="package"/> is installed in <see cref="Folder"/>.</summary>
+    public static bool IsInstalled(string package) => Directory.Exists(Path.Combine(Folder, "node_modules", package));
 }
 
 /// <summary>

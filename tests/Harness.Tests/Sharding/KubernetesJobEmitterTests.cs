@@ -1,106 +1,20 @@
-using System.Collections.Immutable;
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Harness.Core.Serialization.Yaml;
 using Harness.Core.Sharding;
 using Harness.Tests.Serialization;
-using Harness.Tests.Tasks;
-using Json.Schema;
+using static Harness.Tests.Sharding.KubernetesJobSpecs;
 
 namespace Harness.Tests.Sharding;
 
 /// <summary>
-/// <c>--emit k8s</c>: the two Jobs, read back as Kubernetes reads them (YAML to JSON), checked against the Kubernetes
-/// v1.31.0 standalone-strict JSON schema of <c>batch/v1</c> Job (Sharding/KubernetesSchema/README.md says where that
-/// file comes from and why it lives in ../shared/datasets, not in the repository).
+/// <c>--emit k8s</c>: what the two Jobs say, read back as Kubernetes reads them (YAML to JSON). Whether Kubernetes accepts
+/// them (types, required fields, enum values, unknown fields) is checked against the API's own definitions by
+/// Harness.IntegrationTests/ScaleOut/KubernetesManifestValidationTests, which needs node and tests/crosscheck's packages.
 /// </summary>
 public sealed partial class KubernetesJobEmitterTests
 {
-    private const string SchemaFolder = "kubernetes-json-schema";
-    private const string SchemaPath = "kubernetes-json-schema/v1.31.0-standalone-strict/job-batch-v1.json";
-    private const string SchemaSha256 = "b0769885f610ae9286161f75004469615619289b047b60edb1db680cfaca0a50";
-
-    private static readonly Lazy<JsonSchema> JobSchema = new(LoadJobSchema);
-
-    private static SchedulerJobSpec Spec(
-        string planDirectory = "/data/runs/study/plan",
-        string runId = "20261207-183000-ab12cd",
-        int shards = 3,
-        ImmutableArray<string>? shared = null,
-        string? image = null,
-        string? claim = null,
-        string harness = "dotnet /opt/harness/harness.dll") =>
-        new(planDirectory, runId, shards, new ShardResources(6, 5L * 1024 * 1024 * 1024 + 1), harness,
-            shared ?? [planDirectory, "/data/models.manifest", "/data/tasks/arith", "/data/models/tiny.gguf"], image, claim);
-
-    public static TheoryData<string> Specs => new(SpecsByName.Keys);
-
-    private static readonly Dictionary<string, SchedulerJobSpec> SpecsByName = new(StringComparer.Ordinal)
-    {
-        ["defaults"] = Spec(),
-        ["image and claim"] = Spec(image: "registry.example.org/team/harness:1.4.0", claim: "eval-volume"),
-        ["one shard"] = Spec(shards: 1),
-        ["500 shards"] = Spec(shards: 500),
-        ["odd run id"] = Spec(runId: "Quant Study_2026.12/Run #7 (ümlaut) " + new string('x', 120)),
-        ["paths with space, colon, quote and hash"] = Spec(
-            planDirectory: "/mnt/eval data/plan: q4 'final' #2",
-            shared: ["/mnt/eval data/plan: q4 'final' #2", "/mnt/eval data/models/a b.gguf", "/mnt/eval data/tasks/x:y"]),
-    };
-
-    // --- Kubernetes JSON schema -------------------------------------------------------------------------------
-
-    [RequiresSharedDatasetTheory(SchemaFolder)]
-    [MemberData(nameof(Specs))]
-    public void Every_emitted_document_validates_against_the_kubernetes_1_31_job_schema(string name)
-    {
-        foreach (var file in new KubernetesJobEmitter().Emit(SpecsByName[name]))
-        {
-            var errors = SchemaErrors(ToJson(file.Content));
-            Assert.True(errors.Count == 0, $"{name}, {file.RelativePath}:\n{string.Join('\n', errors)}\n---\n{file.Content}");
-        }
-    }
-
-    public static TheoryData<string> Breakages => new(BreakagesByName.Keys);
-
-    private static readonly Dictionary<string, Action<JsonObject>> BreakagesByName = new(StringComparer.Ordinal)
-    {
-        ["an unknown field under spec"] = job => job["spec"]!["completionsPerShard"] = 3,
-        ["a string where an integer is required"] = job => job["spec"]!["completions"] = "3",
-        ["a number where a string is required"] = job => Template(job)["restartPolicy"] = 0,
-        ["a container without its required name"] = job => Container(job).Remove("name"),
-        ["a misspelt volume mount field"] = job => ((JsonObject)Container(job)["volumeMounts"]![0]!)["mountpath"] = "/data",
-        ["a claim without claimName"] = job => ((JsonObject)Template(job)["volumes"]![0]!["persistentVolumeClaim"]!).Remove("claimName"),
-    };
-
-    [RequiresSharedDatasetTheory(SchemaFolder)]
-    [MemberData(nameof(Breakages))]
-    public void A_broken_copy_fails_the_schema_so_the_validator_bites(string breakage)
-    {
-        var emitted = new KubernetesJobEmitter().Emit(Spec());
-        var job = (JsonObject)JsonNode.Parse(ToJson(emitted[0].Content).GetRawText())!;
-        Assert.Empty(SchemaErrors(JsonSerializer.SerializeToElement(job)));
-
-        BreakagesByName[breakage](job);
-
-        Assert.NotEmpty(SchemaErrors(JsonSerializer.SerializeToElement(job)));
-    }
-
-    // The generated schema carries Kubernetes' types and field names, not the enums of its validation code: the API
-    // server refuses completionMode: Bogus, the schema does not. So the emitter's own values are pinned by tests below.
-    [RequiresSharedDatasetFact(SchemaFolder)]
-    public void The_schema_does_not_know_completion_modes_so_a_test_pins_indexed()
-    {
-        var job = (JsonObject)JsonNode.Parse(ToJson(new KubernetesJobEmitter().Emit(Spec())[0].Content).GetRawText())!;
-        Assert.Equal("Indexed", (string?)job["spec"]!["completionMode"]);
-
-        job["spec"]!["completionMode"] = "Bogus";
-
-        Assert.Empty(SchemaErrors(JsonSerializer.SerializeToElement(job)));
-    }
+    public static TheoryData<string> Specs => new(KubernetesJobSpecs.ByName.Keys);
 
     // --- what the Jobs say -------------------------------------------------------------------------------------
 
@@ -193,7 +107,7 @@ public sealed partial class KubernetesJobEmitterTests
     [MemberData(nameof(Specs))]
     public void The_volume_is_mounted_over_every_shared_path_and_holds_the_cache(string name)
     {
-        var spec = SpecsByName[name];
+        var spec = KubernetesJobSpecs.ByName[name];
         foreach (var file in new KubernetesJobEmitter().Emit(spec))
         {
             var pod = PodSpec(file);
@@ -233,7 +147,7 @@ public sealed partial class KubernetesJobEmitterTests
     [MemberData(nameof(Specs))]
     public void Names_and_labels_are_dns_1123_labels_with_room_for_the_shard_index(string name)
     {
-        var spec = SpecsByName[name];
+        var spec = KubernetesJobSpecs.ByName[name];
         var files = new KubernetesJobEmitter().Emit(spec);
         var runLabels = new HashSet<string>(StringComparer.Ordinal);
 
@@ -292,7 +206,7 @@ public sealed partial class KubernetesJobEmitterTests
     }
 
     // Kubernetes reads YAML with go-yaml, which keeps YAML 1.1's booleans (on, no, yes) and sexagesimal numbers; every
-    // text value is double-quoted so no reader can retype it. Only the integers the schema asks for are plain.
+    // text value is double-quoted so no reader can retype it. Only the integers the Job API asks for are plain.
     [Fact]
     public void Every_text_value_is_double_quoted_so_yaml_1_1_readers_keep_it_text()
     {
@@ -344,52 +258,6 @@ public sealed partial class KubernetesJobEmitterTests
 
     // --- helpers -----------------------------------------------------------------------------------------------
 
-    /// <summary>The YAML as the harness's one YAML reader types it (YAML 1.2 core schema), as JSON.</summary>
-    private static JsonElement ToJson(string yaml)
-    {
-        var problems = new List<string>();
-        var root = YamlSource.Load(Encoding.UTF8.GetBytes(yaml), (line, problem) => problems.Add($"line {line}: {problem}"));
-        Assert.True(root is not null && problems.Count == 0, string.Join('\n', problems));
-        var json = YamlScalars.ToJson(root, "job", (line, problem) => problems.Add($"line {line}: {problem}"));
-        Assert.True(json is not null && problems.Count == 0, string.Join('\n', problems));
-        return json.Value;
-    }
-
-    private static List<string> SchemaErrors(JsonElement document)
-    {
-        var results = JobSchema.Value.Evaluate(document, new EvaluationOptions
-        {
-            EvaluateAs = SpecVersion.Draft7,
-            OutputFormat = OutputFormat.List,
-            Culture = System.Globalization.CultureInfo.InvariantCulture,
-        });
-        if (results.IsValid)
-        {
-            return [];
-        }
-
-        var errors = results.Details.Prepend(results)
-            .Where(d => d.Errors is { Count: > 0 })
-            .SelectMany(d => d.Errors!.Select(e => $"{(d.InstanceLocation.ToString() is { Length: > 0 } at ? at : "root")}: {e.Value} ({e.Key})"))
-            .ToList();
-        return errors.Count > 0 ? errors : ["invalid, without a message"];
-    }
-
-    private static JsonSchema LoadJobSchema()
-    {
-        var path = SharedDatasets.PathOf(SchemaPath);
-        Assert.True(File.Exists(path), $"{path} is missing: tests/Harness.Tests/Sharding/KubernetesSchema/README.md says which file belongs there");
-        var bytes = File.ReadAllBytes(path);
-        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        Assert.True(sha == SchemaSha256, $"{path}: sha256 {sha}, the test pins {SchemaSha256}");
-        // "$schema": "http://json-schema.org/schema#" names no draft JsonSchema.Net knows; the keywords used
-        // (type, properties, additionalProperties, required, items, enum, oneOf) mean the same in draft 7.
-        var node = (JsonObject)JsonNode.Parse(bytes)!;
-        Assert.Equal("http://json-schema.org/schema#", (string?)node["$schema"]);
-        node.Remove("$schema");
-        return JsonSchema.FromText(node.ToJsonString());
-    }
-
     private static JsonElement PodSpec(EmittedFile file) =>
         ToJson(file.Content).GetProperty("spec").GetProperty("template").GetProperty("spec");
 
@@ -400,10 +268,6 @@ public sealed partial class KubernetesJobEmitterTests
 
     private static string[] Command(JsonElement pod) =>
         [.. Container(pod).GetProperty("command").EnumerateArray().Select(e => e.GetString()!)];
-
-    private static JsonObject Template(JsonObject job) => (JsonObject)job["spec"]!["template"]!["spec"]!;
-
-    private static JsonObject Container(JsonObject job) => (JsonObject)Template(job)["containers"]![0]!;
 
     private static bool IsUnder(string path, string folder) =>
         KubernetesJobEmitter.MountPath([path, folder]) == KubernetesJobEmitter.MountPath([folder]);
