@@ -46,7 +46,16 @@ internal static class HarnessApp
                 .WithDescription("Evaluate models on task suites and write results/<run-id>/ (store, run.json, report.md, report.json, report.html).")
                 .WithExample("run")
                 .WithExample("run", "--models", "models.manifest", "--suite", "tasks/arith", "--model", "tiny-bigram")
-                .WithExample("run", "--resume", "results/<run-id>");
+                .WithExample("run", "--resume", "results/<run-id>")
+                .WithExample("run", "--plan", "plans/quant-study", "--shard", "2");
+            config.AddCommand<PlanCommand>("plan")
+                .WithDescription("Plan a run as N shards in a plan folder (run.json, plan.json), to run on a Slurm job array, a Kubernetes Indexed Job or by hand; --emit writes the job files.")
+                .WithExample("plan", "--shards", "3", "--output", "plans/quant-study", "--emit", "slurm")
+                .WithExample("plan", "--shards", "8", "--output", "plans/quant-study", "--model", "tiny-bigram", "--emit", "k8s", "--k8s-image", "registry.example/harness:1");
+            config.AddCommand<MergeCommand>("merge")
+                .WithDescription("Check every shard of a plan folder (plan hash, machine record, completeness) and merge them into one store and the ordinary reports.")
+                .WithExample("merge", "plans/quant-study")
+                .WithExample("merge", "plans/quant-study", "--wait", "3600");
             config.AddCommand<ValidateCommand>("validate")
                 .WithDescription("Check the manifest and every suite; print each problem as file:line.");
             config.AddCommand<ModelsCommand>("models")

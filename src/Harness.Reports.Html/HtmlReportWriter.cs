@@ -612,6 +612,10 @@ public sealed class HtmlReportWriter : IReportWriter
         Line("<ul>");
         Line($"<li>Host: {E(Inv($"{host.HostName}, {host.CpuModel}, {host.LogicalCores} logical cores, {Bytes(host.TotalMemoryBytes)} memory"))}</li>");
         Line($"<li>OS: {E($"{host.OperatingSystem} ({host.Architecture}), {Runtime(host.DotnetVersion)}")}</li>");
+        if (report.Machines is { } machines)
+        {
+            Line($"<li>{E(MarkdownReportWriter.ShardedRunLine(machines))}</li>");
+        }
         if (!host.CpuFeatures.IsDefaultOrEmpty)
         {
             Line($"<li>CPU features: {E(string.Join(' ', host.CpuFeatures))}</li>");

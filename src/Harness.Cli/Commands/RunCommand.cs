@@ -12,8 +12,8 @@ using Spectre.Console.Cli;
 
 namespace Harness.Cli.Commands;
 
-/// <summary>The options of every command that plans a run (run, compare) or resumes one.</summary>
-internal abstract class PlannedRunSettings : CommandSettings
+/// <summary>The options that decide what a run evaluates and how it measures (run, compare, plan).</summary>
+internal abstract class RunPlanningSettings : CommandSettings
 {
     [CommandOption("--models <FILE>")]
     [Description("Model manifest. Default: models.manifest")]
@@ -26,14 +26,6 @@ internal abstract class PlannedRunSettings : CommandSettings
     [CommandOption("--tasks <DIR>")]
     [Description("Folder holding the suites. Default: tasks")]
     public string Tasks { get; init; } = "tasks";
-
-    [CommandOption("--results <DIR>")]
-    [Description("Where run folders are created. Default: results")]
-    public string Results { get; init; } = "results";
-
-    [CommandOption("--resume <RUN_DIR>")]
-    [Description("Finish an interrupted run; every other option is read from its run.json")]
-    public string? Resume { get; init; }
 
     [CommandOption("--energy <MODE>")]
     [Description("auto: read every usable energy meter (RAPL, NVML, IOReport, EMI), the estimate where none works; estimate: the estimate only. Default: auto")]
@@ -85,6 +77,11 @@ internal abstract class PlannedRunSettings : CommandSettings
         TimeSpan.FromSeconds(IdleBaselineSeconds),
         TimeSpan.FromMilliseconds(EnergySampleMs));
 
+    /// <summary>Some option that plans a run was given (anything but the defaults).</summary>
+    protected bool PlanningGiven =>
+        Suites.Length > 0 || Manifest != "models.manifest" || Tasks != "tasks" || EnergyPlanned
+        || ItemTimeoutSeconds is not null || LoadTimeoutSeconds is not null;
+
     private bool EnergyPlanned =>
         Energy != "auto" || WattsPerCore != EnergySettings.DefaultWattsPerCore || GpuBoardWatts is not null || IdleBaselineSeconds != 3 || EnergySampleMs != 50
         || ToContentionThresholds() != ContentionThresholds.Default;
@@ -115,13 +112,25 @@ internal abstract class PlannedRunSettings : CommandSettings
         return ValidationResult.Success();
     }
 
+}
+
+/// <summary>The options of every command that plans a run into the results folder (run, compare) or resumes one.</summary>
+internal abstract class PlannedRunSettings : RunPlanningSettings
+{
+    [CommandOption("--results <DIR>")]
+    [Description("Where run folders are created. Default: results")]
+    public string Results { get; init; } = "results";
+
+    [CommandOption("--resume <RUN_DIR>")]
+    [Description("Finish an interrupted run; every other option is read from its run.json")]
+    public string? Resume { get; init; }
+
     /// <summary>A resume continues the plan in run.json, so no option that plans may come with it.</summary>
     /// <param name="plannedElsewhere">The command's own planning options were given.</param>
     /// <param name="ownOptions">Their names, for the message.</param>
     protected ValidationResult ValidateResume(bool plannedElsewhere, string ownOptions)
     {
-        var planned = plannedElsewhere || Suites.Length > 0 || Manifest != "models.manifest" || Tasks != "tasks" || EnergyPlanned
-            || ItemTimeoutSeconds is not null || LoadTimeoutSeconds is not null;
+        var planned = plannedElsewhere || PlanningGiven;
         return Resume is not null && planned
             ? ValidationResult.Error($"--resume continues the plan stored in run.json; it takes no --models, --suite, --tasks, energy or contention options, timeouts or {ownOptions}")
             : ValidateEnergy();
@@ -150,6 +159,14 @@ internal sealed class RunSettings : PlannedRunSettings
     [Description("The manifest model that grades every judged suite (e.g. mt-bench), over the judge its suite.yaml names")]
     public string? Judge { get; init; }
 
+    [CommandOption("--plan <PLAN_DIR>")]
+    [Description("Run one shard of a plan folder written by harness plan (running it again resumes it); every other option is read from the plan")]
+    public string? Plan { get; init; }
+
+    [CommandOption("--shard <INDEX>")]
+    [Description("With --plan: the shard to run, 0..N-1. Default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX")]
+    public int? Shard { get; init; }
+
     public override ValidationResult Validate()
     {
         if (OrderSeed is < 0)
@@ -160,6 +177,21 @@ internal sealed class RunSettings : PlannedRunSettings
         if (Judge is { Length: 0 })
         {
             return ValidationResult.Error("--judge needs a model id");
+        }
+
+        if (Shard is not null && Plan is null)
+        {
+            return ValidationResult.Error("--shard needs --plan <PLAN_DIR>");
+        }
+
+        if (Shard is < 0)
+        {
+            return ValidationResult.Error("--shard must be at least 0");
+        }
+
+        if (Plan is not null && (Resume is not null || PlanningGiven || Results != "results" || Models.Length > 0 || UntilDecided || OrderSeed is not null || Judge is not null))
+        {
+            return ValidationResult.Error("--plan runs the plan stored in the plan folder; it takes no --resume, --results, --models, --suite, --tasks, energy or contention options, timeouts, --model, --until-decided, --order-seed or --judge");
         }
 
         return ValidateResume(Models.Length > 0 || UntilDecided || OrderSeed is not null || Judge is not null, "--model, --until-decided, --order-seed or --judge");
@@ -173,6 +205,10 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         using var scorers = new Scoring.HarnessScorers();
         var service = HarnessBackends.CreateRunService(http, scorers);
+        if (settings.Plan is { } planDirectory)
+        {
+            return await RunShardAsync(service, planDirectory, settings, cancellationToken);
+        }
 
         var result = await RunWithDisplayAsync(settings.Json, (observer, downloads) => settings.Resume is { } resume
             ? service.ResumeAsync(resume, observer, downloads, cancellationToken)
@@ -197,8 +233,34 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
             : result.Report.HasErrors() ? ExitCodes.VerdictErrors : ExitCodes.Success;
     }
 
-    internal static async Task<RunResult> RunWithDisplayAsync(
-        bool json, Func<IRunObserver?, IProgress<DownloadProgress>?, Task<RunResult>> run)
+    private static async Task<int> RunShardAsync(RunService service, string planDirectory, RunSettings settings, CancellationToken cancellationToken)
+    {
+        var index = settings.Shard ?? SchedulerJob.ShardIndexFromEnvironment()
+            ?? throw new Core.Suites.InputFileException(planDirectory, null,
+                "which shard? give --shard <INDEX>, or run inside a Slurm array task (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)");
+        var result = await RunWithDisplayAsync(settings.Json, (observer, downloads) => service.RunShardAsync(planDirectory, index, observer, downloads, cancellationToken));
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(result, Core.Serialization.HarnessJson.IndentedOptions));
+        }
+        else
+        {
+            AnsiConsole.MarkupLine(Markup.Escape(
+                $"shard {result.Index} of {result.ShardCount} finished: {result.ItemsRecorded} items recorded ({result.ItemsRecordedNow} now) of {result.ItemsAssigned} planned, in {result.ShardDirectory}"));
+            foreach (var outcome in result.Outcomes.Where(o => o.Status is not ModelRunStatus.Completed))
+            {
+                AnsiConsole.MarkupLine(Markup.Escape($"  {outcome.ModelId}: {outcome.Status}: {outcome.Failure}"));
+            }
+
+            AnsiConsole.MarkupLine(Markup.Escape($"when every shard has finished: harness merge {Path.GetDirectoryName(Path.GetDirectoryName(result.ShardDirectory))}"));
+        }
+
+        return result.Outcomes.Any(o => o.Status is ModelRunStatus.LoadFailed or ModelRunStatus.Crashed) ? ExitCodes.ModelFailures : ExitCodes.Success;
+    }
+
+    internal static async Task<T> RunWithDisplayAsync<T>(
+        bool json, Func<IRunObserver?, IProgress<DownloadProgress>?, Task<T>> run)
+        where T : class
     {
         if (json)
         {
@@ -211,7 +273,7 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
             return await run(lines, lines);
         }
 
-        RunResult? result = null;
+        T? result = null;
         await AnsiConsole.Progress()
             .AutoClear(false)
             // Finished suites leave the display: with dozens of them the overall line on top would scroll away.

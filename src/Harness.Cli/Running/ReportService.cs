@@ -64,8 +64,10 @@ internal static class ReportService
             }
         }
 
+        // A merged plan folder names the machines its shards ran on.
+        var merge = await Core.Sharding.ShardFiles.ReadMergeAsync(runDirectory, cancellationToken);
         log?.Mark("read store");
-        var report = RunReportBuilder.Build(manifest, models, items, drift, perplexity, judgements, absences);
+        var report = RunReportBuilder.Build(manifest, models, items, drift, perplexity, judgements, absences, merge);
         log?.Mark("build report");
         foreach (var writer in Writers)
         {

@@ -86,7 +86,7 @@ internal sealed record RunResult(
 /// Plans a run (or reads back the plan of one being resumed), runs it through the coordinator and rebuilds
 /// the reports from the store. Everything that decides a score is in run.json before the first item.
 /// </summary>
-internal sealed class RunService(
+internal sealed partial class RunService(
     BackendRegistry backends, ModelResolver resolver, TimeProvider timeProvider, EnergyHardware energy, Scoring.HarnessScorers? scorers = null)
 {
     private readonly ScorerRegistry _registry = scorers?.Registry ?? ScorerRegistry.Default;
@@ -95,6 +95,42 @@ internal sealed class RunService(
     private readonly RoutingBackend backend = new(backends);
 
     public async Task<RunResult> StartAsync(NewRunOptions options, IRunObserver? observer, IProgress<DownloadProgress>? downloads, CancellationToken cancellationToken)
+    {
+        var draft = await DraftAsync(options, cancellationToken);
+        var runDirectory = Path.GetFullPath(Path.Combine(options.ResultsDirectory, draft.RunId));
+        Directory.CreateDirectory(runDirectory);
+        using var folderLock = RunFolderLock.Acquire(runDirectory);
+        try
+        {
+            var frozen = await FreezeAsync(draft, options, downloads, cancellationToken);
+            await RunManifestFile.WriteAsync(frozen.Manifest, runDirectory, cancellationToken);
+            return await ExecuteAsync(runDirectory, frozen.Manifest, frozen.Models, frozen.Failures, frozen.Judges, draft.Prepared, observer, cancellationToken);
+        }
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not RunCancelledException)
+        {
+            throw new RunCancelledException(runDirectory, draft.Comparison is not null, ex);
+        }
+    }
+
+    /// <summary>A new run as planned before its folder exists: every input read and checked, every backend asked.</summary>
+    private sealed record RunDraft(
+        ModelManifest Manifest,
+        ImmutableArray<Suite> Suites,
+        ComparisonPlan? Comparison,
+        ImmutableArray<ModelEntry> Entries,
+        ImmutableArray<ModelEntry> JudgeEntries,
+        SequentialPlan? Sequential,
+        ImmutableArray<PreparedSuite> Prepared,
+        ImmutableSortedDictionary<string, BackendDescription> Descriptions,
+        DateTimeOffset CreatedAt,
+        string RunId);
+
+    /// <summary>A new run's run.json and the models behind it, resolved (downloaded where needed) and described.</summary>
+    private sealed record FrozenRun(
+        RunManifest Manifest, IReadOnlyList<RunModel> Models, IReadOnlyList<ResolutionFailure> Failures,
+        IReadOnlyList<RunModel> Judges, IReadOnlyList<ResolutionFailure> JudgeFailures);
+
+    private async Task<RunDraft> DraftAsync(NewRunOptions options, CancellationToken cancellationToken)
     {
         var manifest = new ManifestLoader().Load(options.ManifestPath);
         var suites = options.SuiteDirectories.IsEmpty
@@ -141,34 +177,30 @@ internal sealed class RunService(
             cancellationToken);
         var createdAt = timeProvider.GetUtcNow();
         var runId = string.Create(CultureInfo.InvariantCulture, $"{createdAt:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}");
-        var runDirectory = Path.GetFullPath(Path.Combine(options.ResultsDirectory, runId));
-        Directory.CreateDirectory(runDirectory);
-        using var folderLock = RunFolderLock.Acquire(runDirectory);
-        try
-        {
-            var (models, failures) = Described(
-                await ResolveAllAsync(entries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken), descriptions);
-            var (judges, judgeFailures) = Described(
-                await ResolveAllAsync(judgeEntries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken), descriptions);
-            var runManifest = new RunManifest(
-                RunManifest.CurrentSchemaVersion, runId, createdAt, manifest.FilePath, manifest.ContentSha256,
-                [.. models, .. failures.Select(f => f.Model)],
-                [.. suites.Select(ToRunSuite)],
-                HostProbe.Probe(),
-                BuildVersions([.. entries, .. judgeEntries]).AddRange(scorers?.VersionsFor(suites) ?? ImmutableSortedDictionary<string, string>.Empty),
-                plan,
-                PlanEnergy(options.Energy ?? EnergySettings.Default),
-                judgeEntries.IsEmpty ? null : new JudgePlan([.. judges, .. judgeFailures.Select(f => f.Model)]),
-                energy.Contention is { } probe ? new ContentionPlan(probe.Source, EnergyHardware.ContentionSampleInterval, options.Contention ?? ContentionThresholds.Default) : null,
-                sequential,
-                WatchdogOf([.. entries, .. judgeEntries]));
-            await RunManifestFile.WriteAsync(runManifest, runDirectory, cancellationToken);
-            return await ExecuteAsync(runDirectory, runManifest, models, failures, judges, prepared, observer, cancellationToken);
-        }
-        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not RunCancelledException)
-        {
-            throw new RunCancelledException(runDirectory, plan is not null, ex);
-        }
+        return new RunDraft(manifest, suites, plan, entries, judgeEntries, sequential, prepared, descriptions, createdAt, runId);
+    }
+
+    private async Task<FrozenRun> FreezeAsync(
+        RunDraft draft, NewRunOptions options, IProgress<DownloadProgress>? downloads, CancellationToken cancellationToken)
+    {
+        var manifest = draft.Manifest;
+        var (models, failures) = Described(
+            await ResolveAllAsync(draft.Entries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken), draft.Descriptions);
+        var (judges, judgeFailures) = Described(
+            await ResolveAllAsync(draft.JudgeEntries, Path.GetDirectoryName(manifest.FilePath)!, null, downloads, cancellationToken), draft.Descriptions);
+        var runManifest = new RunManifest(
+            RunManifest.CurrentSchemaVersion, draft.RunId, draft.CreatedAt, manifest.FilePath, manifest.ContentSha256,
+            [.. models, .. failures.Select(f => f.Model)],
+            [.. draft.Suites.Select(ToRunSuite)],
+            HostProbe.Probe(),
+            BuildVersions([.. draft.Entries, .. draft.JudgeEntries]).AddRange(scorers?.VersionsFor(draft.Suites) ?? ImmutableSortedDictionary<string, string>.Empty),
+            draft.Comparison,
+            PlanEnergy(options.Energy ?? EnergySettings.Default),
+            draft.JudgeEntries.IsEmpty ? null : new JudgePlan([.. judges, .. judgeFailures.Select(f => f.Model)]),
+            energy.Contention is { } probe ? new ContentionPlan(probe.Source, EnergyHardware.ContentionSampleInterval, options.Contention ?? ContentionThresholds.Default) : null,
+            draft.Sequential,
+            WatchdogOf([.. draft.Entries, .. draft.JudgeEntries]));
+        return new FrozenRun(runManifest, models, failures, judges, judgeFailures);
     }
 
     public async Task<RunResult> ResumeAsync(string runDirectory, IRunObserver? observer, IProgress<DownloadProgress>? downloads, CancellationToken cancellationToken)
@@ -177,18 +209,7 @@ internal sealed class RunService(
         var runManifest = await RunManifestFile.ReadAsync(runDirectory, cancellationToken);
         // Taken before anything is checked or resolved: a second resume of the same folder stops here, untouched.
         using var folderLock = RunFolderLock.Acquire(runDirectory);
-        var suites = runManifest.Suites.Select(planned =>
-        {
-            var suite = SuiteLoader.Load(planned.Directory);
-            if (!string.Equals(suite.ContentSha256, planned.ContentSha256, StringComparison.Ordinal))
-            {
-                throw new InputFileException(Path.Combine(planned.Directory, "suite.yaml"), null,
-                    $"suite '{planned.Name}' changed since run {runManifest.RunId} started (sha256 {planned.ContentSha256} -> {suite.ContentSha256}); start a new run to evaluate the new version");
-            }
-
-            // The scorers as planned: a --judge of the first invocation is in them, not in the suite's file.
-            return suite with { Scorers = planned.Scorers };
-        }).ToImmutableArray();
+        var suites = LoadPlannedSuites(runManifest);
 
         var judgeModels = runManifest.Judges?.Models ?? [];
         // A model that resolved when the run started and whose file is gone now would be recorded as failed to load
@@ -216,6 +237,20 @@ internal sealed class RunService(
             throw new RunCancelledException(runDirectory, runManifest.Comparison is not null, ex);
         }
     }
+
+    // The suites as planned, each checked against the sha256 run.json recorded: a changed suite is a new run, not a resume.
+    private static ImmutableArray<Suite> LoadPlannedSuites(RunManifest runManifest) => [.. runManifest.Suites.Select(planned =>
+    {
+        var suite = SuiteLoader.Load(planned.Directory);
+        if (!string.Equals(suite.ContentSha256, planned.ContentSha256, StringComparison.Ordinal))
+        {
+            throw new InputFileException(Path.Combine(planned.Directory, "suite.yaml"), null,
+                $"suite '{planned.Name}' changed since run {runManifest.RunId} was planned (sha256 {planned.ContentSha256} -> {suite.ContentSha256}); start a new run to evaluate the new version");
+        }
+
+        // The scorers as planned: a --judge of the first invocation is in them, not in the suite's file.
+        return suite with { Scorers = planned.Scorers };
+    })];
 
     /// <param name="runDirectory">The run being resumed; null for a new run.</param>
     private static void ThrowIfMissing(ImmutableArray<InputFileException> missing, string? runDirectory)

@@ -35,6 +35,10 @@ public sealed class MarkdownReportWriter : IReportWriter
         HostFacts host = report.Host;
         Line(Inv($"- Host: {host.HostName}, {host.CpuModel}, {host.LogicalCores} logical cores, {Bytes(host.TotalMemoryBytes)} memory"));
         Line($"- OS: {host.OperatingSystem} ({host.Architecture}), {Runtime(host.DotnetVersion)}");
+        if (report.Machines is { } machines)
+        {
+            Line($"- {ShardedRunLine(machines)}");
+        }
         if (!host.CpuFeatures.IsDefaultOrEmpty)
         {
             Line($"- CPU features: {string.Join(' ', host.CpuFeatures)}");
@@ -648,4 +652,9 @@ public sealed class MarkdownReportWriter : IReportWriter
 
     private static string MermaidText(string text) => text.Replace("\"", "'", StringComparison.Ordinal);
 
+
+    /// <summary>Where a merged run's items ran: timings and energy are each item's own machine's.</summary>
+    public static string ShardedRunLine(System.Collections.Immutable.ImmutableArray<Sharding.MachineShards> machines) =>
+        Inv($"Sharded: {machines.SelectMany(m => m.Shards).Distinct().Count()} shards on {machines.Length} machine{(machines.Length == 1 ? "" : "s")} (the plan's host above; each item's timings and energy are from the machine that ran it): ")
+        + string.Join("; ", machines.Select(m => Inv($"{m.Host.HostName} ({m.Host.CpuModel}, {m.Host.LogicalCores} logical cores) ran shard{(m.Shards.Length == 1 ? "" : "s")} {string.Join(", ", m.Shards)}")));
 }

@@ -34,7 +34,8 @@ public sealed record RunReport(
     EnergyPlan? Energy = null,
     FrontierAnalysis? Analysis = null,
     QuantizationFamilies? Quantization = null,
-    ContentionPlan? Contention = null)
+    ContentionPlan? Contention = null,
+    ImmutableArray<Sharding.MachineShards>? Machines = null)
 {
     public const int CurrentSchemaVersion = 1;
 

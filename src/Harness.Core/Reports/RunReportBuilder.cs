@@ -20,7 +20,8 @@ public static class RunReportBuilder
         IReadOnlyList<DriftRecord>? drift = null,
         IReadOnlyList<PerplexityRecord>? perplexity = null,
         IReadOnlyList<JudgementRecord>? judgements = null,
-        IReadOnlyList<DriftAbsence>? driftAbsences = null)
+        IReadOnlyList<DriftAbsence>? driftAbsences = null,
+        Sharding.MergeRecord? merge = null)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(models);
@@ -160,7 +161,8 @@ public static class RunReportBuilder
             manifest.Energy,
             analysis,
             families.IsEmpty ? null : new QuantizationFamilies(families),
-            manifest.Contention);
+            manifest.Contention,
+            merge?.Machines);
     }
 
     private static string? LadderNote(

@@ -12,7 +12,7 @@ namespace Harness.Core.Sharding;
 /// <param name="RunId">The plan's run id (a job name is derived from it).</param>
 /// <param name="ShardCount">Array tasks / completions: one per shard, indices 0..N-1.</param>
 /// <param name="PerTask">The largest CPUs and memory any shard needs (an array's tasks all ask for the same).</param>
-/// <param name="HarnessCommand">The command line that starts this harness build on a node, e.g.
+/// <param name="HarnessCommand">The shell command line (its words already quoted for a POSIX shell) that starts this harness build on a node, e.g.
 /// <c>dotnet /opt/harness/harness.dll</c>; the job files run <c>$HARNESS run --plan DIR</c> and <c>$HARNESS merge DIR</c>.</param>
 /// <param name="SharedPaths">Every absolute path a node must see: the plan folder, the manifest's folder, each suite's
 /// folder and each local model file (a Kubernetes volume is mounted over their common root).</param>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -47,7 +48,7 @@ public static class ShardFiles
         }
 
         var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-        var plan = Deserialize<ShardPlan>(path, bytes, ShardPlan.CurrentSchemaVersion, p => p.SchemaVersion);
+        var plan = Deserialize<ShardPlan>(path, bytes, ShardPlan.CurrentSchemaVersion, MissingField);
         var runJson = Path.Combine(planDirectory, RunManifestFile.FileName);
         var runSha = File.Exists(runJson) ? Sha256Of(await File.ReadAllBytesAsync(runJson, cancellationToken).ConfigureAwait(false)) : "missing";
         if (!string.Equals(runSha, plan.RunManifestSha256, StringComparison.Ordinal))
@@ -77,7 +78,7 @@ public static class ShardFiles
         }
 
         var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-        return Deserialize<ShardRecord>(path, bytes, ShardRecord.CurrentSchemaVersion, r => r.SchemaVersion);
+        return Deserialize<ShardRecord>(path, bytes, ShardRecord.CurrentSchemaVersion, MissingField);
     }
 
     public static Task WriteShardAsync(ShardRecord record, string shardDirectory, CancellationToken cancellationToken)
@@ -97,7 +98,7 @@ public static class ShardFiles
         }
 
         var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-        return Deserialize<MergeRecord>(path, bytes, MergeRecord.CurrentSchemaVersion, r => r.SchemaVersion);
+        return Deserialize<MergeRecord>(path, bytes, MergeRecord.CurrentSchemaVersion, MissingField);
     }
 
     public static Task WriteMergeAsync(MergeRecord record, string planDirectory, CancellationToken cancellationToken) =>
@@ -106,26 +107,158 @@ public static class ShardFiles
     private static Task WriteAsync<T>(string path, T value, CancellationToken cancellationToken) =>
         AtomicFile.WriteAsync(path, (stream, token) => JsonSerializer.SerializeAsync(stream, value, HarnessJson.IndentedOptions, token), cancellationToken);
 
-    private static T Deserialize<T>(string path, byte[] bytes, int expectedVersion, Func<T, int> versionOf)
+    // The version is read first, alone: a later schema may change a field's shape, and its reader must be told about the
+    // version, not about the field. After it, the fields every later reader dereferences must be there: a missing array
+    // would otherwise surface as a NullReferenceException far from the file.
+    private static T Deserialize<T>(string path, byte[] bytes, int expectedVersion, Func<T, string?> missingField)
         where T : class
     {
+        var name = Path.GetFileName(path);
         T value;
         try
         {
+            using (var document = JsonDocument.Parse(bytes))
+            {
+                if (document.RootElement.ValueKind != JsonValueKind.Object
+                    || !document.RootElement.TryGetProperty("schemaVersion", out var version)
+                    || version.ValueKind != JsonValueKind.Number
+                    || !version.TryGetInt32(out var schemaVersion))
+                {
+                    throw new InputFileException(path, null, $"invalid {name}: no integer \"schemaVersion\" at the top level");
+                }
+
+                if (schemaVersion != expectedVersion)
+                {
+                    throw new InputFileException(path, null, $"schemaVersion {schemaVersion} is not supported; this build reads schemaVersion {expectedVersion}");
+                }
+            }
+
             value = JsonSerializer.Deserialize<T>(bytes, HarnessJson.Options)
                 ?? throw new InputFileException(path, null, "the file holds null");
         }
         catch (JsonException e)
         {
-            throw new InputFileException(path, e.LineNumber is { } line ? (int)line + 1 : null, $"invalid {Path.GetFileName(path)}: {e.Message}");
+            throw new InputFileException(path, e.LineNumber is { } line ? (int)line + 1 : null, $"invalid {name}: {e.Message}");
         }
 
-        var version = versionOf(value);
-        if (version != expectedVersion)
+        if (missingField(value) is { } field)
         {
-            throw new InputFileException(path, null, $"schemaVersion {version} is not supported; this build reads schemaVersion {expectedVersion}");
+            throw new InputFileException(path, null, $"invalid {name}: \"{field}\" is missing");
         }
 
         return value;
+    }
+
+    private static string? MissingField(ShardPlan plan)
+    {
+        if (plan.RunId is null)
+        {
+            return "runId";
+        }
+
+        if (plan.RunManifestSha256 is null)
+        {
+            return "runManifestSha256";
+        }
+
+        if (plan.Shards.IsDefault)
+        {
+            return "shards";
+        }
+
+        for (var i = 0; i < plan.Shards.Length; i++)
+        {
+            var shard = plan.Shards[i];
+            if (shard is null)
+            {
+                return $"shards[{i}]";
+            }
+
+            if (shard.Work.IsDefault)
+            {
+                return $"shards[{i}].work";
+            }
+
+            if (shard.Resources is null)
+            {
+                return $"shards[{i}].resources";
+            }
+
+            for (var j = 0; j < shard.Work.Length; j++)
+            {
+                if (shard.Work[j] is not { ModelId: not null, Suite: not null })
+                {
+                    return $"shards[{i}].work[{j}].modelId/suite";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static string? MissingField(ShardRecord record) =>
+        record.RunId is null ? "runId"
+        : record.PlanSha256 is null ? "planSha256"
+        : MissingField(record.Attempts, "attempts");
+
+    private static string? MissingField(MergeRecord record)
+    {
+        if (record.RunId is null)
+        {
+            return "runId";
+        }
+
+        if (record.PlanSha256 is null)
+        {
+            return "planSha256";
+        }
+
+        if (record.Shards.IsDefault)
+        {
+            return "shards";
+        }
+
+        for (var i = 0; i < record.Shards.Length; i++)
+        {
+            if (record.Shards[i] is null)
+            {
+                return $"shards[{i}]";
+            }
+
+            if (MissingField(record.Shards[i].Attempts, $"shards[{i}].attempts") is { } field)
+            {
+                return field;
+            }
+        }
+
+        return null;
+    }
+
+    private static string? MissingField(ImmutableArray<ShardAttempt> attempts, string name)
+    {
+        if (attempts.IsDefault)
+        {
+            return name;
+        }
+
+        for (var i = 0; i < attempts.Length; i++)
+        {
+            if (attempts[i] is null)
+            {
+                return $"{name}[{i}]";
+            }
+
+            if (attempts[i].Host is null)
+            {
+                return $"{name}[{i}].host";
+            }
+
+            if (attempts[i].Scheduler is null)
+            {
+                return $"{name}[{i}].scheduler";
+            }
+        }
+
+        return null;
     }
 }

@@ -18,8 +18,9 @@ public sealed record ShardUnit(string ModelId, string Suite, int ItemCount, doub
 /// </summary>
 /// <remarks>
 /// The units are laid end to end in plan order (model by model, each model's suites in order) on a line of cumulative
-/// cost, and the line is cut at every multiple of total / N. A cut falls between two items of the unit it lands in,
-/// at the item boundary nearest the ideal point, so shards differ by at most about one item's cost, and a model appears
+/// cost, and the line is cut at every multiple of total / N. A cut falls between two items, at most half an item's
+/// cost from its ideal point, so with no whole unit every shard's cost is within the largest item cost of total / N
+/// (its two cuts' errors add; the tests check this bound over random plans), and a model appears
 /// in at most the shards its stretch of the line crosses: one load per shard unless a model's work is larger than a
 /// shard (then it is spread over consecutive shards) or a cut falls between two models (then the shard finishes one
 /// and starts the next). A unit that must stay whole (a sequential stream, a group) is never cut: it goes to the shard
@@ -47,6 +48,13 @@ public static class ShardPartitioner
 
         var blocks = Blocks(units);
         var total = blocks.Sum(b => b.Cost);
+
+        // Finite costs can still overflow when multiplied by the items and summed: an infinite total would make every
+        // cut infinite (all work in one shard) and write Infinity into plan.json.
+        if (!double.IsFinite(total))
+        {
+            throw new ArgumentOutOfRangeException(nameof(units), "the plan's total cost (items x cost per item) is too large for a double; use a smaller unit of cost");
+        }
         var work = Enumerable.Range(0, shardCount).Select(_ => new List<ShardWork>()).ToArray();
         var costs = new double[shardCount];
         var shard = 0;
