@@ -70,7 +70,7 @@ node_line=$(slurmd -C | awk '/^NodeName=/ { $1 = ""; sub(/^ /, ""); print; exit 
 new_conf=$(cat <<EOF
 $marker
 ClusterName=harness-ci
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
