@@ -13,9 +13,10 @@ namespace Harness.Core.Sharding;
 /// stays pending with reason <c>DependencyNeverSatisfied</c> even after <c>scontrol requeue</c> has run the task again to
 /// success. <c>afterany</c> waits for the requeued task and runs the merge when it ends. It also merges when a shard ends
 /// with a model that crashed (exit 3), where the merge's report is what says so; and a shard that never finished makes the
-/// merge exit 2 naming it, so an early merge loses nothing. The one early case: a task cancelled after every other task
-/// has ended, and requeued only then, lets the merge start before the requeue (it exits 2); <c>scontrol requeue</c> on
-/// the running task instead of <c>scancel</c> has no such gap, and <c>sbatch slurm/merge.sbatch</c> merges again later.
+/// merge exit 2 naming it, so an early merge loses nothing. The one early case: between <c>scancel</c> and
+/// <c>scontrol requeue</c> the cancelled task counts as ended, so when every other task has ended by then the merge
+/// starts and exits 2 naming that shard; <c>scontrol requeue</c> on the running task (no <c>scancel</c>) has no such gap,
+/// and <c>sbatch --dependency=afterany:ARRAY_JOB slurm/merge.sbatch</c> in the plan folder queues the merge again.
 /// Paths go into <c>#SBATCH</c> lines in double quotes with backslash escapes (sbatch's own parsing of those lines),
 /// and into shell code in single quotes, so a plan folder with spaces, quotes, <c>$</c> or <c>#</c> in its path works; a
 /// path with <c>%</c> or a backslash is refused, as Slurm reads log paths as file name patterns.

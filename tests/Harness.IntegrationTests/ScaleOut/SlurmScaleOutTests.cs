@@ -17,9 +17,10 @@ namespace Harness.IntegrationTests.ScaleOut;
 /// shard, and as a plain <c>harness run</c>).
 /// </summary>
 /// <remarks>
-/// A subset keeps the test to about three minutes on two cores: three models of two sizes (so the cost-balanced
-/// partition cuts the larger model's items over shards 0 to 2) on the arith and dates suites, 1200 (model, item) pairs,
-/// without the idle baseline. All shipped models and suites would take about 14 minutes per pass here.
+/// A subset keeps the test between one minute (an idle two-core machine) and three (a busy one): three models of two
+/// sizes (so the cost-balanced partition cuts the larger model's items over the shards) on the arith and dates suites,
+/// 1200 (model, item) pairs, without the idle baseline. One model over all five suites took 64 s on the busy machine,
+/// so the 13 shipped models would take about 14 minutes per pass, and the test makes three passes.
 /// </remarks>
 public sealed class SlurmScaleOutTests(ITestOutputHelper output)
 {
