@@ -5,7 +5,7 @@ namespace Harness.Cli.ScaleOut;
 /// <summary>The schedulers <c>harness plan --emit</c> writes job files for.</summary>
 internal static class SchedulerEmitters
 {
-    public static IReadOnlyList<ISchedulerEmitter> All { get; } = [new KubernetesJobEmitter()];
+    public static IReadOnlyList<ISchedulerEmitter> All { get; } = [new SlurmJobEmitter(), new KubernetesJobEmitter()];
 
     public static ISchedulerEmitter? Find(string name) => All.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.Ordinal));
 }
