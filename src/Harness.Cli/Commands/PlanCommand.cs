@@ -112,31 +112,32 @@ internal sealed class PlanCommand : AsyncCommand<PlanSettings>
                 new ShardResources(result.Plan.Shards.Max(s => s.Resources.Cpus), result.Plan.Shards.Max(s => s.Resources.MemoryBytes)),
                 settings.HarnessCommand ?? HarnessCommandLine.ThisBuild(),
                 SharedPaths(result), settings.KubernetesImage, settings.KubernetesVolumeClaim);
+            // Every scheduler's files are made before any is written: a plan gets all the job files asked for, or none.
+            var files = new List<EmittedFile>();
             foreach (var name in settings.Emit.Distinct(StringComparer.Ordinal))
             {
-                IReadOnlyList<EmittedFile> files;
                 try
                 {
-                    files = SchedulerEmitters.Find(name)!.Emit(spec);
+                    files.AddRange(SchedulerEmitters.Find(name)!.Emit(spec));
                 }
                 catch (ArgumentException ex)
                 {
                     throw new Core.Suites.InputFileException(result.PlanDirectory, null,
-                        $"the plan was written, but not the {name} job files: {ex.Message}; run the shards by hand (harness run --plan {result.PlanDirectory} --shard I) or plan again into a new folder");
+                        $"the plan was written, but no job files: {name}: {ex.Message}; run the shards by hand (harness run --plan {result.PlanDirectory} --shard I) or plan again into a new folder");
                 }
+            }
 
-                foreach (var file in files)
+            foreach (var file in files)
+            {
+                var path = Path.GetFullPath(Path.Combine(result.PlanDirectory, file.RelativePath));
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                AtomicFile.WriteAllText(path, file.Content);
+                if (file.Executable && !OperatingSystem.IsWindows())
                 {
-                    var path = Path.GetFullPath(Path.Combine(result.PlanDirectory, file.RelativePath));
-                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    AtomicFile.WriteAllText(path, file.Content);
-                    if (file.Executable && !OperatingSystem.IsWindows())
-                    {
-                        File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
-                    }
-
-                    emitted.Add(file.RelativePath);
+                    File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
                 }
+
+                emitted.Add(file.RelativePath);
             }
         }
 

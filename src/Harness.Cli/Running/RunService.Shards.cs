@@ -33,7 +33,11 @@ internal sealed record ShardRunResult(
 internal sealed partial class RunService
 {
     private const string CostModelText =
-        "items x model file bytes (a served model: the mean file size of the plan's local models, or 1 GiB without any)";
+        "items x (model file bytes + 32 MiB per item); a served model counts the mean file size of the plan's local models, or 1 GiB without any";
+
+    // An item's fixed cost (rendering, scoring, one fsynced commit, the worker round trip), as the bytes a model would
+    // read in that time: without it a plan of tiny models would give the larger one a handful of items per shard.
+    private const double PerItemOverheadBytes = 32d * 1024 * 1024;
 
     private const string SequentialWhole =
         "sequential verdict: the suite's items run in the recorded order, one stream, until the verdict decides";
@@ -210,7 +214,7 @@ internal sealed partial class RunService
         var units = new List<ShardUnit>();
         foreach (var model in manifest.Models)
         {
-            var cost = model.Served || model.FileSizeBytes <= 0 ? servedCost : model.FileSizeBytes;
+            var cost = (model.Served || model.FileSizeBytes <= 0 ? servedCost : model.FileSizeBytes) + PerItemOverheadBytes;
             foreach (var prepared in suites)
             {
                 var pairwise = prepared.Scorers.OfType<JudgeScorer>().Any(j => j.Spec.Mode == JudgeMode.Pairwise);

@@ -40,6 +40,27 @@ public sealed class KubernetesManifestValidationTests
         Assert.Equal(0, exitCode);
     }
 
+    [RequiresKubernetesModelsFact]
+    public async Task The_files_harness_plan_writes_for_both_schedulers_validate_and_name_the_plan()
+    {
+        using var ws = new Cli.HarnessProcess.Workspace();
+        var plan = Path.Combine(ws.Root, "plans", "study");
+
+        var result = await Cli.HarnessProcess.RunAsync(ws.Root, TimeSpan.FromMinutes(2),
+            "plan", "--shards", "4", "--output", plan, "--model", "tiny-bigram", "--suite", "tasks/arith", "--emit", "k8s", "--emit", "slurm",
+            "--k8s-image", "registry.example/harness:1");
+
+        Assert.True(result.ExitCode == 0, $"{result.Output}\n{result.Error}");
+        List<string> jobs = [File.ReadAllText(Path.Combine(plan, "k8s", "shards-job.yaml")), File.ReadAllText(Path.Combine(plan, "k8s", "merge-job.yaml"))];
+        var (exitCode, results) = await ValidateAsync([.. jobs.Select(j => JsonNode.Parse(KubernetesJobSpecs.ToJson(j).GetRawText()))]);
+        Assert.True(exitCode == 0, string.Join('\n', results.SelectMany(r => r.Errors)));
+        Assert.Contains("completions: 4", jobs[0], StringComparison.Ordinal);
+        Assert.Contains("registry.example/harness:1", jobs[0], StringComparison.Ordinal);
+        Assert.Contains(plan, jobs[1], StringComparison.Ordinal);
+        Assert.Contains("#SBATCH --array=0-3", File.ReadAllText(Path.Combine(plan, "slurm", "shards.sbatch")), StringComparison.Ordinal);
+        Assert.True(OperatingSystem.IsWindows() || File.GetUnixFileMode(Path.Combine(plan, "slurm", "submit.sh")).HasFlag(UnixFileMode.UserExecute));
+    }
+
     public static TheoryData<string> Breakages => new(BreakagesByName.Keys);
 
     /// <summary>A change to the emitted shards Job and the error the validator must report for it.</summary>
