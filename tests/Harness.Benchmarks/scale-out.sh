@@ -53,8 +53,8 @@ def loads(path):
     for (payload,) in c.execute("select payload from models"):
         info = json.loads(payload).get("loadInfo")
         if info:
-            h, m, s = info["loadTime"].split(":")
-            total += int(h) * 3600 + int(m) * 60 + float(s)
+            t = info["loadTime"]
+            total += t / 1000  # milliseconds (docs/result-format.md)
     return total
 
 single_store = glob.glob(f"{work}/single/*/store.sqlite")[0]
