@@ -220,8 +220,9 @@ internal sealed partial class RunService
                 var pairwise = prepared.Scorers.OfType<JudgeScorer>().Any(j => j.Spec.Mode == JudgeMode.Pairwise);
                 units.Add(new ShardUnit(
                     model.Entry.Id, prepared.Suite.Name, prepared.Suite.Items.Length, cost,
-                    prepared.SequentialOrder is null ? null : SequentialWhole,
-                    pairwise ? $"pairwise judge of suite '{prepared.Suite.Name}': every model's answer to an item is judged in one shard" : null));
+                    prepared.SequentialOrder is not null ? SequentialWhole
+                        : pairwise ? $"pairwise judge of suite '{prepared.Suite.Name}': every model's answer to an item is judged in one shard" : null,
+                    pairwise ? "pairwise:" + prepared.Suite.Name : null));
             }
         }
 

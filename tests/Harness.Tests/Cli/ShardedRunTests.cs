@@ -46,6 +46,11 @@ public sealed class ShardedRunTests : IDisposable
         ModelAnswer = (model, prompt) =>
     {
         var text = prompt.PlainText;
+        if (model == "judge")
+        {
+            return text.Contains("<answer id=", StringComparison.Ordinal) ? "A" : "5";
+        }
+
         if (!text.EndsWith('=') || !text.Contains('+', StringComparison.Ordinal))
         {
             return " positive";
@@ -277,6 +282,67 @@ public sealed class ShardedRunTests : IDisposable
 
         Assert.Contains("suite 'arith' changed since run", ex.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(ShardFiles.ShardRecordPath(ShardFiles.ShardDirectory(plan.PlanDirectory, 0))));
+    }
+
+    [Fact]
+    public async Task Judged_suites_are_judged_in_their_shards_and_a_pairwise_suite_travels_whole()
+    {
+        // arith graded twice by a judge model: pointwise (a rating) and pairwise (against oracle's answer to the item).
+        File.AppendAllText(Path.Combine(_root, "models.manifest"), "\n  - { id: judge, path: models/a.gguf }\n");
+        Judged("pointed", "{ model: judge, rubric: \"5 if the sum is right, 1 otherwise.\", scale: [1, 5], pass_at: 5 }");
+        Judged("paired", "{ model: judge, mode: pairwise, against: oracle, rubric: \"The right sum wins.\" }");
+        var options = Options() with
+        {
+            SuiteDirectories = [Path.Combine(_root, "tasks", "pointed"), Path.Combine(_root, "tasks", "paired")],
+            ModelIds = ["oracle", "sloppy"],
+        };
+
+        var plan = await Service().PlanAsync(options, Path.Combine(_root, "plan"), 3, null, CancellationToken.None);
+        for (var i = 0; i < 3; i++)
+        {
+            await Service().RunShardAsync(plan.PlanDirectory, i, null, null, CancellationToken.None);
+        }
+
+        var merged = await MergeAsync(plan.PlanDirectory);
+        var single = await Service().StartAsync(options, null, null, CancellationToken.None);
+
+        var paired = plan.Plan.AllWork.Where(w => w.Suite == "paired").ToList();
+        Assert.Equal(2, paired.Count);
+        Assert.Single(plan.Plan.Shards, s => s.Work.Any(w => w.Suite == "paired"));
+        Assert.All(paired, w => Assert.StartsWith("pairwise judge of suite 'paired'", w.Whole, StringComparison.Ordinal));
+        // A pointwise judge grades each answer alone: its suite may be cut like any other, and is judged where it runs.
+        Assert.All(plan.Plan.AllWork.Where(w => w.Suite == "pointed"), w => Assert.Null(w.Whole));
+        Assert.NotEqual(
+            plan.Plan.Shards.Single(s => s.Work.Any(w => w.Suite == "paired")).Index,
+            plan.Plan.Shards.Single(s => s.Work.Any(w => w.Suite == "pointed" && w.ModelId == "sloppy")).Index);
+        Assert.Equal(await JudgementsAsync(single.RunDirectory), await JudgementsAsync(plan.PlanDirectory));
+        Assert.Equal(Verdicts(single.Report), Verdicts(merged.Report));
+        Assert.Equal(400 + 200, (await JudgementsAsync(plan.PlanDirectory)).Count);
+    }
+
+    // The judge rates every answer 5 and prefers answer A; candidates answer as everywhere else in this class.
+    private void Judged(string name, string args)
+    {
+        var folder = Path.Combine(_root, "tasks", name);
+        CopyDirectory(Path.Combine(_root, "tasks", "arith"), folder);
+        var yaml = Path.Combine(folder, "suite.yaml");
+        var text = File.ReadAllText(yaml);
+        var start = text.IndexOf("scorers:", StringComparison.Ordinal);
+        var end = text.IndexOf("requirement:", start, StringComparison.Ordinal);
+        File.WriteAllText(yaml, text[..start].Replace("name: arith", $"name: {name}", StringComparison.Ordinal)
+            + $"scorers:\n  - name: judge\n    args: {args}\n" + text[end..]);
+    }
+
+    private static async Task<SortedDictionary<string, string>> JudgementsAsync(string runDirectory)
+    {
+        var judgements = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        await using var store = await SqliteRunStore.OpenAsync(runDirectory, CancellationToken.None);
+        await foreach (var j in store.ReadJudgementsAsync(CancellationToken.None))
+        {
+            judgements.Add($"{j.ModelId}/{j.Suite}/{j.ItemId}", JsonSerializer.Serialize(new { j.Score, j.Passed, j.Error }, HarnessJson.Options));
+        }
+
+        return judgements;
     }
 
     private static void CopyDirectory(string from, string to)
