@@ -25,7 +25,7 @@ internal sealed class PlanSettings : RunPlanningSettings
     public string[] Emit { get; init; } = [];
 
     [CommandOption("--harness-command <CMD>")]
-    [Description("The command line that starts this harness on a node, for the job files. Default: this build, by absolute path")]
+    [Description("The shell command line (words quoted for sh) that starts this harness on a node, for the job files. Default: this build, by absolute path")]
     public string? HarnessCommand { get; init; }
 
     [CommandOption("--k8s-image <IMAGE>")]
