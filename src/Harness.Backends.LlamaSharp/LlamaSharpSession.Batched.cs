@@ -243,13 +243,7 @@ internal sealed partial class LlamaSharpSession : IBatchedTextGenerator
         }
         else
         {
-            slot.Generated++;
-            if (slot.Text.Append(Piece(token)))
-                finish = FinishReason.StopSequence;
-            else if (slot.Generated >= slot.Settings.MaxTokens)
-                finish = FinishReason.MaxTokens;
-            else if (slot.Position >= _contextSize)
-                finish = FinishReason.ContextFull;
+            finish = GenerationEnd.AfterKeptToken(Piece(token), slot.Text, ref slot.Generated, slot.Settings.MaxTokens, slot.Position, _contextSize);
         }
 
         if (finish is null)

@@ -275,20 +275,9 @@ internal sealed partial class LlamaSharpSession : IModelSession, ILogLikelihoodS
                 finish = FinishReason.EndOfGeneration;
                 break;
             }
-            generated++;
-            if (text.Append(Piece(token)))
+            if (GenerationEnd.AfterKeptToken(Piece(token), text, ref generated, settings.MaxTokens, position, _contextSize) is { } end)
             {
-                finish = FinishReason.StopSequence;
-                break;
-            }
-            if (generated >= settings.MaxTokens)
-            {
-                finish = FinishReason.MaxTokens;
-                break;
-            }
-            if (position >= _contextSize)
-            {
-                finish = FinishReason.ContextFull;
+                finish = end;
                 break;
             }
 

@@ -180,20 +180,9 @@ internal sealed class OnnxGenAiSession : IModelSession, ILogLikelihoodScorer, IT
                 finish = FinishReason.EndOfGeneration;
                 break;
             }
-            generated++;
-            if (text.Append(Encoding.UTF8.GetBytes(stream.Decode(token))))
+            if (GenerationEnd.AfterKeptToken(Encoding.UTF8.GetBytes(stream.Decode(token)), text, ref generated, settings.MaxTokens, position, _contextSize) is { } end)
             {
-                finish = FinishReason.StopSequence;
-                break;
-            }
-            if (generated >= settings.MaxTokens)
-            {
-                finish = FinishReason.MaxTokens;
-                break;
-            }
-            if (position >= _contextSize)
-            {
-                finish = FinishReason.ContextFull;
+                finish = end;
                 break;
             }
 
