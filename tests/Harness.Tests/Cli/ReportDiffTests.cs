@@ -22,12 +22,7 @@ public sealed class ReportDiffTests : IDisposable
 
     public ReportDiffTests()
     {
-        var repo = Suites.RepoPaths.Root();
-        Directory.CreateDirectory(Path.Combine(_root, "tasks", "arith"));
-        foreach (var file in Directory.GetFiles(Path.Combine(repo, "tasks", "arith")))
-        {
-            File.Copy(file, Path.Combine(_root, "tasks", "arith", Path.GetFileName(file)));
-        }
+        Suites.RepoPaths.CopySuites(_root, "arith");
 
         Directory.CreateDirectory(Path.Combine(_root, "models"));
         File.WriteAllText(Path.Combine(_root, "models", "a.gguf"), "model a");
