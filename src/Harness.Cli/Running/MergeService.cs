@@ -33,7 +33,7 @@ internal sealed class MergeService(TimeProvider timeProvider)
         using var folderLock = RunFolderLock.Acquire(planDirectory);
 
         // Which shard owns each (model, suite, item): the ranges of plan.json over the suites as planned (sha256-checked).
-        var suites = manifest.Suites.ToDictionary(s => s.Name, s => LoadSuite(s, manifest.RunId), StringComparer.Ordinal);
+        var suites = RunService.LoadPlannedSuites(manifest).ToDictionary(s => s.Name, StringComparer.Ordinal);
         var owner = new Dictionary<ItemKey, (int Shard, ShardWork Work, int Position)>();
         var position = 0;
         foreach (var shard in plan.Shards)
@@ -246,13 +246,4 @@ internal sealed class MergeService(TimeProvider timeProvider)
         ModelRunStatus.Loaded => 2,
         _ => 3,
     };
-
-    private static Suite LoadSuite(RunSuite planned, string runId)
-    {
-        var suite = SuiteLoader.Load(planned.Directory);
-        return string.Equals(suite.ContentSha256, planned.ContentSha256, StringComparison.Ordinal)
-            ? suite
-            : throw new InputFileException(Path.Combine(planned.Directory, "suite.yaml"), null,
-                $"suite '{planned.Name}' changed since run {runId} was planned (sha256 {planned.ContentSha256} -> {suite.ContentSha256}); its items can no longer be matched to the plan's shards");
-    }
 }

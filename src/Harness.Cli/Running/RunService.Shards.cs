@@ -121,11 +121,11 @@ internal sealed partial class RunService
                 $"this folder holds shard {record.Index} of plan {record.PlanSha256}, not shard {index} of this plan ({planSha}); nothing was run");
         }
 
-        var suites = LoadPlannedSuites(runManifest);
+        // Only the shard's own suites are read, hashed and given scorers: a shard of a 14-suite plan pays for its two.
+        var suites = LoadPlannedSuites(runManifest, shard.Work.Select(w => w.Suite).ToHashSet(StringComparer.Ordinal));
         var modelIds = shard.ModelIds;
         var models = runManifest.Models.Where(m => modelIds.Contains(m.Entry.Id)).ToList();
-        var shardSuites = shard.Work.Select(w => w.Suite).ToHashSet(StringComparer.Ordinal);
-        var judged = suites.Where(s => shardSuites.Contains(s.Name)).SelectMany(s => s.Scorers)
+        var judged = suites.SelectMany(s => s.Scorers)
             .Where(s => s.Name == JudgeSpec.ScorerName).ToList();
         var judgeModels = (runManifest.Judges?.Models ?? []).Where(_ => judged.Count > 0).ToList();
         ThrowIfMissing(

@@ -239,7 +239,9 @@ internal sealed partial class RunService(
     }
 
     // The suites as planned, each checked against the sha256 run.json recorded: a changed suite is a new run, not a resume.
-    private static ImmutableArray<Suite> LoadPlannedSuites(RunManifest runManifest) => [.. runManifest.Suites.Select(planned =>
+    /// <param name="only">The names of the suites to load (a shard's); null: every suite of the run.</param>
+    internal static ImmutableArray<Suite> LoadPlannedSuites(RunManifest runManifest, IReadOnlySet<string>? only = null) =>
+    [.. runManifest.Suites.Where(planned => only is null || only.Contains(planned.Name)).Select(planned =>
     {
         var suite = SuiteLoader.Load(planned.Directory);
         if (!string.Equals(suite.ContentSha256, planned.ContentSha256, StringComparison.Ordinal))
