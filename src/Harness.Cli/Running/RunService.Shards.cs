@@ -162,20 +162,8 @@ internal sealed partial class RunService
                 outcomes.AddRange(await coordinator.RunAsync([model], work, observer, cancellationToken));
             }
 
-            if (judged.Count > 0)
-            {
-                var recorded = new List<ItemRecord>();
-                await foreach (var item in store.ReadItemsAsync(cancellationToken))
-                {
-                    recorded.Add(item);
-                }
-
-                var judgedSuites = shard.Work.GroupBy(w => w.Suite)
-                    .Select(g => prepared[g.Key] with { Suite = prepared[g.Key].Suite with { Items = [.. ItemsOf(prepared[g.Key].Suite, g)] } })
-                    .Where(p => p.Scorers.OfType<JudgeScorer>().Any())
-                    .ToList();
-                await new JudgePass(backend, store, timeProvider).RunAsync(judgedSuites, judges, recorded, observer as IProgress<JudgeProgress>, cancellationToken);
-            }
+            // The shard's store holds only its own items, so the judge pass judges exactly the shard's answers.
+            await JudgeAsync(store, [.. prepared.Values], judges, observer, cancellationToken);
 
             var after = (await store.GetRecordedKeysAsync(cancellationToken)).Count;
             record = record with { Attempts = record.Attempts.SetItem(record.Attempts.Length - 1, attempt with { FinishedAt = timeProvider.GetUtcNow(), ItemsRecorded = after - before }) };
@@ -189,21 +177,6 @@ internal sealed partial class RunService
         work.FirstItem == 0 && work.ItemCount == prepared.Suite.Items.Length
             ? prepared
             : prepared with { Suite = prepared.Suite with { Items = prepared.Suite.Items.Slice(work.FirstItem, work.ItemCount) } };
-
-    // The items of a suite that any of the shard's ranges cover, in file order (the judge pass judges what was recorded).
-    private static IEnumerable<SuiteItem> ItemsOf(Suite suite, IEnumerable<ShardWork> ranges)
-    {
-        var covered = new bool[suite.Items.Length];
-        foreach (var range in ranges)
-        {
-            for (var i = range.FirstItem; i < range.FirstItem + range.ItemCount; i++)
-            {
-                covered[i] = true;
-            }
-        }
-
-        return suite.Items.Where((_, i) => covered[i]);
-    }
 
     // Every (model, suite) in plan order. A sequential stream is never cut; a pairwise judge needs every model's
     // answer to an item in the shard that judges it, so its suite's units travel together.

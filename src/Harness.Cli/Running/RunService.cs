@@ -296,22 +296,29 @@ internal sealed partial class RunService(
                     observer as IProgress<DriftProgress>, cancellationToken);
             }
 
-            IReadOnlyList<JudgeOutcome> judging = [];
-            if (suites.Any(s => s.Scorers.OfType<JudgeScorer>().Any()))
-            {
-                var recorded = new List<ItemRecord>();
-                await foreach (var item in store.ReadItemsAsync(cancellationToken))
-                {
-                    recorded.Add(item);
-                }
-
-                judging = await new JudgePass(backend, store, timeProvider).RunAsync(
-                    suites, judges, recorded, observer as IProgress<JudgeProgress>, cancellationToken);
-            }
+            var judging = await JudgeAsync(store, suites, judges, observer, cancellationToken);
 
             var report = await ReportService.WriteAsync(runDirectory, runManifest, store, cancellationToken);
             return new RunResult(runDirectory, runManifest, outcomes, report, drift, judging);
         }
+    }
+
+    // The judge pass over every recorded item of the judged suites, after the candidates ran; nothing without a judged suite.
+    private async Task<IReadOnlyList<JudgeOutcome>> JudgeAsync(
+        SqliteRunStore store, IReadOnlyList<PreparedSuite> suites, IReadOnlyList<RunModel> judges, IRunObserver? observer, CancellationToken cancellationToken)
+    {
+        if (!suites.Any(s => s.Scorers.OfType<JudgeScorer>().Any()))
+        {
+            return [];
+        }
+
+        var recorded = new List<ItemRecord>();
+        await foreach (var item in store.ReadItemsAsync(cancellationToken))
+        {
+            recorded.Add(item);
+        }
+
+        return await new JudgePass(backend, store, timeProvider).RunAsync(suites, judges, recorded, observer as IProgress<JudgeProgress>, cancellationToken);
     }
 
     // A model that did not resolve is recorded as failed to load; the run goes on with the others.
