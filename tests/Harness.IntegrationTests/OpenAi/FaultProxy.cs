@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Harness.Tests.Backends.OpenAi;
 
 namespace Harness.IntegrationTests.OpenAi;
 
@@ -21,57 +22,24 @@ internal enum Fault
 /// A loopback HTTP proxy in front of a real server that injects <see cref="Fault"/>s into the generation requests of chosen
 /// prompts and forwards everything else (streamed bodies included) unchanged.
 /// </summary>
-internal sealed class FaultProxy : IAsyncDisposable
+internal sealed class FaultProxy : LoopbackHttpListener
 {
-    private readonly HttpListener _listener = new();
     private readonly HttpClient _upstream = new() { Timeout = Timeout.InfiniteTimeSpan };
     private readonly Uri _target;
     private readonly IReadOnlyDictionary<string, Fault> _faults;
     private readonly TimeSpan _delay;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
 
     public FaultProxy(int targetPort, IReadOnlyDictionary<string, Fault> faultsByPrompt, TimeSpan delay)
     {
         _target = new Uri($"http://127.0.0.1:{targetPort}/");
         _faults = faultsByPrompt;
         _delay = delay;
-        Port = LlamaServerProcess.FreePort();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
-        _loop = LoopAsync();
+        Start();
     }
 
-    public int Port { get; }
+    protected override void OnStopped() => _upstream.Dispose();
 
-    public string Endpoint => $"http://127.0.0.1:{Port}/v1";
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        _listener.Close();
-        try
-        {
-            await _loop;
-        }
-        catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or OperationCanceledException)
-        {
-        }
-        _upstream.Dispose();
-        _stop.Dispose();
-    }
-
-    private async Task LoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            var context = await _listener.GetContextAsync();
-            _ = ServeAsync(context);
-        }
-    }
-
-    private async Task ServeAsync(HttpListenerContext context)
+    protected override async Task ServeAsync(HttpListenerContext context)
     {
         var response = context.Response;
         try
@@ -89,7 +57,7 @@ internal sealed class FaultProxy : IAsyncDisposable
                         await WriteAsync(response, 200, "text/event-stream", "data: {\"choices\":[{\"text\":\"1\"\n\n");
                         return;
                     case Fault.Delay:
-                        await Task.Delay(_delay, _stop.Token);
+                        await Task.Delay(_delay, Stopping);
                         break;
                 }
             }
@@ -97,18 +65,18 @@ internal sealed class FaultProxy : IAsyncDisposable
             using var forward = new HttpRequestMessage(new HttpMethod(context.Request.HttpMethod), new Uri(_target, context.Request.Url!.PathAndQuery));
             if (body.Length > 0)
                 forward.Content = new StringContent(body, Encoding.UTF8, "application/json");
-            using var answer = await _upstream.SendAsync(forward, HttpCompletionOption.ResponseHeadersRead, _stop.Token);
+            using var answer = await _upstream.SendAsync(forward, HttpCompletionOption.ResponseHeadersRead, Stopping);
             response.StatusCode = (int)answer.StatusCode;
             response.ContentType = answer.Content.Headers.ContentType?.ToString();
             response.SendChunked = true;
-            await using (var stream = await answer.Content.ReadAsStreamAsync(_stop.Token))
+            await using (var stream = await answer.Content.ReadAsStreamAsync(Stopping))
             {
                 var buffer = new byte[4096];
                 int read;
-                while ((read = await stream.ReadAsync(buffer, _stop.Token)) > 0)
+                while ((read = await stream.ReadAsync(buffer, Stopping)) > 0)
                 {
-                    await response.OutputStream.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
-                    await response.OutputStream.FlushAsync(_stop.Token);
+                    await response.OutputStream.WriteAsync(buffer.AsMemory(0, read), Stopping);
+                    await response.OutputStream.FlushAsync(Stopping);
                 }
             }
             response.Close();

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Harness.IntegrationTests.OpenAi;
@@ -57,7 +56,7 @@ internal sealed class LlamaServerProcess : IAsyncDisposable
     {
         var binary = BinaryPath() ?? throw new InvalidOperationException("llama-server is not built: run .ci/llama-server.sh");
         Assert.True(File.Exists(modelPath), $"{modelPath} is missing");
-        var port = FreePort();
+        var port = Harness.Tests.Backends.OpenAi.LoopbackHttpListener.FreePort();
         var start = new ProcessStartInfo(binary)
         {
             RedirectStandardOutput = true,
@@ -125,13 +124,6 @@ internal sealed class LlamaServerProcess : IAsyncDisposable
             return;
         lock (_log)
             _log.AppendLine(line);
-    }
-
-    internal static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Harness.Core.Backends;
@@ -19,27 +18,17 @@ internal sealed record SeenRequest(string Method, string Path, string Body, stri
 /// An OpenAI-compatible server on 127.0.0.1 and a free port (HttpListener), answering each request with the test's
 /// handler. It counts requests in flight, so a test can check the client's concurrency bound.
 /// </summary>
-internal sealed class FakeOpenAiServer : IAsyncDisposable
+internal sealed class FakeOpenAiServer : LoopbackHttpListener
 {
-    private readonly HttpListener _listener = new();
     private readonly Func<SeenRequest, HttpListenerResponse, CancellationToken, Task> _handler;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
     private int _inFlight;
     private int _maxInFlight;
 
     public FakeOpenAiServer(Func<SeenRequest, HttpListenerResponse, CancellationToken, Task> handler)
     {
         _handler = handler;
-        Port = FreePort();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
-        _loop = LoopAsync();
+        Start();
     }
-
-    public int Port { get; }
-
-    public string Endpoint => $"http://127.0.0.1:{Port}/v1";
 
     public ConcurrentQueue<SeenRequest> Requests { get; } = new();
 
@@ -109,31 +98,7 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
                 Server: new ServerEndpoint(new Uri(endpoint), served, apiKeyVariable, maxConcurrency)),
             null, ImmutableSortedDictionary<string, string>.Empty, 1);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        _listener.Close();
-        try
-        {
-            await _loop;
-        }
-        catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or OperationCanceledException)
-        {
-        }
-        _stop.Dispose();
-    }
-
-    private async Task LoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            var context = await _listener.GetContextAsync();
-            _ = ServeAsync(context);
-        }
-    }
-
-    private async Task ServeAsync(HttpListenerContext context)
+    protected override async Task ServeAsync(HttpListenerContext context)
     {
         var now = Interlocked.Increment(ref _inFlight);
         int seen;
@@ -146,7 +111,7 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
             var body = await reader.ReadToEndAsync();
             var request = new SeenRequest(context.Request.HttpMethod, context.Request.Url!.AbsolutePath, body, context.Request.Headers["Authorization"]);
             Requests.Enqueue(request);
-            await _handler(request, context.Response, _stop.Token);
+            await _handler(request, context.Response, Stopping);
         }
         catch (Exception ex) when (ex is HttpListenerException or IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
@@ -156,12 +121,5 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
         {
             Interlocked.Decrement(ref _inFlight);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
