@@ -379,34 +379,15 @@ internal sealed partial class LlamaSharpSession : IModelSession, ILogLikelihoodS
                 [.. split.Continuations.Select(c => c.Select(t => (int)t).ToImmutableArray())]);
         }, cancellationToken);
 
-    /// <summary>
-    /// lm-eval's _encode_pair: trailing whitespace of the context belongs to every continuation, and a continuation's
-    /// tokens are those of (context + continuation) after the context's own tokens.
-    /// Tokenizing the continuation alone would be wrong for SentencePiece vocabularies: llama.cpp prefixes the text with a
-    /// space there, so " was" becomes ["▁", "▁was"] and scores a token never generated.
-    /// </summary>
+    /// <summary>lm-eval's _encode_pair, through Core's <see cref="ContinuationSplit"/>: the same split on every runtime.</summary>
     private (string ContextText, LLamaToken[] Context, LLamaToken[][] Continuations) SplitForScoring(LogLikelihoodRequest request)
     {
         var (renderedText, parseSpecial) = RenderPrompt(request.Prompt);
-        var contextText = renderedText.TrimEnd();
-        var movedWhitespace = renderedText[contextText.Length..];
-        var contextTokens = Tokenize(contextText, parseSpecial, "context");
-        var continuations = request.Continuations;
-        var tokens = new LLamaToken[continuations.Length][];
-        for (var i = 0; i < continuations.Length; i++)
-        {
-            var whole = _context.Tokenize(contextText + movedWhitespace + continuations[i], _addBos, parseSpecial, Encoding.UTF8);
-            tokens[i] = whole[Math.Min(contextTokens.Length, whole.Length)..];
-            // The last continuation token is only predicted, never decoded.
-            var needed = contextTokens.Length + tokens[i].Length - 1;
-            if (needed > _contextSize)
-            {
-                throw new BackendException(
-                    $"Model '{_model.Id}': context ({contextTokens.Length} tokens) plus continuation ({tokens[i].Length} tokens) " +
-                    $"needs {needed} positions but the context size is {_contextSize}.", ItemFailureKind.ContextOverflow);
-            }
-        }
-        return (contextText, contextTokens, tokens);
+        return ContinuationSplit.Split(
+            renderedText, request.Continuations,
+            context => Tokenize(context, parseSpecial, "context"),
+            whole => _context.Tokenize(whole, _addBos, parseSpecial, Encoding.UTF8),
+            _contextSize, _model.Id);
     }
 
     private LogLikelihoodResult Score(LogLikelihoodRequest request, long start, CancellationToken cancellationToken)

@@ -201,33 +201,10 @@ internal sealed class OnnxGenAiSession : IModelSession, ILogLikelihoodScorer, IT
             new RequestTimings(timeToFirstToken.Value, promptEvaluation, generation, total));
     }
 
-    /// <summary>
-    /// lm-eval's _encode_pair, as the llama.cpp session splits it: trailing whitespace of the context belongs to every
-    /// continuation, and a continuation's tokens are those of (context + continuation) after the context's own tokens.
-    /// </summary>
-    private (string ContextText, int[] Context, int[][] Continuations) SplitForScoring(LogLikelihoodRequest request)
-    {
-        var renderedText = RenderPrompt(request.Prompt);
-        var contextText = renderedText.TrimEnd();
-        var movedWhitespace = renderedText[contextText.Length..];
-        var contextTokens = Tokenize(contextText, "context");
-        var continuations = request.Continuations;
-        var tokens = new int[continuations.Length][];
-        for (var i = 0; i < continuations.Length; i++)
-        {
-            var whole = Encode(contextText + movedWhitespace + continuations[i]);
-            tokens[i] = whole[Math.Min(contextTokens.Length, whole.Length)..];
-            // The last continuation token is only predicted, never decoded.
-            var needed = contextTokens.Length + tokens[i].Length - 1;
-            if (needed > _contextSize)
-            {
-                throw new BackendException(
-                    $"Model '{_entry.Id}': context ({contextTokens.Length} tokens) plus continuation ({tokens[i].Length} tokens) " +
-                    $"needs {needed} positions but the context size is {_contextSize}.", ItemFailureKind.ContextOverflow);
-            }
-        }
-        return (contextText, contextTokens, tokens);
-    }
+    /// <summary>lm-eval's _encode_pair, through Core's <see cref="ContinuationSplit"/>: the same split on every runtime.</summary>
+    private (string ContextText, int[] Context, int[][] Continuations) SplitForScoring(LogLikelihoodRequest request) =>
+        ContinuationSplit.Split(
+            RenderPrompt(request.Prompt), request.Continuations, context => Tokenize(context, "context"), Encode, _contextSize, _entry.Id);
 
     /// <summary>The token ids <see cref="ScoreContinuationsAsync"/> scores, for tests that compare them with llama.cpp's.</summary>
     internal Task<(ImmutableArray<int> Context, ImmutableArray<ImmutableArray<int>> Continuations)> TokenizeForScoringAsync(
