@@ -486,19 +486,8 @@ internal sealed partial class LlamaSharpSession : IModelSession, ILogLikelihoodS
     }
 
     /// <summary>Tokenizes a prompt (BOS as the vocabulary says) and checks that it fits the context.</summary>
-    private LLamaToken[] Tokenize(string text, bool parseSpecial, string what)
-    {
-        var tokens = _context.Tokenize(text, _addBos, parseSpecial, Encoding.UTF8);
-        if (tokens.Length == 0)
-            throw new BackendException($"Model '{_model.Id}': the {what} is empty (no tokens and no BOS token), so there is nothing to condition on.");
-        if (tokens.Length > _contextSize)
-        {
-            throw new BackendException(
-                $"Model '{_model.Id}': the {what} has {tokens.Length} tokens but the context size is {_contextSize}; " +
-                "raise context_size or shorten the prompt.", ItemFailureKind.ContextOverflow);
-        }
-        return tokens;
-    }
+    private LLamaToken[] Tokenize(string text, bool parseSpecial, string what) =>
+        PromptTokens.Fitting(_context.Tokenize(text, _addBos, parseSpecial, Encoding.UTF8), what, _contextSize, _model.Id);
 
     private (string Text, bool ParseSpecial) RenderPrompt(RenderedPrompt prompt)
     {

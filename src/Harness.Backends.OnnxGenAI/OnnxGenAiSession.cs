@@ -323,19 +323,7 @@ internal sealed class OnnxGenAiSession : IModelSession, ILogLikelihoodScorer, IT
     }
 
     /// <summary>Tokenizes a prompt and checks that it fits the context.</summary>
-    private int[] Tokenize(string text, string what)
-    {
-        var tokens = Encode(text);
-        if (tokens.Length == 0)
-            throw new BackendException($"Model '{_entry.Id}': the {what} is empty (no tokens and no BOS token), so there is nothing to condition on.");
-        if (tokens.Length > _contextSize)
-        {
-            throw new BackendException(
-                $"Model '{_entry.Id}': the {what} has {tokens.Length} tokens but the context size is {_contextSize}; " +
-                "raise context_size or shorten the prompt.", ItemFailureKind.ContextOverflow);
-        }
-        return tokens;
-    }
+    private int[] Tokenize(string text, string what) => PromptTokens.Fitting(Encode(text), what, _contextSize, _entry.Id);
 
     /// <summary>Runs the model on <paramref name="tokens"/> after those already in the generator; returns the run's wall time.</summary>
     private TimeSpan Append(OneGenerator generator, ReadOnlySpan<int> tokens)
