@@ -9,17 +9,13 @@ namespace Harness.Tests.Backends.OpenAi;
 /// </summary>
 internal abstract class LoopbackHttpListener : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
+    private const int BindAttempts = 5;
     private readonly CancellationTokenSource _stop = new();
+    private HttpListener _listener = new();
     private Task? _loop;
 
-    protected LoopbackHttpListener()
-    {
-        Port = FreePort();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-    }
-
-    public int Port { get; }
+    /// <summary>The port listened on; known once <see cref="Start"/> has bound it.</summary>
+    public int Port { get; private set; }
 
     /// <summary>The API root a manifest entry names.</summary>
     public string Endpoint => $"http://127.0.0.1:{Port}/v1";
@@ -38,7 +34,8 @@ internal abstract class LoopbackHttpListener : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        _listener.Stop();
+        // Close alone: on Unix, Stop() already unbinds the port and a Close() after it binds the port again to remove the
+        // prefix, which throws "Address already in use" when a parallel test has taken the port in between.
         _listener.Close();
         try
         {
@@ -59,7 +56,24 @@ internal abstract class LoopbackHttpListener : IAsyncDisposable
     /// <summary>Starts listening; called by the derived class once it is ready to answer.</summary>
     protected void Start()
     {
-        _listener.Start();
+        // The probed port is free when probed; a parallel test can take it before HttpListener binds it, so bind again on
+        // another one (a fresh listener: a failed Start leaves the old one unusable).
+        for (var attempt = 1; ; attempt++)
+        {
+            Port = FreePort();
+            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+            try
+            {
+                _listener.Start();
+                break;
+            }
+            catch (HttpListenerException) when (attempt < BindAttempts)
+            {
+                _listener.Close();
+                _listener = new HttpListener();
+            }
+        }
+
         _loop = LoopAsync();
     }
 
