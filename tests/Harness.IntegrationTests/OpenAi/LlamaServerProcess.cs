@@ -56,7 +56,19 @@ internal sealed class LlamaServerProcess : IAsyncDisposable
     {
         var binary = BinaryPath() ?? throw new InvalidOperationException("llama-server is not built: run .ci/llama-server.sh");
         Assert.True(File.Exists(modelPath), $"{modelPath} is missing");
-        var port = Harness.Tests.Backends.OpenAi.LoopbackHttpListener.FreePort();
+        // The probed port is free when probed; a parallel test can take it before llama-server binds it: start again on
+        // another port then.
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = Harness.Tests.Backends.OpenAi.LoopbackHttpListener.FreePort();
+            if (await StartOnPortAsync(binary, modelPath, alias, contextSize, slots, port, lastAttempt: attempt == 3) is { } started)
+                return started;
+        }
+    }
+
+    /// <returns>The ready server, or null when it could not bind <paramref name="port"/> and this is not the last attempt.</returns>
+    private static async Task<LlamaServerProcess?> StartOnPortAsync(string binary, string modelPath, string alias, int contextSize, int slots, int port, bool lastAttempt)
+    {
         var start = new ProcessStartInfo(binary)
         {
             RedirectStandardOutput = true,
@@ -82,7 +94,15 @@ internal sealed class LlamaServerProcess : IAsyncDisposable
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
+            {
+                process.WaitForExit(); // drains the redirected output into the log
+                if (!lastAttempt && server.Log.Contains("couldn't bind", StringComparison.Ordinal))
+                {
+                    await server.DisposeAsync();
+                    return null;
+                }
                 throw new InvalidOperationException($"llama-server exited with {process.ExitCode} before it was ready:\n{server.Log}");
+            }
             try
             {
                 using var health = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/health"));
