@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Globalization;
 using Harness.Cli.Running;
 using Harness.Core.Backends;
-using Harness.Core.Downloads;
 using Harness.Core.Energy;
 using Harness.Core.Runs;
 using Harness.Core.Serialization;
@@ -52,14 +51,12 @@ public sealed class BackendRegistryRunTests : IDisposable
         ImmutableSortedDictionary<BackendAbilities, string>.Empty.Add(BackendAbilities.LogLikelihood, NoEcho));
 
     private RunService Service(params IBackendProvider[] providers) =>
-        new(new BackendRegistry(providers), ModelResolver.Create(_http, new HarnessCache(Path.Combine(_root, "cache"))),
-            new FixedClock(new DateTimeOffset(2026, 12, 7, 1, 0, 0, TimeSpan.Zero)),
-            new EnergyHardware(() => [], new FakePowerProbe(new PowerState(PowerSource.Ac, null, "performance", null, null))));
+        InProcessRuns.Service(new BackendRegistry(providers), _root, _http, new DateTimeOffset(2026, 12, 7, 1, 0, 0, TimeSpan.Zero));
 
     private NewRunOptions Options(string model, params string[] suites) => new(
         Path.Combine(_root, "models.manifest"), Path.Combine(_root, "tasks"), [.. suites.Select(s => Path.Combine(_root, "tasks", s))], [model],
         Path.Combine(_root, "results"),
-        Energy: new EnergySettings(false, new EnergyEstimateParameters(12, null), TimeSpan.Zero, TimeSpan.FromMilliseconds(50)));
+        Energy: InProcessRuns.QuickEnergy);
 
     [Fact]
     public async Task A_multiple_choice_suite_the_backend_cannot_score_refuses_the_run_with_its_reason_before_any_folder_exists()

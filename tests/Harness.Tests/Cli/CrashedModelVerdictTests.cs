@@ -1,7 +1,5 @@
 using System.Globalization;
 using Harness.Cli.Running;
-using Harness.Core.Downloads;
-using Harness.Core.Energy;
 using Harness.Core.Reports;
 using Harness.Core.Runs;
 using Harness.Core.Verdicts;
@@ -41,12 +39,10 @@ public sealed class CrashedModelVerdictTests : IDisposable
         });
         backend.LoseSessionAfter["oracle"] = 60;
         backend.LoadLimit = 1; // the worker dies and no fresh one can load the model
-        var service = new RunService(FakeBackendProvider.Registry(backend), ModelResolver.Create(_http, new HarnessCache(Path.Combine(_root, "cache"))),
-            new FixedClock(new DateTimeOffset(2026, 12, 7, 1, 0, 0, TimeSpan.Zero)),
-            new EnergyHardware(() => [], new FakePowerProbe(new PowerState(PowerSource.Ac, null, "performance", null, null))));
+        var service = InProcessRuns.Service(FakeBackendProvider.Registry(backend), _root, _http, new DateTimeOffset(2026, 12, 7, 1, 0, 0, TimeSpan.Zero));
         var options = new NewRunOptions(Path.Combine(_root, "models.manifest"), Path.Combine(_root, "tasks"), [], ["oracle"],
             Path.Combine(_root, "results"),
-            Energy: new EnergySettings(false, new EnergyEstimateParameters(12, null), TimeSpan.Zero, TimeSpan.FromMilliseconds(50)));
+            Energy: InProcessRuns.QuickEnergy);
 
         var result = await service.StartAsync(options, null, null, CancellationToken.None);
 

@@ -2,8 +2,6 @@ using System.Globalization;
 using Harness.Cli;
 using Harness.Cli.Output;
 using Harness.Cli.Running;
-using Harness.Core.Downloads;
-using Harness.Core.Energy;
 using Harness.Core.Suites;
 using Harness.Tests.Fakes;
 using Spectre.Console;
@@ -14,8 +12,6 @@ namespace Harness.Tests.Cli;
 public sealed class ReportDiffTests : IDisposable
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 29, 1, 0, 0, TimeSpan.Zero);
-    private static readonly EnergySettings QuickEnergy =
-        new(false, new EnergyEstimateParameters(12, null), IdleBaseline: TimeSpan.Zero, SampleInterval: TimeSpan.FromMilliseconds(50));
 
     private readonly string _root = Directory.CreateTempSubdirectory("harness-rundiff-").FullName;
     private readonly HttpClient _http = new();
@@ -42,10 +38,9 @@ public sealed class ReportDiffTests : IDisposable
             var parts = prompt.PlainText.TrimEnd('=').Split('+');
             return add(int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture)).ToString(CultureInfo.InvariantCulture);
         });
-        var service = new RunService(FakeBackendProvider.Registry(backend), ModelResolver.Create(_http, new HarnessCache(Path.Combine(_root, "cache"))), new FixedClock(Start),
-            new EnergyHardware(() => [], new FakePowerProbe(new PowerState(PowerSource.Ac, null, "performance", null, null))));
+        var service = InProcessRuns.Service(FakeBackendProvider.Registry(backend), _root, _http, Start);
         var options = new NewRunOptions(
-            Path.Combine(_root, "models.manifest"), Path.Combine(_root, "tasks"), [], ["oracle"], Path.Combine(_root, "results"), Energy: QuickEnergy);
+            Path.Combine(_root, "models.manifest"), Path.Combine(_root, "tasks"), [], ["oracle"], Path.Combine(_root, "results"), Energy: InProcessRuns.QuickEnergy);
         var result = await service.StartAsync(options, null, null, CancellationToken.None);
         return result.RunDirectory;
     }

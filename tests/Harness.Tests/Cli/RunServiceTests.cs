@@ -1,7 +1,6 @@
 using System.Globalization;
 using Harness.Cli.Running;
 using Harness.Core.Backends;
-using Harness.Core.Downloads;
 using Harness.Core.Energy;
 using Harness.Core.Serialization;
 using Harness.Core.Runs;
@@ -52,15 +51,10 @@ public sealed class RunServiceTests : IDisposable
     // No hardware meter, as on this VM: the estimate is what the run reads.
     private RunService Service(IModelBackend backend) => Service(FakeBackendProvider.Registry(backend));
 
-    private RunService Service(BackendRegistry backends) =>
-        new(backends, ModelResolver.Create(_http, new HarnessCache(Path.Combine(_root, "cache"))), new FixedClock(Start),
-            new EnergyHardware(() => [], new FakePowerProbe(new PowerState(PowerSource.Ac, null, "performance", null, null))));
-
-    private static readonly EnergySettings QuickEnergy =
-        new(false, new EnergyEstimateParameters(12, null), IdleBaseline: TimeSpan.Zero, SampleInterval: TimeSpan.FromMilliseconds(50));
+    private RunService Service(BackendRegistry backends) => InProcessRuns.Service(backends, _root, _http, Start);
 
     private NewRunOptions Options(params string[] models) => new(
-        Path.Combine(_root, "models.manifest"), Path.Combine(_root, "tasks"), [], [.. models], Path.Combine(_root, "results"), Energy: QuickEnergy);
+        Path.Combine(_root, "models.manifest"), Path.Combine(_root, "tasks"), [], [.. models], Path.Combine(_root, "results"), Energy: InProcessRuns.QuickEnergy);
 
     [Fact]
     public async Task Without_a_hardware_meter_the_plan_says_estimate_and_every_item_carries_an_estimated_reading()

@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using Harness.Cli.Running;
 using Harness.Core.Backends;
-using Harness.Core.Downloads;
-using Harness.Core.Energy;
 using Harness.Core.Runs;
 using Harness.Core.Serialization;
 using Harness.Core.Sharding;
@@ -62,13 +60,11 @@ public sealed class ShardedRunTests : IDisposable
     },
     };
 
-    private RunService Service() =>
-        new(FakeBackendProvider.Registry(Backend()), ModelResolver.Create(_http, new HarnessCache(Path.Combine(_root, "cache"))), new FixedClock(Start),
-            new EnergyHardware(() => [], new FakePowerProbe(new PowerState(PowerSource.Ac, null, "performance", null, null))));
+    private RunService Service() => InProcessRuns.Service(FakeBackendProvider.Registry(Backend()), _root, _http, Start);
 
     private NewRunOptions Options(bool untilDecided = false) => new(
         Path.Combine(_root, "models.manifest"), Path.Combine(_root, "tasks"), [], [], Path.Combine(_root, "results"),
-        Energy: new EnergySettings(false, new EnergyEstimateParameters(12, null), TimeSpan.Zero, TimeSpan.FromMilliseconds(50)),
+        Energy: InProcessRuns.QuickEnergy,
         UntilDecided: untilDecided, OrderSeed: 7);
 
     private async Task<PlanResult> PlanAndRunAsync(int shards, bool untilDecided = false, string name = "plan")
