@@ -35,33 +35,6 @@ public static class RunManifestFile
         }
 
         byte[] bytes = await File.ReadAllBytesAsync(path, cancellationToken);
-        try
-        {
-            using (JsonDocument document = JsonDocument.Parse(bytes))
-            {
-                if (document.RootElement.ValueKind != JsonValueKind.Object
-                    || !document.RootElement.TryGetProperty("schemaVersion", out JsonElement version)
-                    || version.ValueKind != JsonValueKind.Number
-                    || !version.TryGetInt32(out int schemaVersion))
-                {
-                    throw new InputFileException(path, null, "no integer \"schemaVersion\" at the top level.");
-                }
-
-                if (schemaVersion != RunManifest.CurrentSchemaVersion)
-                {
-                    throw new InputFileException(
-                        path,
-                        null,
-                        $"schemaVersion {schemaVersion} is not supported; this build reads schemaVersion {RunManifest.CurrentSchemaVersion}.");
-                }
-            }
-
-            return JsonSerializer.Deserialize<RunManifest>(bytes, HarnessJson.Options)
-                ?? throw new InputFileException(path, null, "the file holds null instead of a run manifest.");
-        }
-        catch (JsonException e)
-        {
-            throw new InputFileException(path, e.LineNumber is { } line ? (int)line + 1 : null, $"invalid run manifest: {e.Message}");
-        }
+        return VersionedJson.Deserialize<RunManifest>(path, bytes, RunManifest.CurrentSchemaVersion, "run manifest");
     }
 }

@@ -107,40 +107,13 @@ public static class ShardFiles
     private static Task WriteAsync<T>(string path, T value, CancellationToken cancellationToken) =>
         AtomicFile.WriteAsync(path, (stream, token) => JsonSerializer.SerializeAsync(stream, value, HarnessJson.IndentedOptions, token), cancellationToken);
 
-    // The version is read first, alone: a later schema may change a field's shape, and its reader must be told about the
-    // version, not about the field. After it, the fields every later reader dereferences must be there: a missing array
-    // would otherwise surface as a NullReferenceException far from the file.
+    // After the version (VersionedJson), the fields every later reader dereferences must be there: a missing array would
+    // otherwise surface as a NullReferenceException far from the file.
     private static T Deserialize<T>(string path, byte[] bytes, int expectedVersion, Func<T, string?> missingField)
         where T : class
     {
         var name = Path.GetFileName(path);
-        T value;
-        try
-        {
-            using (var document = JsonDocument.Parse(bytes))
-            {
-                if (document.RootElement.ValueKind != JsonValueKind.Object
-                    || !document.RootElement.TryGetProperty("schemaVersion", out var version)
-                    || version.ValueKind != JsonValueKind.Number
-                    || !version.TryGetInt32(out var schemaVersion))
-                {
-                    throw new InputFileException(path, null, $"invalid {name}: no integer \"schemaVersion\" at the top level");
-                }
-
-                if (schemaVersion != expectedVersion)
-                {
-                    throw new InputFileException(path, null, $"schemaVersion {schemaVersion} is not supported; this build reads schemaVersion {expectedVersion}");
-                }
-            }
-
-            value = JsonSerializer.Deserialize<T>(bytes, HarnessJson.Options)
-                ?? throw new InputFileException(path, null, "the file holds null");
-        }
-        catch (JsonException e)
-        {
-            throw new InputFileException(path, e.LineNumber is { } line ? (int)line + 1 : null, $"invalid {name}: {e.Message}");
-        }
-
+        var value = VersionedJson.Deserialize<T>(path, bytes, expectedVersion, name);
         if (missingField(value) is { } field)
         {
             throw new InputFileException(path, null, $"invalid {name}: \"{field}\" is missing");
