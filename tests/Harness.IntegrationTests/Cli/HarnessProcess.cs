@@ -36,11 +36,18 @@ internal static class HarnessProcess
 
     /// <summary>Runs a process with redirected output to its end, or kills it (and its children) after <paramref name="timeout"/>.</summary>
     /// <param name="what">The process in words, for the timeout message.</param>
-    public static async Task<Result> RunToEndAsync(ProcessStartInfo start, TimeSpan timeout, string what)
+    /// <param name="standardInput">Written to the process's redirected standard input, which is then closed.</param>
+    public static async Task<Result> RunToEndAsync(ProcessStartInfo start, TimeSpan timeout, string what, string? standardInput = null)
     {
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteAsync(standardInput);
+            process.StandardInput.Close();
+        }
+
         using var cts = new CancellationTokenSource(timeout);
         try
         {

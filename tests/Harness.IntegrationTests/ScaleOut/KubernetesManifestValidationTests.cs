@@ -147,28 +147,11 @@ public sealed class KubernetesManifestValidationTests
             StandardInputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
             StandardOutputEncoding = Encoding.UTF8,
         };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.WriteAsync(objects.ToJsonString());
-        process.StandardInput.Close();
-
-        using var timeout = new CancellationTokenSource(NodeTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"node validate-k8s.mjs did not finish within {NodeTimeout}: {await error}");
-        }
-
-        var text = await output;
-        Assert.True(process.ExitCode is 0 or 1 && text.TrimStart().StartsWith('['),
-            $"node validate-k8s.mjs exited {process.ExitCode} without a result: {await error}\n{text}");
-        var results = JsonSerializer.Deserialize<ImmutableArray<Result>>(text, JsonSerializerOptions.Web);
-        return (process.ExitCode, results);
+        var run = await Cli.HarnessProcess.RunToEndAsync(start, NodeTimeout, "node validate-k8s.mjs", objects.ToJsonString());
+        Assert.True(run.ExitCode is 0 or 1 && run.Output.TrimStart().StartsWith('['),
+            $"node validate-k8s.mjs exited {run.ExitCode} without a result: {run.Error}\n{run.Output}");
+        var results = JsonSerializer.Deserialize<ImmutableArray<Result>>(run.Output, JsonSerializerOptions.Web);
+        return (run.ExitCode, results);
     }
 
     private static JsonObject Pod(JsonObject job) => (JsonObject)job["spec"]!["template"]!["spec"]!;
