@@ -137,16 +137,8 @@ internal sealed partial class RunService
         record = record with { Attempts = record.Attempts.Add(attempt) };
         await ShardFiles.WriteShardAsync(record, shardDirectory, cancellationToken);
 
-        var manifestDirectory = Path.GetDirectoryName(runManifest.ManifestPath)!;
-        var planned = models.Concat(judgeModels).Where(m => m.Backend is not null)
-            .GroupBy(m => m.Entry.Id).ToDictionary(g => g.Key, g => g.First().Backend!, StringComparer.Ordinal);
         // Each node resolves through its own cache (or the shared filesystem), and gets the bytes that were planned.
-        var (resolved, failures) = Planned(
-            await ResolveAllAsync([.. models.Select(m => m.Entry)], manifestDirectory,
-                models.ToDictionary(m => m.Entry.Id, m => m.FileSha256, StringComparer.Ordinal), downloads, cancellationToken), planned);
-        var (judges, _) = Planned(
-            await ResolveAllAsync([.. judgeModels.Select(m => m.Entry)], manifestDirectory,
-                judgeModels.ToDictionary(m => m.Entry.Id, m => m.FileSha256, StringComparer.Ordinal), downloads, cancellationToken), planned);
+        var (resolved, failures, judges) = await ResolveAsPlannedAsync(runManifest, models, judgeModels, downloads, cancellationToken);
         var prepared = Prepare(suites, runManifest.Sequential).ToDictionary(p => p.Suite.Name, StringComparer.Ordinal);
 
         var store = await SqliteRunStore.OpenAsync(shardDirectory, cancellationToken);

@@ -220,16 +220,7 @@ internal sealed partial class RunService(
             runDirectory);
         try
         {
-            var manifestDirectory = Path.GetDirectoryName(runManifest.ManifestPath)!;
-            var expected = runManifest.Models.ToDictionary(m => m.Entry.Id, m => m.FileSha256, StringComparer.Ordinal);
-            // A resume keeps what the backends said when the run was planned: the energy scope of a model's items never changes mid-run.
-            var planned = runManifest.Models.Concat(judgeModels).Where(m => m.Backend is not null)
-                .GroupBy(m => m.Entry.Id).ToDictionary(g => g.Key, g => g.First().Backend!, StringComparer.Ordinal);
-            var (models, failures) = Planned(
-                await ResolveAllAsync([.. runManifest.Models.Select(m => m.Entry)], manifestDirectory, expected, downloads, cancellationToken), planned);
-            var expectedJudges = judgeModels.ToDictionary(m => m.Entry.Id, m => m.FileSha256, StringComparer.Ordinal);
-            var (judges, _) = Planned(
-                await ResolveAllAsync([.. judgeModels.Select(m => m.Entry)], manifestDirectory, expectedJudges, downloads, cancellationToken), planned);
+            var (models, failures, judges) = await ResolveAsPlannedAsync(runManifest, runManifest.Models, judgeModels, downloads, cancellationToken);
             return await ExecuteAsync(runDirectory, runManifest, models, failures, judges, Prepare(suites, runManifest.Sequential), observer, cancellationToken);
         }
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && ex is not RunCancelledException)
@@ -575,6 +566,27 @@ internal sealed partial class RunService(
             ? model with { Backend = RunBackend.From(model.Entry.Backend.Kind, description) }
             : model;
         return ([.. resolved.Models.Select(With)], [.. resolved.Failures.Select(f => f with { Model = With(f.Model) })]);
+    }
+
+    /// <summary>
+    /// Resolves <paramref name="models"/> and <paramref name="judgeModels"/> of a planned run on this machine (its cache or
+    /// a shared filesystem), each to the bytes whose sha256 run.json recorded, and keeps what the backends said when the
+    /// run was planned: the energy scope of a model's items never changes mid-run, nor between a plan's nodes.
+    /// </summary>
+    private async Task<(IReadOnlyList<RunModel> Models, IReadOnlyList<ResolutionFailure> Failures, IReadOnlyList<RunModel> Judges)> ResolveAsPlannedAsync(
+        RunManifest runManifest, IReadOnlyList<RunModel> models, IReadOnlyList<RunModel> judgeModels,
+        IProgress<DownloadProgress>? downloads, CancellationToken cancellationToken)
+    {
+        var manifestDirectory = Path.GetDirectoryName(runManifest.ManifestPath)!;
+        var planned = models.Concat(judgeModels).Where(m => m.Backend is not null)
+            .GroupBy(m => m.Entry.Id).ToDictionary(g => g.Key, g => g.First().Backend!, StringComparer.Ordinal);
+        var (resolved, failures) = Planned(
+            await ResolveAllAsync([.. models.Select(m => m.Entry)], manifestDirectory,
+                models.ToDictionary(m => m.Entry.Id, m => m.FileSha256, StringComparer.Ordinal), downloads, cancellationToken), planned);
+        var (judges, _) = Planned(
+            await ResolveAllAsync([.. judgeModels.Select(m => m.Entry)], manifestDirectory,
+                judgeModels.ToDictionary(m => m.Entry.Id, m => m.FileSha256, StringComparer.Ordinal), downloads, cancellationToken), planned);
+        return (resolved, failures, judges);
     }
 
     private static (IReadOnlyList<RunModel>, IReadOnlyList<ResolutionFailure>) Planned(
